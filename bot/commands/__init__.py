@@ -1,0 +1,3 @@
+"""CLI command groups, one module each; `bot.cli` registers every module listed in `COMMAND_MODULES`."""
+
+COMMAND_MODULES = ("bot.commands.record",)

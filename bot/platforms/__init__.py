@@ -1,0 +1,1 @@
+"""Platform adapters: X (tweepy), Bluesky (atproto), Slack (slack_sdk) and the embedded local platform."""

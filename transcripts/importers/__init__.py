@@ -1,0 +1,42 @@
+"""Importers, chosen by what a file contains rather than what it is called.
+
+Each importer parses the whole input before anything is written, and `import_path` saves it in one
+transaction, so bad input leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from transcripts.db import Database
+from transcripts.errors import RecordError
+from transcripts.importers import wecommunities
+from transcripts.importers.base import ImportedEvent, save_imported
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RecordError(str(path), f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise RecordError(str(path), exc.strerror or "cannot be read") from None
+
+
+def parse_path(path: Path) -> list[ImportedEvent]:
+    """Detect the format of `path` and parse it into events, writing nothing."""
+    if not path.exists():
+        raise RecordError(str(path), "no such file")
+    text = read_text(path)
+    if not text.strip():
+        raise RecordError(str(path), "file is empty")
+    if wecommunities.looks_like(text):
+        return [wecommunities.parse(text, str(path))]
+    raise RecordError(str(path), "not a format huddlebot knows (a WeCommunities chat page or X API v2 JSON/JSONL)")
+
+
+def import_path(db: Database, path: Path) -> list[tuple[int, int]]:
+    """Import one file in one transaction; returns (event id, new messages) for each event in it."""
+    events = parse_path(path)
+    with db.session() as session:
+        return [save_imported(session, event) for event in events]

@@ -1,0 +1,103 @@
+"""What every importer produces, and the single transaction that saves it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from transcripts.message import Message
+from transcripts.models import Event, MessageRow, Prompt
+from transcripts.store import store_messages
+
+
+@dataclass(slots=True)
+class ImportedPrompt:
+    number: int | None
+    text: str
+    kind: str = "question"
+    due_at: datetime | None = None
+    posted_at: datetime | None = None
+    message_id: str | None = None  # platform id of the post that asked it, when it is in the record
+
+
+@dataclass(slots=True)
+class ImportedEvent:
+    """An event as read from a file, before it touches the database."""
+
+    kind: str
+    title: str
+    starts_at: datetime
+    timezone: str
+    source: str
+    platform: str
+    hashtag: str | None = None
+    channel: str | None = None
+    host: str | None = None
+    topic: str | None = None
+    ends_at: datetime | None = None
+    workspace: str | None = None
+    prompts: list[ImportedPrompt] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+
+
+def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
+    """Store an imported event in the caller's transaction; returns (event id, new messages).
+
+    Re-importing the same event (same kind, hashtag or channel, start) reuses it, so a file imported
+    twice leaves one event with each message once.
+    """
+    event = session.scalars(
+        select(Event).where(
+            Event.kind == imported.kind,
+            Event.hashtag == imported.hashtag,
+            Event.channel == imported.channel,
+            Event.starts_at == imported.starts_at,
+        )
+    ).first()
+    if event is None:
+        event = Event(
+            kind=imported.kind,
+            title=imported.title,
+            topic=imported.topic,
+            hashtag=imported.hashtag,
+            channel=imported.channel,
+            platforms=[imported.platform],
+            host=imported.host,
+            starts_at=imported.starts_at,
+            ends_at=imported.ends_at,
+            timezone=imported.timezone,
+            status="closed",
+            source=imported.source,
+            workspace=imported.workspace,
+        )
+        session.add(event)
+        session.flush()
+    new = store_messages(session, event.id, imported.messages)
+    if not event.prompts and imported.prompts:
+        by_platform_id = {}
+        wanted = [p.message_id for p in imported.prompts if p.message_id]
+        if wanted:
+            by_platform_id = dict(
+                session.execute(
+                    select(MessageRow.platform_id, MessageRow.id).where(
+                        MessageRow.platform == imported.platform, MessageRow.platform_id.in_(wanted)
+                    )
+                ).all()
+            )
+        for p in imported.prompts:
+            session.add(
+                Prompt(
+                    event_id=event.id,
+                    kind=p.kind,
+                    number=p.number,
+                    text=p.text,
+                    due_at=p.due_at,
+                    posted_at=p.posted_at,
+                    message_id=by_platform_id.get(p.message_id) if p.message_id else None,
+                )
+            )
+    session.flush()
+    return event.id, new

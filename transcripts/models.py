@@ -1,0 +1,264 @@
+"""SQLAlchemy 2 typed models of the record.
+
+Times are stored as naive UTC and handed back timezone-aware (`UTCDateTime`) so SQLite and PostgreSQL
+behave the same. Messages are unique per (platform, platform_id): that constraint, not application
+checks, is what makes capture idempotent across re-deliveries, overlapping polls and restarts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC; refuses naive input so no local time slips in."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the record; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Definition(Base):
+    """A chat or huddle definition as added by a host; huddle sessions are events made from it."""
+
+    __tablename__ = "definitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+    workspace: Mapped[str | None] = mapped_column(String(64), index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Event(Base):
+    """A chat or a huddle session: one hour on a hashtag, or one huddle in one channel on one day."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "chat" | "huddle"
+    title: Mapped[str] = mapped_column(String(300))
+    topic: Mapped[str | None] = mapped_column(Text)
+    hashtag: Mapped[str | None] = mapped_column(String(100), index=True)
+    channel: Mapped[str | None] = mapped_column(String(100))
+    platforms: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    host: Mapped[str | None] = mapped_column(String(100))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    source: Mapped[str | None] = mapped_column(String(500))
+    workspace: Mapped[str | None] = mapped_column(String(64), index=True)
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("definitions.id", ondelete="SET NULL"))
+    page_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    prompts: Mapped[list[Prompt]] = relationship(
+        back_populates="event", order_by="Prompt.id", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list[MessageRow]] = relationship(
+        back_populates="event", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Prompt(Base):
+    """Something the host (or bot) says at a planned time: welcome, numbered question, reminder, close."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (Index("ix_prompts_event_kind", "event_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="question")
+    number: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime | None]
+    posted_at: Mapped[datetime | None]
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+
+    event: Mapped[Event] = relationship(back_populates="prompts")
+    posts: Mapped[list[OutboundPost]] = relationship(
+        back_populates="prompt", cascade="all, delete-orphan", order_by="OutboundPost.id"
+    )
+
+
+class OutboundPost(Base):
+    """The bot's intent to post a prompt on one platform, and its outcome.
+
+    Written before the platform is called and completed with the platform id after, so a restarted
+    worker can tell a prompt that was posted from one that was only planned.
+    """
+
+    __tablename__ = "outbound_posts"
+    __table_args__ = (UniqueConstraint("prompt_id", "platform", name="uq_outbound_prompt_platform"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | posted | failed
+    platform_id: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(100))
+    attempted_at: Mapped[datetime | None]
+    posted_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+    prompt: Mapped[Prompt] = relationship(back_populates="posts")
+
+
+class Participant(Base):
+    """A person on one platform. `followers` None means unknown, which analysis keeps distinct from 0."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id", name="uq_participant_platform_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_user_id: Mapped[str] = mapped_column(String(100))
+    handle: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    bio: Mapped[str | None] = mapped_column(Text)
+    followers: Mapped[int | None] = mapped_column(Integer)
+    protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    workspace: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MessageRow(Base):
+    """A stored post. Named `MessageRow` to keep it apart from the in-flight `Message` record."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_id", name="uq_message_platform_id"),
+        Index("ix_messages_event_created", "event_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    platform_id: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(100))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    reply_to: Mapped[str | None] = mapped_column(String(200))
+    thread: Mapped[str | None] = mapped_column(String(200))
+    quote_of: Mapped[str | None] = mapped_column(String(200))
+    repost_of: Mapped[str | None] = mapped_column(String(200))
+    is_repost: Mapped[bool] = mapped_column(Boolean, default=False)
+    mentions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    hashtags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    urls: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    edited_at: Mapped[datetime | None]
+    deleted_at: Mapped[datetime | None]
+    captured_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="messages")
+    participant: Mapped[Participant] = relationship()
+
+
+class Answer(Base):
+    """A message that answers a prompt, and how we know (marker, reply, quote, window, thread, form)."""
+
+    __tablename__ = "answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+
+
+class Escalation(Base):
+    """A concern raised in SBAR form, and who acknowledged and resolved it when."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace: Mapped[str | None] = mapped_column(String(64), index=True)
+    team_channel: Mapped[str | None] = mapped_column(String(100))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("definitions.id", ondelete="SET NULL"))
+    level: Mapped[int] = mapped_column(Integer)
+    situation: Mapped[str] = mapped_column(Text)
+    background: Mapped[str] = mapped_column(Text, default="")
+    assessment: Mapped[str] = mapped_column(Text, default="")
+    recommendation: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | acknowledged | resolved
+    raised_by: Mapped[str] = mapped_column(String(100))
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[datetime | None]
+    readback: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None]
+    contact_step: Mapped[int] = mapped_column(Integer, default=0)
+    next_escalation_at: Mapped[datetime | None]
+    posted_channel: Mapped[str | None] = mapped_column(String(100))
+    posted_ts: Mapped[str | None] = mapped_column(String(64))
+    history: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class LevelChange(Base):
+    """Every change of a team's escalation level, with who set it and why."""
+
+    __tablename__ = "level_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace: Mapped[str | None] = mapped_column(String(64), index=True)
+    team_channel: Mapped[str] = mapped_column(String(100))
+    level: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CPDEntry(Base):
+    """A participant's own reflections on an event, saved only at their request."""
+
+    __tablename__ = "cpd_entries"
+    __table_args__ = (UniqueConstraint("event_id", "participant_id", name="uq_cpd_event_participant"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id", ondelete="CASCADE"))
+    reflections: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    owner_key_hash: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
