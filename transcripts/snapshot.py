@@ -1,0 +1,183 @@
+"""A read-only, in-memory view of one event's record, loaded in a few queries.
+
+Analysis, exporters and pages all work from this snapshot rather than from ORM objects: it loads in
+bulk (fast on a 50,000-post chat), can't lazy-load behind a closed session, and keeps the analysis
+pure functions of data that tests can build by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from transcripts.errors import RecordError
+from transcripts.models import Answer, Event, MessageRow, OutboundPost, Participant, Prompt
+
+REMOVED_TEXT = "removed at the author's request"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    id: int
+    platform: str
+    platform_user_id: str
+    handle: str
+    name: str | None
+    bio: str | None
+    followers: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptView:
+    id: int
+    kind: str
+    number: int | None
+    text: str
+    due_at: datetime | None
+    posted_at: datetime | None
+    post_ids: frozenset[str]  # platform ids of the posts that asked it (ours, or the imported one)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: int
+    platform: str
+    platform_id: str
+    channel: str | None
+    author_id: int
+    text: str
+    created_at: datetime
+    reply_to: str | None
+    thread: str | None
+    quote_of: str | None
+    repost_of: str | None
+    is_repost: bool
+    mentions: tuple[str, ...]
+    hashtags: tuple[str, ...]
+    urls: tuple[str, ...]
+    raw: dict[str, Any] | None
+    edited_at: datetime | None
+    deleted: bool
+
+    @property
+    def is_reply(self) -> bool:
+        """A reply by the platform's own link, or (for imported pages without ids) a post opening with @."""
+        return self.reply_to is not None or bool(self.raw and self.raw.get("in_reply_to_handle"))
+
+
+@dataclass(slots=True)
+class EventSnapshot:
+    id: int
+    kind: str
+    title: str
+    topic: str | None
+    hashtag: str | None
+    channel: str | None
+    platforms: list[str]
+    host: str | None
+    starts_at: datetime
+    ends_at: datetime | None
+    timezone: str
+    status: str
+    workspace: str | None
+    page_url: str | None
+    prompts: list[PromptView] = field(default_factory=list)
+    messages: list[MessageView] = field(default_factory=list)  # oldest first, deleted ones left out
+    people: dict[int, PersonView] = field(default_factory=dict)
+    explicit_answers: dict[int, tuple[int, str]] = field(default_factory=dict)  # message id -> (prompt id, how)
+
+    @property
+    def questions(self) -> list[PromptView]:
+        return sorted((p for p in self.prompts if p.kind == "question"), key=lambda p: (p.number or 0, p.id))
+
+    def author(self, message: MessageView) -> PersonView:
+        return self.people[message.author_id]
+
+
+def load_event(session: Session, event_id: int) -> EventSnapshot:
+    """Load one event whole; raises RecordError when there is no such event."""
+    event = session.get(Event, event_id)
+    if event is None:
+        raise RecordError(f"event {event_id}", "no such event")
+    snap = EventSnapshot(
+        id=event.id,
+        kind=event.kind,
+        title=event.title,
+        topic=event.topic,
+        hashtag=event.hashtag,
+        channel=event.channel,
+        platforms=list(event.platforms or []),
+        host=event.host,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        timezone=event.timezone,
+        status=event.status,
+        workspace=event.workspace,
+        page_url=event.page_url,
+    )
+    prompts = session.scalars(select(Prompt).where(Prompt.event_id == event_id).order_by(Prompt.id)).all()
+    asked_by: dict[int, set[str]] = {p.id: set() for p in prompts}
+    for prompt_id, platform_id in session.execute(
+        select(OutboundPost.prompt_id, OutboundPost.platform_id).where(
+            OutboundPost.prompt_id.in_(list(asked_by)), OutboundPost.platform_id.is_not(None)
+        )
+    ):
+        asked_by[prompt_id].add(platform_id)
+    message_ids = [p.message_id for p in prompts if p.message_id]
+    if message_ids:
+        id_to_platform_id = dict(
+            session.execute(select(MessageRow.id, MessageRow.platform_id).where(MessageRow.id.in_(message_ids))).all()
+        )
+        for p in prompts:
+            if p.message_id in id_to_platform_id:
+                asked_by[p.id].add(id_to_platform_id[p.message_id])
+    snap.prompts = [
+        PromptView(p.id, p.kind, p.number, p.text, p.due_at, p.posted_at, frozenset(asked_by[p.id])) for p in prompts
+    ]
+    columns = MessageRow.__table__.c
+    rows = session.execute(
+        select(columns)
+        .where(columns.event_id == event_id, columns.deleted_at.is_(None))
+        .order_by(columns.created_at, columns.id)
+    ).mappings()
+    author_ids: set[int] = set()
+    for r in rows:
+        author_ids.add(r["participant_id"])
+        snap.messages.append(
+            MessageView(
+                id=r["id"],
+                platform=r["platform"],
+                platform_id=r["platform_id"],
+                channel=r["channel"],
+                author_id=r["participant_id"],
+                text=r["text"],
+                created_at=r["created_at"],
+                reply_to=r["reply_to"],
+                thread=r["thread"],
+                quote_of=r["quote_of"],
+                repost_of=r["repost_of"],
+                is_repost=bool(r["is_repost"]),
+                mentions=tuple(r["mentions"] or ()),
+                hashtags=tuple(r["hashtags"] or ()),
+                urls=tuple(r["urls"] or ()),
+                raw=r["raw"],
+                edited_at=r["edited_at"],
+                deleted=False,
+            )
+        )
+    ids = sorted(author_ids)
+    for start in range(0, len(ids), 500):
+        for p in session.scalars(select(Participant).where(Participant.id.in_(ids[start : start + 500]))):
+            snap.people[p.id] = PersonView(p.id, p.platform, p.platform_user_id, p.handle, p.name, p.bio, p.followers)
+    if snap.prompts:
+        for message_id, prompt_id, method in session.execute(
+            select(Answer.message_id, Answer.prompt_id, Answer.method).where(
+                Answer.prompt_id.in_([p.id for p in snap.prompts])
+            )
+        ):
+            snap.explicit_answers[message_id] = (prompt_id, method)
+    return snap
