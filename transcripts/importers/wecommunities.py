@@ -214,6 +214,8 @@ def _parse_transcript(
         }
         if reply_handle:
             raw["in_reply_to_handle"] = reply_handle
+            # The page has no reply ids: we link to that person's latest earlier post, and say so.
+            raw["reply_to_inferred"] = True
         messages.append(
             Message(
                 platform=PLATFORM,

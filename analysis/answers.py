@@ -1,0 +1,83 @@
+"""Which question each post answers.
+
+Participants rarely link an answer to its question in one consistent way, so we use the strongest
+evidence first: an answer stored explicitly (a huddle form field), an explicit `A3`/`Q3` marker, a
+reply to or quote of the question post, and only then the time window between one question and the
+next. Reposts answer nothing; the question posts themselves are not answers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from transcripts.snapshot import EventSnapshot, MessageView, PromptView
+
+MARKER_RE = re.compile(r"(?<![\w#@/])[AaQq]\s?(\d{1,2})(?=[\s:.,;)\-–—]|$)")
+LEADING_MENTIONS_RE = re.compile(r"^(?:[.]?@\w+[\s,]*)+")
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    prompt_id: int
+    number: int | None
+    method: str  # form | thread | marker | reply | quote | window
+
+
+def marker_number(text: str) -> int | None:
+    """The question number of an explicit A/Q marker near the start of a post, if any."""
+    body = LEADING_MENTIONS_RE.sub("", text, count=1)
+    m = MARKER_RE.search(body[:40])
+    return int(m.group(1)) if m else None
+
+
+def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
+    """Message id -> the question it answers, for every message that answers one."""
+    questions = snapshot.questions
+    if not questions:
+        return {}
+    by_number = {q.number: q for q in questions if q.number is not None}
+    by_post: dict[str, PromptView] = {}
+    for q in questions:
+        for post_id in q.post_ids:
+            by_post[post_id] = q
+    all_prompt_posts = {pid for p in snapshot.prompts for pid in p.post_ids}
+    timed = sorted((q.posted_at or q.due_at, q.id, q) for q in questions if (q.posted_at or q.due_at))
+    starts = [t for t, _, _ in timed]
+    prompts_by_id = {p.id: p for p in snapshot.prompts}
+
+    result: dict[int, Assignment] = {}
+    for message in snapshot.messages:
+        explicit = snapshot.explicit_answers.get(message.id)
+        if explicit:
+            prompt = prompts_by_id.get(explicit[0])
+            result[message.id] = Assignment(explicit[0], prompt.number if prompt else None, explicit[1])
+            continue
+        if message.is_repost or message.platform_id in all_prompt_posts:
+            continue
+        found = _by_evidence(message, by_number, by_post)
+        if found is None and starts:
+            at = bisect.bisect_right(starts, message.created_at)
+            if at:
+                q = timed[at - 1][2]
+                found = Assignment(q.id, q.number, "window")
+        if found is not None:
+            result[message.id] = found
+    return result
+
+
+def _by_evidence(
+    message: MessageView, by_number: dict[int, PromptView], by_post: dict[str, PromptView]
+) -> Assignment | None:
+    number = marker_number(message.text)
+    if number is not None and number in by_number:
+        q = by_number[number]
+        return Assignment(q.id, q.number, "marker")
+    if message.reply_to and message.reply_to in by_post:
+        q = by_post[message.reply_to]
+        return Assignment(q.id, q.number, "reply")
+    if message.quote_of and message.quote_of in by_post:
+        q = by_post[message.quote_of]
+        return Assignment(q.id, q.number, "quote")
+    return None

@@ -1,0 +1,144 @@
+"""Counts, impressions and reach of one event.
+
+Impressions = sum over contributors of (their posts x their followers); reach = sum of followers of
+unique contributors (the definitions Symplur and Tweet Binder use). A follower count we do not know
+makes the total unknown (None), never 0: a number that silently undercounts is worse than none.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from analysis.answers import Assignment
+from transcripts.snapshot import EventSnapshot
+
+
+@dataclass(slots=True)
+class ParticipantStats:
+    handle: str
+    name: str | None
+    platform: str
+    posts: int = 0
+    originals: int = 0
+    reposts: int = 0
+    replies: int = 0
+    answers: int = 0
+    followers: int | None = None
+    impressions: int | None = None
+    first_post: str | None = None
+    last_post: str | None = None
+
+
+@dataclass(slots=True)
+class QuestionStats:
+    number: int | None
+    text: str
+    posted_at: str | None  # local time HH:MM in the event's zone
+    posted_at_utc: str | None
+    answers: int = 0
+    contributors: int = 0
+
+
+@dataclass(slots=True)
+class EventStats:
+    messages: int
+    contributors: int
+    originals: int
+    reposts: int
+    replies: int
+    answers: int
+    impressions: int | None
+    reach: int | None
+    followers_known: int
+    questions: list[QuestionStats] = field(default_factory=list)
+    participants: list[ParticipantStats] = field(default_factory=list)
+    per_minute: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return moment.astimezone(zone).strftime("%H:%M") if moment else None
+
+
+def compute_stats(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> EventStats:
+    """All counts for one event; participants ordered by posts (most first), then handle."""
+    zone = ZoneInfo(snapshot.timezone)
+    people: dict[int, ParticipantStats] = {}
+    answerers: dict[int, set[int]] = defaultdict(set)
+    per_minute: Counter[datetime] = Counter()
+    for m in snapshot.messages:
+        person = snapshot.author(m)
+        ps = people.get(m.author_id)
+        if ps is None:
+            ps = people[m.author_id] = ParticipantStats(person.handle, person.name, person.platform)
+            ps.followers = person.followers
+            ps.first_post = m.created_at.isoformat()
+        ps.posts += 1
+        ps.last_post = m.created_at.isoformat()
+        if m.is_repost:
+            ps.reposts += 1
+        else:
+            ps.originals += 1
+        if m.is_reply:
+            ps.replies += 1
+        assignment = assignments.get(m.id)
+        if assignment:
+            ps.answers += 1
+            answerers[assignment.prompt_id].add(m.author_id)
+        per_minute[m.created_at.replace(second=0, microsecond=0)] += 1
+
+    known = [p for p in people.values() if p.followers is not None]
+    all_known = len(known) == len(people)
+    for p in people.values():
+        p.impressions = p.posts * p.followers if p.followers is not None else None
+    answers_per_prompt = Counter(a.prompt_id for a in assignments.values())
+    questions = [
+        QuestionStats(
+            number=q.number,
+            text=q.text,
+            posted_at=_local(q.posted_at or q.due_at, zone),
+            posted_at_utc=(q.posted_at or q.due_at).isoformat() if (q.posted_at or q.due_at) else None,
+            answers=answers_per_prompt.get(q.id, 0),
+            contributors=len(answerers.get(q.id, ())),
+        )
+        for q in snapshot.questions
+    ]
+    return EventStats(
+        messages=len(snapshot.messages),
+        contributors=len(people),
+        originals=sum(p.originals for p in people.values()),
+        reposts=sum(p.reposts for p in people.values()),
+        replies=sum(p.replies for p in people.values()),
+        answers=len(assignments),
+        impressions=sum(p.impressions or 0 for p in people.values()) if all_known and people else None,
+        reach=sum(p.followers or 0 for p in people.values()) if all_known and people else None,
+        followers_known=len(known),
+        questions=questions,
+        participants=sorted(people.values(), key=lambda p: (-p.posts, p.handle.lower())),
+        per_minute=_minutes(per_minute, zone),
+    )
+
+
+def _minutes(counts: Counter[datetime], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Every minute from the first post to the last, zeros included, so a timeline has no gaps."""
+    if not counts:
+        return []
+    first, last = min(counts), max(counts)
+    out = []
+    moment = first
+    while moment <= last:
+        out.append(
+            {
+                "minute": moment.isoformat(),
+                "local": moment.astimezone(zone).strftime("%H:%M"),
+                "messages": counts.get(moment, 0),
+            }
+        )
+        moment += timedelta(minutes=1)
+    return out
