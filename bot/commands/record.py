@@ -1,18 +1,28 @@
-"""`huddlebot import`: bring existing records into the database."""
+"""`huddlebot import` and `huddlebot report`: bring records in, and publish what they say."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
-from rich.progress import Progress
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import select
 
-from bot.commands.common import one_line_errors, open_db
+from bot.commands.common import CommandError, console, one_line_errors, open_db
+from transcripts.db import Database
 from transcripts.importers import import_path, parse_path
+from transcripts.models import Event
+
+REPORT_STEPS = 6
 
 
 def register(app: typer.Typer) -> None:
     app.command("import")(import_files)
+    app.command("report")(report)
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True)
 
 
 @one_line_errors
@@ -22,7 +32,7 @@ def import_files(
     """Import files into the record, each in one transaction; prints the event id of each event."""
     for path in files:  # parse everything first: one bad file must not leave the others half-done
         parse_path(path)
-    with open_db() as db, Progress(transient=True) as progress:
+    with open_db() as db, progress_bar() as progress:
         task = progress.add_task("importing", total=len(files))
         results = []
         for path in files:
@@ -30,3 +40,41 @@ def import_files(
             progress.advance(task)
     for event_id, new in results:
         typer.echo(f"{event_id}\t{new} new messages")
+
+
+def resolve_event(db: Database, event: int | None, latest: bool) -> int:
+    """The event named on the command line, or the latest one; a clear error when there is none."""
+    if (event is None) == (not latest):
+        raise CommandError("report: give an EVENT id or --latest (one of them)")
+    with db.session() as session:
+        if latest:
+            found = session.scalars(select(Event.id).order_by(Event.starts_at.desc(), Event.id.desc())).first()
+            if found is None:
+                raise CommandError("report: the record has no events yet; import one first")
+            return found
+        if session.get(Event, event) is None:
+            raise CommandError(f"report: no event {event}")
+        return int(event)  # type: ignore[arg-type]
+
+
+@one_line_errors
+def report(
+    event: int | None = typer.Argument(None, help="Event id (see `huddlebot import` output)."),
+    latest: bool = typer.Option(False, "--latest", help="Report the most recent event."),
+    out: Path = typer.Option(Path("out"), "--out", help="Folder to write index.html and the files into."),
+    pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Draw the wheel, clouds and timeline."),
+) -> None:
+    """Write the chat page (index.html), transcript.md, messages.csv, stats.json and pictures."""
+    from analysis.report import write_report  # matplotlib and wordcloud load only when a report is made
+
+    with open_db() as db:
+        event_id = resolve_event(db, event, latest)
+        with progress_bar() as progress:
+            task = progress.add_task("report", total=REPORT_STEPS)
+
+            def step(label: str) -> None:
+                progress.update(task, description=label)
+                progress.advance(task)
+
+            index = write_report(db, event_id, out, pictures=pictures, progress=step)
+    typer.echo(str(index))

@@ -1,0 +1,240 @@
+"""The chat report: one self-contained HTML page like the WeCommunities chat page, plus the files behind it.
+
+`build_report` computes everything once; `render_page` turns it into HTML (Jinja2 with autoescape on,
+so every piece of user text - posts, names, bios - is escaped); `write_report` writes the page,
+`transcript.md`, `messages.csv`, `stats.json` and the pictures into a folder. Pictures are embedded
+as data URIs so the page can be mailed or archived as a single file; the web app passes URLs instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader
+
+from analysis.answers import Assignment, assign_answers
+from analysis.clouds import bio_cloud_terms, render_cloud, word_cloud_terms
+from analysis.engagement import Edge, engagement_edges, render_wheel
+from analysis.links import post_url
+from analysis.stats import EventStats, compute_stats
+from analysis.summary import Summary, summarise
+from analysis.timeline import render_timeline
+from transcripts.db import Database
+from transcripts.exporters.csv_export import write_csv
+from transcripts.exporters.json_export import write_json
+from transcripts.exporters.markdown import write_markdown
+from transcripts.snapshot import EventSnapshot, load_event
+
+PICTURES = ("timeline", "wheel", "wordcloud", "biocloud")
+TOP_TERMS = 20
+TOP_EDGES = 15
+
+_env = Environment(loader=PackageLoader("analysis", "templates"), autoescape=True, trim_blocks=False)
+
+
+@dataclass(slots=True)
+class ChatReport:
+    snapshot: EventSnapshot
+    assignments: dict[int, Assignment]
+    stats: EventStats
+    summary: Summary
+    edges: list[Edge]
+    word_terms: dict[str, int]
+    bio_terms: dict[str, int]
+
+    def question_of(self) -> dict[int, int | None]:
+        """Message id -> the question it belongs under in the transcript (answer, else its time window)."""
+        return {m.id: n for m, n in section_numbers(self)}
+
+
+def build_report(snapshot: EventSnapshot) -> ChatReport:
+    assignments = assign_answers(snapshot)
+    return ChatReport(
+        snapshot=snapshot,
+        assignments=assignments,
+        stats=compute_stats(snapshot, assignments),
+        summary=summarise(snapshot, assignments),
+        edges=engagement_edges(snapshot),
+        word_terms=dict(word_cloud_terms(snapshot)),
+        bio_terms=dict(bio_cloud_terms(snapshot)),
+    )
+
+
+def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
+    """Each message with the question section it is shown under: its answer's question, else the window."""
+    timed = sorted(
+        ((q.posted_at or q.due_at), q.number) for q in report.snapshot.questions if (q.posted_at or q.due_at)
+    )
+    out = []
+    for m in report.snapshot.messages:
+        a = report.assignments.get(m.id)
+        if a is not None:
+            out.append((m, a.number))
+            continue
+        number = None
+        for moment, n in timed:
+            if moment is not None and moment <= m.created_at:
+                number = n
+        out.append((m, number))
+    return out
+
+
+def _transcript(report: ChatReport, zone: ZoneInfo) -> list[dict[str, Any]]:
+    snap = report.snapshot
+    titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
+    groups: dict[int | None, list[dict[str, Any]]] = {}
+    for m, number in section_numbers(report):
+        person = snap.author(m)
+        groups.setdefault(number, []).append(
+            {
+                "id": m.id,
+                "handle": person.handle,
+                "local": m.created_at.astimezone(zone).strftime("%H:%M"),
+                "text": m.text,
+                "is_repost": m.is_repost,
+                "url": post_url(m.platform, m.platform_id, person.handle),
+            }
+        )
+    ordered = [None, *sorted(n for n in groups if n is not None)]
+    return [
+        {"title": "Before the first question" if n is None else titles.get(n, f"Q{n}"), "messages": groups[n]}
+        for n in ordered
+        if n in groups
+    ]
+
+
+def render_page(
+    report: ChatReport,
+    pictures: Mapping[str, str | None],
+    *,
+    cpd_links: list[tuple[str, str]] | None = None,
+    img_origin: str = "",
+) -> str:
+    """The chat page HTML. `pictures` maps each of PICTURES to a data URI or URL (None: not drawn)."""
+    snap = report.snapshot
+    zone = ZoneInfo(snap.timezone)
+    start = snap.starts_at.astimezone(zone)
+    end = (snap.ends_at or snap.starts_at).astimezone(zone)
+    hours = round((end - start).total_seconds() / 3600, 2) or 1
+    return _env.get_template("chat_page.html.j2").render(
+        event=snap,
+        local_weekday=start.strftime("%A"),
+        local_date=start.strftime("%d %B %Y").lstrip("0"),
+        local_start=start.strftime("%H:%M"),
+        local_end=end.strftime("%H:%M"),
+        hours=int(hours) if float(hours).is_integer() else hours,
+        questions=report.stats.questions,
+        stats=report.stats,
+        summary=report.summary,
+        wheel_edges=sorted(report.edges, key=lambda e: (-e.weight, e.source, e.target))[:TOP_EDGES],
+        word_terms=[t for t, _ in sorted(report.word_terms.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]],
+        bio_terms=[t for t, _ in sorted(report.bio_terms.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]],
+        pictures={name: pictures.get(name) for name in PICTURES},
+        cpd_links=cpd_links or [],
+        transcript=_transcript(report, zone),
+        img_origin=img_origin,
+    )
+
+
+def draw_pictures(report: ChatReport, folder: Path) -> dict[str, Path | None]:
+    folder.mkdir(parents=True, exist_ok=True)
+    return {
+        "timeline": render_timeline(report.stats.per_minute, report.stats.questions, folder / "timeline.png"),
+        "wheel": render_wheel(report.snapshot, folder / "wheel.png"),
+        "wordcloud": render_cloud(report.word_terms, folder / "wordcloud.png", title="What was said"),
+        "biocloud": render_cloud(report.bio_terms, folder / "biocloud.png", title="Who said it"),
+    }
+
+
+def data_uri(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def stats_document(report: ChatReport) -> dict[str, Any]:
+    """stats.json: the totals, questions, participants, per-minute counts and summary of the event."""
+    snap = report.snapshot
+    return {
+        "event": {
+            "id": snap.id,
+            "kind": snap.kind,
+            "title": snap.title,
+            "hashtag": snap.hashtag,
+            "channel": snap.channel,
+            "host": snap.host,
+            "starts_at": snap.starts_at.isoformat(),
+            "ends_at": snap.ends_at.isoformat() if snap.ends_at else None,
+            "timezone": snap.timezone,
+        },
+        "definitions": {
+            "impressions": "sum over contributors of posts x followers; null when any follower count is unknown",
+            "reach": "sum of followers of unique contributors; null when any follower count is unknown",
+        },
+        **report.stats.to_dict(),
+        "summary": report.summary.to_dict(),
+        "engagement": [
+            {"source": e.source, "target": e.target, "replies": e.replies, "mentions": e.mentions, "weight": e.weight}
+            for e in report.edges
+        ],
+        "word_cloud": dict(sorted(report.word_terms.items(), key=lambda kv: (-kv[1], kv[0]))[:100]),
+        "bio_cloud": dict(sorted(report.bio_terms.items(), key=lambda kv: (-kv[1], kv[0]))[:100]),
+        "generated_at": datetime.now(ZoneInfo("UTC")).isoformat(),
+    }
+
+
+def write_report(
+    db: Database,
+    event_id: int,
+    out_dir: Path,
+    *,
+    pictures: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Write the chat page and its files into `out_dir`; returns the path of index.html."""
+    step = progress or (lambda _label: None)
+    step("loading the record")
+    with db.session() as session:
+        snapshot = load_event(session, event_id)
+    step("analysing")
+    report = build_report(snapshot)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    step("writing transcript, messages and stats")
+    question_of = report.question_of()
+    write_markdown(snapshot, out_dir / "transcript.md", question_of)
+    write_csv(snapshot, out_dir / "messages.csv", question_of)
+    write_json(snapshot, out_dir / "record.json", question_of)
+    write_text_atomic(out_dir / "stats.json", json.dumps(stats_document(report), indent=2, ensure_ascii=False))
+    drawn: dict[str, Path | None] = {}
+    if pictures:
+        step("drawing the wheel, clouds and timeline")
+        drawn = draw_pictures(report, out_dir)
+    step("writing the chat page")
+    cpd_dir = out_dir / "cpd"
+    cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
+    page = render_page(report, {name: data_uri(path) for name, path in drawn.items()}, cpd_links=cpd_links)
+    index = out_dir / "index.html"
+    write_text_atomic(index, page)
+    return index

@@ -1,0 +1,100 @@
+"""The chat summary: for each question, how many answered, the themes, and the answers that carry them.
+
+Themes are the terms distinctive of a question's answers against the whole chat, so a word every
+answer uses (the topic itself) does not crowd out what set each question apart. The answers shown
+are the ones that carry most of those themes: a reader sees the evidence, not just the labels.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from analysis.answers import Assignment
+from analysis.text import term_counts, terms, themes
+from transcripts.snapshot import EventSnapshot, MessageView
+
+THEMES_PER_QUESTION = 5
+CARRYING_ANSWERS = 3
+
+
+@dataclass(slots=True)
+class QuotedAnswer:
+    handle: str
+    local_time: str
+    text: str
+    themes: list[str]
+
+
+@dataclass(slots=True)
+class QuestionSummary:
+    number: int | None
+    text: str
+    answers: int
+    contributors: int
+    themes: list[str]
+    carrying: list[QuotedAnswer] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Summary:
+    questions: list[QuestionSummary]
+    themes: list[str]
+    top_contributors: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> Summary:
+    zone = ZoneInfo(snapshot.timezone)
+    originals = [m for m in snapshot.messages if not m.is_repost]
+    background = term_counts(m.text for m in originals)
+    by_prompt: dict[int, list[MessageView]] = defaultdict(list)
+    for m in originals:
+        a = assignments.get(m.id)
+        if a:
+            by_prompt[a.prompt_id].append(m)
+
+    questions = []
+    for q in snapshot.questions:
+        answers = by_prompt.get(q.id, [])
+        q_themes = themes([m.text for m in answers], top=THEMES_PER_QUESTION, background=background)
+        questions.append(
+            QuestionSummary(
+                number=q.number,
+                text=q.text,
+                answers=len(answers),
+                contributors=len({m.author_id for m in answers}),
+                themes=q_themes,
+                carrying=_carrying(snapshot, answers, q_themes, zone),
+            )
+        )
+    posts = Counter(m.author_id for m in snapshot.messages)
+    top = [
+        {"handle": snapshot.people[pid].handle, "posts": n}
+        for pid, n in sorted(posts.items(), key=lambda kv: (-kv[1], snapshot.people[kv[0]].handle.lower()))[:5]
+    ]
+    return Summary(
+        questions=questions,
+        themes=themes([m.text for m in originals], top=8),
+        top_contributors=top,
+    )
+
+
+def _carrying(
+    snapshot: EventSnapshot, answers: list[MessageView], q_themes: list[str], zone: ZoneInfo
+) -> list[QuotedAnswer]:
+    wanted = set(q_themes)
+    scored = []
+    for m in answers:
+        hits = [t for t in q_themes if t in set(terms(m.text))] if wanted else []
+        if hits:
+            scored.append((-len(hits), -len(m.text), m.created_at, m, hits))
+    scored.sort(key=lambda row: row[:3])
+    return [
+        QuotedAnswer(snapshot.author(m).handle, m.created_at.astimezone(zone).strftime("%H:%M"), m.text, hits)
+        for *_, m, hits in scored[:CARRYING_ANSWERS]
+    ]
