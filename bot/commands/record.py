@@ -65,10 +65,10 @@ def report(
     pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Draw the wheel, clouds and timeline."),
 ) -> None:
     """Write the chat page (index.html), transcript.md, messages.csv, stats.json and pictures."""
-    from analysis.report import write_report  # matplotlib and wordcloud load only when a report is made
-
     with open_db() as db:
         event_id = resolve_event(db, event, latest)
+        from analysis.report import write_report  # matplotlib and wordcloud load only when a report is made
+
         with progress_bar() as progress:
             task = progress.add_task("report", total=REPORT_STEPS)
 

@@ -1,0 +1,66 @@
+"""`huddlebot import` and `huddlebot report` as a user runs them: one line on bad input, nothing written."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from config.settings import get_settings
+from transcripts.db import Database
+from transcripts.models import MessageRow
+
+
+@pytest.fixture
+def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
+
+
+def _messages(url: str) -> int:
+    database = Database(url)
+    try:
+        with database.session() as s:
+            return s.scalar(select(func.count()).select_from(MessageRow)) or 0
+    finally:
+        database.dispose()
+
+
+def test_import_then_report_latest(cli_db: str, seed_chat: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["import", str(seed_chat)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split()[0].isdigit()
+    again = runner.invoke(app, ["import", str(seed_chat)])
+    assert again.exit_code == 0 and "0 new messages" in again.stdout
+    assert _messages(cli_db) == 171
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["report", "--latest", "--out", str(out), "--no-pictures"])
+    assert result.exit_code == 0, result.output
+    assert Path(result.stdout.strip()) == out / "index.html"
+    stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    assert (stats["messages"], stats["contributors"]) == (171, 14)
+
+
+def test_bad_files_exit_non_zero_with_one_line_and_write_nothing(cli_db: str, seed_chat: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(seed_chat), str(empty)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"huddlebot: {empty}: file is empty"]
+    assert _messages(cli_db) == 0  # the good file before it was not imported either
+
+
+def test_report_of_unknown_event_is_one_line(cli_db: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["report", "42", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "huddlebot: report: no event 42"
+    assert not (tmp_path / "o").exists()
