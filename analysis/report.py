@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +27,7 @@ from analysis.stats import EventStats, compute_stats
 from analysis.summary import Summary, summarise
 from analysis.timeline import render_timeline
 from transcripts.db import Database
+from transcripts.exporters.atomic import write_text_atomic
 from transcripts.exporters.csv_export import write_csv
 from transcripts.exporters.json_export import write_json
 from transcripts.exporters.markdown import write_markdown
@@ -36,6 +35,7 @@ from transcripts.snapshot import EventSnapshot, load_event
 
 PICTURES = ("timeline", "wheel", "wordcloud", "biocloud")
 TOP_TERMS = 20
+PLATFORM_NAMES = {"x": "X", "bluesky": "Bluesky", "slack": "Slack", "local": "huddlebot"}
 TOP_EDGES = 15
 
 _env = Environment(loader=PackageLoader("analysis", "templates"), autoescape=True, trim_blocks=False)
@@ -142,6 +142,7 @@ def render_page(
         cpd_links=cpd_links or [],
         transcript=_transcript(report, zone),
         img_origin=img_origin,
+        platform_names=[PLATFORM_NAMES.get(p, p) for p in snap.platforms],
     )
 
 
@@ -159,19 +160,6 @@ def data_uri(path: Path | None) -> str | None:
     if path is None:
         return None
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def stats_document(report: ChatReport) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from analysis.answers import Assignment
-from analysis.text import term_counts, terms, themes
+from analysis.text import people_names, term_counts, terms, themes
 from transcripts.snapshot import EventSnapshot, MessageView
 
 THEMES_PER_QUESTION = 5
@@ -51,7 +51,8 @@ class Summary:
 def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> Summary:
     zone = ZoneInfo(snapshot.timezone)
     originals = [m for m in snapshot.messages if not m.is_repost]
-    background = term_counts(m.text for m in originals)
+    names = people_names([m.text for m in originals], (p.name for p in snapshot.people.values()))
+    background = term_counts((m.text for m in originals), exclude=names)
     by_prompt: dict[int, list[MessageView]] = defaultdict(list)
     for m in originals:
         a = assignments.get(m.id)
@@ -61,7 +62,7 @@ def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> Su
     questions = []
     for q in snapshot.questions:
         answers = by_prompt.get(q.id, [])
-        q_themes = themes([m.text for m in answers], top=THEMES_PER_QUESTION, background=background)
+        q_themes = themes([m.text for m in answers], top=THEMES_PER_QUESTION, background=background, exclude=names)
         questions.append(
             QuestionSummary(
                 number=q.number,
@@ -79,7 +80,7 @@ def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> Su
     ]
     return Summary(
         questions=questions,
-        themes=themes([m.text for m in originals], top=8),
+        themes=themes([m.text for m in originals], top=8, exclude=names),
         top_contributors=top,
     )
 

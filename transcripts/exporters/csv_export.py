@@ -1,0 +1,51 @@
+"""One row per message, for spreadsheets: times in UTC and in the event's own zone."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from transcripts.exporters.atomic import atomic_writer
+from transcripts.snapshot import EventSnapshot
+
+COLUMNS = [
+    "id", "platform", "platform_id", "created_at_utc", "local_time", "handle", "name", "text", "question",
+    "reply_to", "quote_of", "is_repost", "mentions", "hashtags", "urls",
+]  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: str) -> str:
+    """Prefix text a spreadsheet would run as a formula (CSV injection) with an apostrophe."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def write_csv(snapshot: EventSnapshot, path: Path, question_of: Mapping[int, int | None]) -> None:
+    zone = ZoneInfo(snapshot.timezone)
+    with atomic_writer(path, newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        for m in snapshot.messages:
+            person = snapshot.author(m)
+            question = question_of.get(m.id)
+            writer.writerow(
+                [
+                    m.id,
+                    m.platform,
+                    m.platform_id,
+                    m.created_at.isoformat(),
+                    m.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    person.handle,
+                    _cell(person.name or ""),
+                    _cell(m.text),
+                    "" if question is None else question,
+                    m.reply_to or "",
+                    m.quote_of or "",
+                    int(m.is_repost),
+                    " ".join(m.mentions),
+                    " ".join(m.hashtags),
+                    " ".join(m.urls),
+                ]
+            )
