@@ -1,3 +1,6 @@
 """CLI command groups, one module each; `bot.cli` registers every module listed in `COMMAND_MODULES`."""
 
-COMMAND_MODULES = ("bot.commands.record",)
+COMMAND_MODULES = (
+    "bot.commands.record",
+    "bot.commands.cpd",
+)
