@@ -10,7 +10,7 @@ from pathlib import Path
 
 from transcripts.db import Database
 from transcripts.errors import RecordError
-from transcripts.importers import wecommunities
+from transcripts.importers import wecommunities, x_json
 from transcripts.importers.base import ImportedEvent, save_imported
 
 
@@ -32,6 +32,8 @@ def parse_path(path: Path) -> list[ImportedEvent]:
         raise RecordError(str(path), "file is empty")
     if wecommunities.looks_like(text):
         return [wecommunities.parse(text, str(path))]
+    if x_json.looks_like(text):
+        return [x_json.parse(text, str(path))]
     raise RecordError(str(path), "not a format huddlebot knows (a WeCommunities chat page or X API v2 JSON/JSONL)")
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from transcripts.errors import RecordError
 from transcripts.importers.base import ImportedEvent, ImportedPrompt
+from transcripts.importers.questions import question_number
 from transcripts.message import Author, Message
 
 # Windows time-zone names as WeCommunities prints them, to the IANA zones they mean.
@@ -35,11 +36,6 @@ WINDOWS_ZONES = {
     "New Zealand Standard Time": "Pacific/Auckland",
 }
 
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-}  # fmt: skip
-
 TITLE_RE = re.compile(
     r"^(?P<hashtag>#\w+)\s+-\s+\w+day\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?P<month>[A-Za-z]+)\s+"
     r"(?P<year>\d{4})\s+(?P<time>\d{1,2}(?::\d{2})?\s*[ap]m)\s+\((?P<zone>[^)]+)\)\s*(?P<title>.*)$",
@@ -55,7 +51,6 @@ MENTION_RE = re.compile(r"(?<![\w@])@(\w{1,30})")
 HASHTAG_RE = re.compile(r"(?<![\w#&])#(\w+)")
 URL_RE = re.compile(r"https?://\S+")
 STATUS_URL_RE = re.compile(r"https?://(?:mobile\.)?(?:twitter|x)\.com/\w+/status/(\d+)")
-HOST_QUESTION_RE = re.compile(r"\b(?:Question\s+(?P<word>\w+)|Q(?P<num>\d{1,2}))\b\s*[:.\-]", re.IGNORECASE)
 PLATFORM = "x"
 CHAT_LENGTH = timedelta(hours=1)
 
@@ -237,16 +232,6 @@ def _parse_transcript(
     return messages, footer
 
 
-def _question_number(text: str) -> int | None:
-    m = HOST_QUESTION_RE.search(text)
-    if not m:
-        return None
-    if m["num"]:
-        return int(m["num"])
-    word = m["word"].lower()
-    return NUMBER_WORDS.get(word) or (int(word) if word.isdigit() else None)
-
-
 def _question_prompts(questions: dict[int, str], messages: list[Message], host: str | None) -> list[ImportedPrompt]:
     """The numbered questions, each matched to the host's post that asked it (first one wins)."""
     asked: dict[int, Message] = {}
@@ -255,7 +240,7 @@ def _question_prompts(questions: dict[int, str], messages: list[Message], host: 
             continue
         if message.text.startswith("@"):
             continue
-        number = _question_number(message.text)
+        number = question_number(message.text)
         if number is not None and number not in asked:
             asked[number] = message
     prompts = []
