@@ -1,0 +1,1 @@
+"""The web app: Slack's HTTP endpoints, the chat archive, live view, CPD logs and the huddle dashboard."""

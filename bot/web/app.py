@@ -1,0 +1,61 @@
+"""The ASGI app: one FastAPI instance serving the Slack endpoints, pages, static files and the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from config.settings import Settings
+from transcripts.db import Database
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+# No inline script anywhere: even if some user text escaped escaping, the browser would not run it.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def create_app(settings: Settings, db: Database) -> FastAPI:
+    from bot.web import api, archive, auth, cpd_pages, dashboard, live
+
+    app = FastAPI(title="huddlebot", version="1", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.settings = settings
+    app.state.db = db
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (archive, live, cpd_pages, auth, dashboard, api):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        if not request.url.path.startswith("/api/docs"):
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def error_page(request: Request, exc: StarletteHTTPException) -> Response:
+        """JSON for the API and for scripts; a readable page (with sign-in for 401) for people."""
+        if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+            return await http_exception_handler(request, exc)
+        from bot.web.common import page
+
+        headings = {401: "Please sign in", 403: "Not yours to see", 404: "Not found"}
+        return page(
+            request,
+            "error.html.j2",
+            status_code=exc.status_code,
+            status=exc.status_code,
+            heading=headings.get(exc.status_code, "Something is not right"),
+            detail=str(exc.detail),
+        )
+
+    return app

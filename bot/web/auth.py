@@ -1,0 +1,177 @@
+"""Who is looking: a signed session cookie, made by "Sign in with Slack" or by a signed link the bot sends.
+
+A huddle's record is private to its Slack workspace, so the session carries the workspace and every
+huddle page compares it with the event's. Both ways in end the same way (a session cookie signed with
+SECRET_KEY, HttpOnly, SameSite=Lax); a link works for LINK_MAX_AGE seconds and a session for a day.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.oauth import OpenIDConnectAuthorizeUrlGenerator
+
+from bot.web.common import settings_of
+from config.settings import Settings
+
+router = APIRouter(include_in_schema=False)
+
+SESSION_COOKIE = "hb_session"
+STATE_COOKIE = "hb_oidc_state"
+SESSION_MAX_AGE = 24 * 3600
+LINK_MAX_AGE = 15 * 60
+STATE_MAX_AGE = 10 * 60
+_LINK_SALT = "huddlebot.signin-link"
+_SESSION_SALT = "huddlebot.session"
+_STATE_SALT = "huddlebot.oidc-state"
+OIDC_SCOPES = ["openid", "profile"]
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    user_id: str
+    workspace: str
+    name: str | None = None
+
+
+class _SignerAt(TimestampSigner):
+    """A timestamp signer that can stamp a chosen time, so a link issued in the past can be made."""
+
+    def __init__(self, *args: Any, issued_at: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._issued_at = issued_at
+
+    def get_timestamp(self) -> int:
+        return self._issued_at if self._issued_at is not None else super().get_timestamp()
+
+
+def _serializer(settings: Settings, salt: str, issued_at: int | None = None) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        settings.secret_key.get_secret_value(), salt=salt, signer=_SignerAt, signer_kwargs={"issued_at": issued_at}
+    )
+
+
+def signin_token(settings: Settings, user_id: str, workspace: str, *, issued_at: int | None = None) -> str:
+    """A token for one member of one workspace; `issued_at` (Unix seconds) defaults to now."""
+    return str(_serializer(settings, _LINK_SALT, issued_at).dumps({"u": user_id, "w": workspace}))
+
+
+def signin_link(settings: Settings, user_id: str, workspace: str) -> str:
+    """The link the bot sends a member in Slack; it signs them in to the dashboard for LINK_MAX_AGE seconds."""
+    base = settings.web_base_url.rstrip("/")
+    return f"{base}/auth/link?{urlencode({'token': signin_token(settings, user_id, workspace)})}"
+
+
+def current_user(request: Request) -> User | None:
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = _serializer(settings_of(request), _SESSION_SALT).loads(raw, max_age=SESSION_MAX_AGE)
+    except BadSignature:
+        return None
+    return User(str(data["u"]), str(data["w"]), data.get("n"))
+
+
+def _start_session(request: Request, response: Response, user: User) -> Response:
+    settings = settings_of(request)
+    value = _serializer(settings, _SESSION_SALT).dumps({"u": user.user_id, "w": user.workspace, "n": user.name})
+    response.set_cookie(
+        SESSION_COOKIE,
+        str(value),
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.web_base_url.startswith("https://"),
+        path="/",
+    )
+    return response
+
+
+@router.get("/auth/link")
+def sign_in_with_link(request: Request, token: str = "") -> Response:
+    try:
+        data = _serializer(settings_of(request), _LINK_SALT).loads(token, max_age=LINK_MAX_AGE)
+    except SignatureExpired:
+        raise HTTPException(401, "this sign-in link has expired; ask huddlebot in Slack for a new one") from None
+    except BadSignature:
+        raise HTTPException(401, "this sign-in link is not valid") from None
+    return _start_session(request, RedirectResponse("/dashboard", 303), User(str(data["u"]), str(data["w"])))
+
+
+def _redirect_uri(settings: Settings) -> str:
+    return settings.web_base_url.rstrip("/") + "/auth/slack/callback"
+
+
+def _oidc_configured(settings: Settings) -> bool:
+    return bool(settings.slack_client_id and settings.slack_client_secret)
+
+
+@router.get("/auth/slack")
+def sign_in_with_slack(request: Request) -> Response:
+    settings = settings_of(request)
+    if not _oidc_configured(settings):
+        raise HTTPException(404, "Sign in with Slack is not set up here (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)")
+    state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+    generator = OpenIDConnectAuthorizeUrlGenerator(
+        client_id=str(settings.slack_client_id), scopes=OIDC_SCOPES, redirect_uri=_redirect_uri(settings)
+    )
+    response = RedirectResponse(generator.generate(state=state, nonce=nonce), 303)
+    response.set_cookie(
+        STATE_COOKIE,
+        str(_serializer(settings, _STATE_SALT).dumps(state)),
+        max_age=STATE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        path="/auth/slack",
+    )
+    return response
+
+
+@router.get("/auth/slack/callback")
+def slack_callback(request: Request, code: str = "", state: str = "") -> Response:
+    settings = settings_of(request)
+    if not _oidc_configured(settings):
+        raise HTTPException(404, "Sign in with Slack is not set up here")
+    try:
+        expected = _serializer(settings, _STATE_SALT).loads(
+            request.cookies.get(STATE_COOKIE, ""), max_age=STATE_MAX_AGE
+        )
+    except BadSignature:
+        expected = None
+    if not code or not state or not secrets.compare_digest(str(expected), state):
+        raise HTTPException(401, "sign-in with Slack did not complete (state mismatch); please start again")
+    client = WebClient(base_url=settings.slack_api_url)
+    secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else ""
+    try:
+        tokens = client.openid_connect_token(
+            client_id=str(settings.slack_client_id),
+            client_secret=secret,
+            code=code,
+            redirect_uri=_redirect_uri(settings),
+        )
+        info = WebClient(base_url=settings.slack_api_url).openid_connect_userInfo(token=tokens["access_token"])
+    except SlackApiError as exc:
+        raise HTTPException(401, f"Slack refused the sign-in ({exc.response.get('error', 'error')})") from None
+    workspace = info.get("https://slack.com/team_id")
+    user_id = info.get("https://slack.com/user_id") or info.get("sub")
+    if not workspace or not user_id:
+        raise HTTPException(401, "Slack did not say which workspace you belong to")
+    response = RedirectResponse("/dashboard", 303)
+    response.delete_cookie(STATE_COOKIE, path="/auth/slack")
+    return _start_session(request, response, User(str(user_id), str(workspace), info.get("name")))
+
+
+@router.post("/auth/sign-out")
+def sign_out() -> Response:
+    response = RedirectResponse("/", 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

@@ -1,0 +1,204 @@
+"""CPD logs on the web: pick your handle, see your prefilled log, write your reflections, download it.
+
+Reflections are private: they are kept only when the person ticks "save my reflections", and then
+only with the SHA-256 of a random key that is handed back once (a cookie and a "keep this link" URL).
+Without the key nobody - not even someone who picks the same handle - can read them or overwrite
+them. Reflection text is never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from analysis.cpd import REFLECTION_FIELDS, CPDLog, build_cpd_log, safe_filename, to_markdown, write_docx
+from bot.web.common import db_of, no_nul, page, settings_of, visible_event
+from bot.web.page_cache import built_report
+from transcripts.errors import RecordError
+from transcripts.models import CPDEntry, Event, Participant
+
+router = APIRouter(include_in_schema=False)
+
+MAX_REFLECTION = 20_000
+KEY_COOKIE_MAX_AGE = 3 * 366 * 24 * 3600  # one NMC revalidation cycle
+FORMATS = {
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "md": ("text/markdown; charset=utf-8", "md"),
+}
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _cookie_name(participant_id: int) -> str:
+    return f"hb_cpd_{participant_id}"
+
+
+def _log_for(request: Request, event: Event, handle: str) -> tuple[CPDLog, int]:
+    """The prefilled log and the participant's id; 404 when the handle did not take part."""
+    built = built_report(db_of(request), event.id)
+    snapshot = built.report.snapshot
+    try:
+        log = build_cpd_log(snapshot, handle, built.report.assignments)
+    except RecordError:
+        raise HTTPException(404, f"@{handle.lstrip('@')[:100]} did not take part in this event") from None
+    person = next(p for p in snapshot.people.values() if p.handle == log.handle)
+    return log, person.id
+
+
+def _handles(request: Request, event: Event) -> list[str]:
+    snapshot = built_report(db_of(request), event.id).report.snapshot
+    return sorted({snapshot.author(m).handle for m in snapshot.messages}, key=str.lower)
+
+
+def _saved(request: Request, event_id: int, participant_id: int, key: str | None) -> CPDEntry | None:
+    """The saved entry when the visitor holds its key (given, or in their cookie); otherwise nothing."""
+    candidates = [k for k in (key, request.cookies.get(_cookie_name(participant_id))) if k]
+    if not candidates:
+        return None
+    with db_of(request).session() as session:
+        entry = session.scalar(
+            select(CPDEntry).where(CPDEntry.event_id == event_id, CPDEntry.participant_id == participant_id)
+        )
+        if entry is None or not entry.owner_key_hash:
+            return None
+        session.expunge(entry)
+    if any(secrets.compare_digest(key_hash(k), entry.owner_key_hash) for k in candidates):
+        return entry
+    return None
+
+
+@router.get("/events/{event_id}/cpd", response_class=HTMLResponse)
+def cpd_page(
+    request: Request,
+    event_id: int,
+    handle: Annotated[str | None, Query(max_length=100)] = None,
+    key: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    event = visible_event(request, event_id)
+    no_nul(handle, "handle")
+    if not handle:
+        return page(request, "cpd_picker.html.j2", event=event, handles=_handles(request, event))
+    log, participant_id = _log_for(request, event, handle)
+    entry = _saved(request, event.id, participant_id, key)
+    reflections = dict(entry.reflections) if entry else {}
+    if not reflections.get("nature_of_activity"):
+        reflections["nature_of_activity"] = log.nature_of_activity
+    return page(
+        request,
+        "cpd_log.html.j2",
+        event=event,
+        log=log,
+        fields=REFLECTION_FIELDS,
+        reflections=reflections,
+        saved=entry is not None,
+        key=key if entry is not None else None,
+    )
+
+
+def _download(log: CPDLog, reflections: dict[str, str], fmt: str) -> Response:
+    if fmt not in FORMATS:
+        raise HTTPException(400, "format: choose docx or md")
+    media, suffix = FORMATS[fmt]
+    name = f"cpd-{safe_filename(log.handle)}-event-{log.event_id}.{suffix}"
+    if fmt == "md":
+        body = to_markdown(log, reflections).encode("utf-8")
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            body = write_docx(log, Path(folder) / name, reflections).read_bytes()
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _store(request: Request, event_id: int, participant_id: int, reflections: dict[str, str], key: str | None) -> str:
+    """Save the reflections under the visitor's key (a new one on first save); 403 if someone else's."""
+    with db_of(request).session() as session:
+        entry = session.scalar(
+            select(CPDEntry).where(CPDEntry.event_id == event_id, CPDEntry.participant_id == participant_id)
+        )
+        if entry is not None and entry.owner_key_hash:
+            held = [k for k in (key, request.cookies.get(_cookie_name(participant_id))) if k]
+            match = next((k for k in held if secrets.compare_digest(key_hash(k), entry.owner_key_hash)), None)
+            if match is None:
+                raise HTTPException(
+                    403, "reflections are already saved for this handle; open them with your saved link to change them"
+                )
+            entry.reflections = reflections
+            return match
+        new_key = secrets.token_urlsafe(32)
+        if entry is None:
+            if session.get(Participant, participant_id) is None:
+                raise HTTPException(404, "no such participant")
+            entry = CPDEntry(event_id=event_id, participant_id=participant_id)
+            session.add(entry)
+        entry.reflections = reflections
+        entry.owner_key_hash = key_hash(new_key)
+        return new_key
+
+
+@router.post("/events/{event_id}/cpd")
+def cpd_submit(
+    request: Request,
+    event_id: int,
+    handle: Annotated[str, Form(max_length=100)],
+    nature_of_activity: Annotated[str, Form(max_length=MAX_REFLECTION)] = "",
+    what_you_learned: Annotated[str, Form(max_length=MAX_REFLECTION)] = "",
+    how_you_changed_practice: Annotated[str, Form(max_length=MAX_REFLECTION)] = "",
+    relevance_to_code: Annotated[str, Form(max_length=MAX_REFLECTION)] = "",
+    save: Annotated[str, Form()] = "",
+    fmt: Annotated[str, Form(alias="format")] = "docx",
+    key: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    event = visible_event(request, event_id)
+    no_nul(handle, "handle")
+    log, participant_id = _log_for(request, event, handle)
+    reflections = {
+        "nature_of_activity": nature_of_activity,
+        "what_you_learned": what_you_learned,
+        "how_you_changed_practice": how_you_changed_practice,
+        "relevance_to_code": relevance_to_code,
+    }
+    reflections = {k: v.replace("\x00", "").strip() for k, v in reflections.items() if v.strip()}
+    if not save:
+        return _download(log, reflections, fmt)
+    owner_key = _store(request, event.id, participant_id, reflections, key or None)
+    link = settings_of(request).web_base_url.rstrip("/") + (
+        f"/events/{event.id}/cpd?" + urlencode({"handle": log.handle, "key": owner_key})
+    )
+    response = page(request, "cpd_saved.html.j2", event=event, log=log, link=link, key=owner_key)
+    response.set_cookie(
+        _cookie_name(participant_id),
+        owner_key,
+        max_age=KEY_COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings_of(request).web_base_url.startswith("https://"),
+        path=f"/events/{event.id}/cpd",
+    )
+    return response
+
+
+@router.post("/events/{event_id}/cpd/download")
+def cpd_download_saved(
+    request: Request,
+    event_id: int,
+    handle: Annotated[str, Form(max_length=100)],
+    fmt: Annotated[str, Form(alias="format")] = "docx",
+    key: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Download the saved reflections; only with the key (posted, so it stays out of URLs and logs)."""
+    event = visible_event(request, event_id)
+    no_nul(handle, "handle")
+    log, participant_id = _log_for(request, event, handle)
+    entry = _saved(request, event.id, participant_id, key or None)
+    if entry is None:
+        raise HTTPException(403, "no saved reflections you hold the key to")
+    return _download(log, dict(entry.reflections), fmt)

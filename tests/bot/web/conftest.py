@@ -1,0 +1,79 @@
+"""A running web app for browser and HTTP tests: uvicorn in a thread on 127.0.0.1, on an ephemeral port.
+
+The app runs against the `db` fixture's database (SQLite and, when configured, PostgreSQL), with its
+own output folder and secret, so tests can also mint sign-in links the way the bot does.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from bot.web.app import create_app
+from config.settings import Settings
+from transcripts.db import Database
+from transcripts.importers import import_path
+
+SECRET = "test-secret-key-for-web"
+
+
+@dataclass(frozen=True, slots=True)
+class RunningApp:
+    base_url: str
+    settings: Settings
+    db: Database
+    app: FastAPI
+
+
+def web_settings(base_url: str, output_dir: Path, **extra: str) -> Settings:
+    values = {"SECRET_KEY": SECRET, "HUDDLEBOT_OUTPUT_DIR": str(output_dir), "WEB_BASE_URL": base_url, **extra}
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def serve(app: FastAPI, sock: socket.socket) -> Iterator[None]:
+    """Run uvicorn on an already-bound socket until the test is done; bounded start and stop."""
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start within 30 s")
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+
+
+def start_app(db: Database, output_dir: Path, **extra: str) -> Iterator[RunningApp]:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    settings = web_settings(base_url, output_dir, **extra)
+    app = create_app(settings, db)
+    for _ in serve(app, sock):
+        yield RunningApp(base_url, settings, db, app)
+
+
+@pytest.fixture
+def web(db: Database, tmp_path: Path) -> Iterator[RunningApp]:
+    """The app, running, on an empty database."""
+    yield from start_app(db, tmp_path / "out")
+
+
+@pytest.fixture
+def seed_event(db: Database, seed_chat: Path) -> int:
+    [(event_id, _)] = import_path(db, seed_chat)
+    return event_id
