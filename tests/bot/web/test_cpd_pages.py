@@ -1,0 +1,115 @@
+"""The CPD log in Chromium: pick a handle, write reflections, download .docx and Markdown; saved
+reflections come back only to whoever holds the key."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from docx import Document
+from sqlalchemy import select
+
+from tests.bot.web.conftest import RunningApp
+from transcripts.models import CPDEntry
+
+LEARNED = "Escalating early <script>alert('x')</script> beats waiting & hoping."
+CHANGED = "I now say which OPEL level we are at in every handover."
+
+
+def _docx_text(path: Path) -> str:
+    doc = Document(str(path))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+@pytest.mark.browser
+def test_cpd_log_is_prefilled_filled_in_and_downloaded_as_docx(
+    web: RunningApp, seed_event: int, browser: Any, tmp_path: Path
+) -> None:
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{web.base_url}/events/{seed_event}")
+    page.get_by_role("link", name="CPD log for @evelyn_prodger").click()
+    page.wait_for_selector("#cpd-form", timeout=30_000)
+    assert page.locator("#hours").inner_text() == "1"
+    assert page.locator("#contributions li").count() == 41
+    assert page.locator("#record ol.questions li").count() == 6
+    assert "Participatory learning" in page.locator("#nature_of_activity").input_value()
+    page.locator("#what_you_learned").fill(LEARNED)
+    page.locator("#how_you_changed_practice").fill(CHANGED)
+    page.locator("#relevance_to_code").fill("Preserve safety")
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Download Word (.docx)").click()
+    target = tmp_path / download.value.suggested_filename
+    download.value.save_as(target)
+    assert target.suffix == ".docx"
+    text = _docx_text(target)
+    assert LEARNED in text and CHANGED in text and "Preserve safety" in text and "@evelyn_prodger" in text
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Download Markdown").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "I now say which OPEL level" in markdown and "<script>" not in markdown
+    with web.db.session() as session:
+        assert session.scalars(select(CPDEntry)).all() == []  # not asked to save: nothing kept
+    assert dialogs == []
+    context.close()
+
+
+@pytest.mark.browser
+def test_saved_reflections_come_back_only_with_the_key(web: RunningApp, seed_event: int, browser: Any) -> None:
+    owner = browser.new_context(accept_downloads=True)
+    page = owner.new_page()
+    cpd_url = f"{web.base_url}/events/{seed_event}/cpd"
+    page.goto(cpd_url)
+    page.locator("#handle").select_option("evelyn_prodger")
+    page.get_by_role("button", name="Open my CPD log").click()
+    page.wait_for_selector("#cpd-form", timeout=30_000)
+    page.locator("#what_you_learned").fill(LEARNED)
+    page.locator("#save").check()
+    page.get_by_role("button", name="Download Markdown").click()
+    link = page.locator("#keep-link").get_attribute("href")
+    assert link and "key=" in link
+    key = link.split("key=", 1)[1]
+    with web.db.session() as session:
+        [entry] = session.scalars(select(CPDEntry)).all()
+        assert entry.owner_key_hash == hashlib.sha256(key.encode()).hexdigest()
+        assert entry.reflections["what_you_learned"] == LEARNED
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Download Word (.docx)").click()
+    assert LEARNED in _docx_text(Path(download.value.path()))
+    page.goto(f"{cpd_url}?handle=evelyn_prodger")  # same browser: the cookie holds the key
+    assert page.locator("#what_you_learned").input_value() == LEARNED
+
+    stranger = browser.new_context()
+    other = stranger.new_page()
+    other.goto(f"{cpd_url}?handle=evelyn_prodger")
+    assert other.locator("#what_you_learned").input_value() == ""
+    other.goto(f"{cpd_url}?handle=evelyn_prodger&key=not-the-key")
+    assert other.locator("#what_you_learned").input_value() == ""
+    other.goto(link)
+    assert other.locator("#what_you_learned").input_value() == LEARNED
+    owner.close()
+    stranger.close()
+
+    with httpx.Client(base_url=web.base_url, timeout=30) as client:
+        overwrite = client.post(
+            f"/events/{seed_event}/cpd",
+            data={"handle": "evelyn_prodger", "what_you_learned": "mine now", "save": "yes"},
+        )
+        assert overwrite.status_code == 403
+        peek = client.post(f"/events/{seed_event}/cpd/download", data={"handle": "evelyn_prodger", "format": "md"})
+        assert peek.status_code == 403 and LEARNED not in peek.text
+    with web.db.session() as session:
+        assert session.scalars(select(CPDEntry)).one().reflections["what_you_learned"] == LEARNED
+
+
+def test_cpd_for_someone_who_did_not_take_part_is_not_found(web: RunningApp, seed_event: int) -> None:
+    with httpx.Client(base_url=web.base_url, timeout=30) as client:
+        assert client.get(f"/events/{seed_event}/cpd", params={"handle": "nobody_here"}).status_code == 404
+        response = client.post(f"/events/{seed_event}/cpd", data={"handle": "evelyn_prodger", "format": "pdf"})
+        assert response.status_code == 400
