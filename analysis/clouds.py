@@ -14,17 +14,17 @@ from pathlib import Path
 from PIL.PngImagePlugin import PngInfo
 from wordcloud import WordCloud
 
-from analysis.text import people_names, term_counts
+from analysis.event_text import EventText, event_text
+from analysis.text import term_counts
 from transcripts.snapshot import EventSnapshot
 
 MAX_TERMS = 120
 PALETTE = ("#0b5cad", "#2a6f97", "#1d7874", "#6a4c93", "#c1121f", "#495057")
 
 
-def word_cloud_terms(snapshot: EventSnapshot) -> Counter[str]:
+def word_cloud_terms(snapshot: EventSnapshot, text: EventText | None = None) -> Counter[str]:
     """Terms of the original posts (reposts would count the same words twice), without people's names."""
-    texts = [m.text for m in snapshot.messages if not m.is_repost]
-    return term_counts(texts, exclude=people_names(texts, (p.name for p in snapshot.people.values())))
+    return (text or event_text(snapshot)).counts()
 
 
 def bio_cloud_terms(snapshot: EventSnapshot) -> Counter[str]:

@@ -18,7 +18,7 @@ from docx import Document
 from docx.shared import Pt
 
 from analysis.answers import Assignment, assign_answers
-from analysis.text import people_names, themes
+from analysis.event_text import EventText, event_text
 from transcripts.db import Database
 from transcripts.errors import RecordError
 from transcripts.exporters.atomic import write_text_atomic
@@ -93,14 +93,13 @@ def _hours(snapshot: EventSnapshot) -> float:
 class ChatContext:
     """What every participant's log shares, computed once per event rather than once per person."""
 
-    names: frozenset[str]
+    text: EventText
     chat_themes: tuple[str, ...]
 
 
-def chat_context(snapshot: EventSnapshot) -> ChatContext:
-    originals = [m.text for m in snapshot.messages if not m.is_repost]
-    names = frozenset(people_names(originals, (p.name for p in snapshot.people.values())))
-    return ChatContext(names, tuple(themes(originals, top=8, exclude=names)))
+def chat_context(snapshot: EventSnapshot, text: EventText | None = None) -> ChatContext:
+    text = text or event_text(snapshot)
+    return ChatContext(text, tuple(text.themes(top=8)))
 
 
 def build_cpd_log(
@@ -159,7 +158,7 @@ def build_cpd_log(
         questions=[(q.number, q.text) for q in snapshot.questions],
         contributions=contributions,
         chat_themes=list(shared.chat_themes),
-        own_themes=themes([m.text for m in own if not m.is_repost], top=5, exclude=shared.names),
+        own_themes=shared.text.themes([m.id for m in own if not m.is_repost], top=5),
         nature_of_activity=nature,
     )
 

@@ -9,7 +9,6 @@ as data URIs so the page can be mailed or archived as a single file; the web app
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,11 +16,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from jinja2 import Environment, PackageLoader
 
 from analysis.answers import Assignment, assign_answers
 from analysis.clouds import bio_cloud_terms, render_cloud, word_cloud_terms
 from analysis.engagement import Edge, engagement_edges, render_wheel
+from analysis.event_text import event_text
 from analysis.links import post_url
 from analysis.stats import EventStats, compute_stats
 from analysis.summary import Summary, summarise
@@ -58,13 +59,14 @@ class ChatReport:
 
 def build_report(snapshot: EventSnapshot) -> ChatReport:
     assignments = assign_answers(snapshot)
+    text = event_text(snapshot)
     return ChatReport(
         snapshot=snapshot,
         assignments=assignments,
         stats=compute_stats(snapshot, assignments),
-        summary=summarise(snapshot, assignments),
+        summary=summarise(snapshot, assignments, text),
         edges=engagement_edges(snapshot),
-        word_terms=dict(word_cloud_terms(snapshot)),
+        word_terms=dict(word_cloud_terms(snapshot, text)),
         bio_terms=dict(bio_cloud_terms(snapshot)),
     )
 
@@ -214,7 +216,7 @@ def write_report(
     write_markdown(snapshot, out_dir / "transcript.md", question_of)
     write_csv(snapshot, out_dir / "messages.csv", question_of)
     write_json(snapshot, out_dir / "record.json", question_of)
-    write_text_atomic(out_dir / "stats.json", json.dumps(stats_document(report), indent=2, ensure_ascii=False))
+    write_text_atomic(out_dir / "stats.json", orjson.dumps(stats_document(report), option=orjson.OPT_INDENT_2).decode())
     drawn: dict[str, Path | None] = {}
     if pictures:
         step("drawing the wheel, clouds and timeline")

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from analysis.answers import Assignment
-from analysis.text import people_names, term_counts, terms, themes
+from analysis.event_text import EventText, event_text
 from transcripts.snapshot import EventSnapshot, MessageView
 
 THEMES_PER_QUESTION = 5
@@ -48,11 +48,11 @@ class Summary:
         return asdict(self)
 
 
-def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> Summary:
+def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment], text: EventText | None = None) -> Summary:
     zone = ZoneInfo(snapshot.timezone)
+    text = text or event_text(snapshot)
     originals = [m for m in snapshot.messages if not m.is_repost]
-    names = people_names([m.text for m in originals], (p.name for p in snapshot.people.values()))
-    background = term_counts((m.text for m in originals), exclude=names)
+    background = text.counts()
     by_prompt: dict[int, list[MessageView]] = defaultdict(list)
     for m in originals:
         a = assignments.get(m.id)
@@ -62,7 +62,7 @@ def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> Su
     questions = []
     for q in snapshot.questions:
         answers = by_prompt.get(q.id, [])
-        q_themes = themes([m.text for m in answers], top=THEMES_PER_QUESTION, background=background, exclude=names)
+        q_themes = text.themes([m.id for m in answers], top=THEMES_PER_QUESTION, background=background)
         questions.append(
             QuestionSummary(
                 number=q.number,
@@ -70,7 +70,7 @@ def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> Su
                 answers=len(answers),
                 contributors=len({m.author_id for m in answers}),
                 themes=q_themes,
-                carrying=_carrying(snapshot, answers, q_themes, zone),
+                carrying=_carrying(snapshot, answers, q_themes, zone, text),
             )
         )
     posts = Counter(m.author_id for m in snapshot.messages)
@@ -80,18 +80,18 @@ def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> Su
     ]
     return Summary(
         questions=questions,
-        themes=themes([m.text for m in originals], top=8, exclude=names),
+        themes=text.themes(top=8),
         top_contributors=top,
     )
 
 
 def _carrying(
-    snapshot: EventSnapshot, answers: list[MessageView], q_themes: list[str], zone: ZoneInfo
+    snapshot: EventSnapshot, answers: list[MessageView], q_themes: list[str], zone: ZoneInfo, text: EventText
 ) -> list[QuotedAnswer]:
-    wanted = set(q_themes)
     scored = []
     for m in answers:
-        hits = [t for t in q_themes if t in set(terms(m.text))] if wanted else []
+        own = set(text.corpus.terms[m.id])
+        hits = [t for t in q_themes if t in own]
         if hits:
             scored.append((-len(hits), -len(m.text), m.created_at, m, hits))
     scored.sort(key=lambda row: row[:3])

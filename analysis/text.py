@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from itertools import pairwise
 
 from wordcloud import STOPWORDS as _WORDCLOUD_STOPWORDS
@@ -49,12 +49,19 @@ CHAT_FILLER = {
 }  # fmt: skip
 STOPWORDS = frozenset({w.lower().replace("'", "") for w in _WORDCLOUD_STOPWORDS} | MONTHS | DAYS | CHAT_FILLER)
 
-_URL_RE = re.compile(r"(?:https?://|www\.)\S+|\b\S+\.(?:com|org|net|co\.uk|uk|ly|co|io)(?:/\S*)?", re.I)
-_HANDLE_RE = re.compile(r"[@＠]\w+")
-_HASHTAG_RE = re.compile(r"[#＃]\w+")
-_MARKER_RE = re.compile(r"\b[AaQq]\s?\d{1,2}\b")
-_TIME_RE = re.compile(r"\b\d{1,2}[:.]\d{2}\s*(?:am|pm)?\b|\b\d{1,2}\s*(?:am|pm)\b", re.I)
-_WORD_RE = re.compile(r"[a-z][a-z'’\-]*[a-z]|[a-z]")
+_STRIP_RE = re.compile(
+    "|".join(
+        (
+            r"(?:https?://|www\.)\S+|\b\S+\.(?:com|org|net|co\.uk|uk|ly|co|io)(?:/\S*)?",  # URLs and domains
+            r"[@＠]\w+",  # handles
+            r"[#＃]\w+",  # hashtags
+            r"\b[AaQq]\s?\d{1,2}\b",  # Q/A markers
+            r"\b\d{1,2}[:.]\d{2}\s*(?:am|pm)?\b|\b\d{1,2}\s*(?:am|pm)\b",  # times
+        )
+    ),
+    re.I,
+)
+_WORD_RE = re.compile(r"[a-z]+(?:['’\-][a-z]+)*")
 _MIN_PHRASE_COUNT = 3
 # Greetings name people ("Hi, I'm Marc", "Welcome Emma!", "Teresa here"): the cloud is about the topic.
 _NAME_RES = (
@@ -66,19 +73,14 @@ _NAME_RES = (
 
 def words(text: str) -> list[str]:
     """Lower-case words with handles, hashtags, URLs, times, numbers and Q/A markers taken out."""
-    text = _URL_RE.sub(" ", text)
-    text = _HANDLE_RE.sub(" ", text)
-    text = _HASHTAG_RE.sub(" ", text)
-    text = _MARKER_RE.sub(" ", text)
-    text = _TIME_RE.sub(" ", text)
     out = []
-    for raw in _WORD_RE.findall(text.lower()):
-        word = raw.replace("’", "'").strip("'-")
-        if word.endswith("'s"):
-            word = word[:-2]
-        word = word.replace("'", "")
-        if word:
-            out.append(word)
+    for word in _WORD_RE.findall(_STRIP_RE.sub(" ", text).lower()):
+        if "'" in word or "’" in word:
+            word = word.replace("’", "'")
+            if word.endswith("'s"):
+                word = word[:-2]
+            word = word.replace("'", "")
+        out.append(word)
     return out
 
 
@@ -88,17 +90,19 @@ def _keep(word: str) -> bool:
 
 def terms(text: str, phrases: frozenset[str] = KNOWN_PHRASES) -> list[str]:
     """The meaningful terms of one text, phrases joined ("human factors") and stopwords dropped."""
-    ws = words(text)
+    return terms_of_words(words(text), phrases)
+
+
+def terms_of_words(ws: list[str], phrases: frozenset[str]) -> list[str]:
     out: list[str] = []
     i = 0
-    while i < len(ws):
-        three = " ".join(ws[i : i + 3])
-        two = " ".join(ws[i : i + 2])
-        if len(ws) - i >= 3 and three in phrases:
-            out.append(three)
+    n = len(ws)
+    while i < n:
+        if n - i >= 3 and " ".join(ws[i : i + 3]) in phrases:
+            out.append(" ".join(ws[i : i + 3]))
             i += 3
-        elif len(ws) - i >= 2 and two in phrases:
-            out.append(two)
+        elif n - i >= 2 and f"{ws[i]} {ws[i + 1]}" in phrases:
+            out.append(f"{ws[i]} {ws[i + 1]}")
             i += 2
         else:
             if _keep(ws[i]):
@@ -107,25 +111,65 @@ def terms(text: str, phrases: frozenset[str] = KNOWN_PHRASES) -> list[str]:
     return out
 
 
-def frequent_phrases(texts: Sequence[str], *, min_count: int = _MIN_PHRASE_COUNT) -> frozenset[str]:
-    """Known phrases plus content bigrams that recur in several different posts of this chat."""
+def _phrases_of(tokenised: Iterable[list[str]], min_count: int) -> frozenset[str]:
     seen: Counter[str] = Counter()
-    for text in texts:
-        ws = words(text)
+    for ws in tokenised:
         seen.update({f"{a} {b}" for a, b in pairwise(ws) if _keep(a) and _keep(b)})
     return KNOWN_PHRASES | {p for p, n in seen.items() if n >= min_count}
 
 
+def frequent_phrases(texts: Sequence[str], *, min_count: int = _MIN_PHRASE_COUNT) -> frozenset[str]:
+    """Known phrases plus content bigrams that recur in several different posts of this chat."""
+    return _phrases_of((words(t) for t in texts), min_count)
+
+
+class Corpus:
+    """The texts of one event, each tokenised once; counts, themes and clouds of any subset read from it.
+
+    A 50,000-post chat's report counts terms for the whole chat, each question, each cloud and each
+    person's CPD log: tokenising once instead of each time is what keeps that within seconds.
+    """
+
+    def __init__(self, texts: Mapping[int, str]) -> None:
+        tokenised = {key: words(text) for key, text in texts.items()}
+        self.texts = texts
+        self.phrases = _phrases_of(tokenised.values(), _MIN_PHRASE_COUNT)
+        self.terms: dict[int, list[str]] = {k: terms_of_words(ws, self.phrases) for k, ws in tokenised.items()}
+
+    def counts(self, keys: Iterable[int] | None = None, *, exclude: Collection[str] = ()) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for key in self.terms if keys is None else keys:
+            counts.update(self.terms[key])
+        for term in exclude:
+            counts.pop(term, None)
+        return counts
+
+    def themes(
+        self,
+        keys: Iterable[int] | None = None,
+        *,
+        top: int = 5,
+        background: Counter[str] | None = None,
+        exclude: Collection[str] = (),
+    ) -> list[str]:
+        return rank_themes(self.counts(keys, exclude=exclude), top=top, background=background)
+
+
 def term_counts(texts: Iterable[str], *, exclude: Collection[str] = ()) -> Counter[str]:
-    """How often each term is used across texts, with the chat's own recurring phrases kept together."""
+    """How often each term is used across texts, with the recurring phrases of these texts kept together."""
     materialised = list(texts)
-    phrases = frequent_phrases(materialised)
-    counts: Counter[str] = Counter()
-    for text in materialised:
-        counts.update(terms(text, phrases))
-    for term in exclude:
-        counts.pop(term, None)
-    return counts
+    return Corpus(dict(enumerate(materialised))).counts(exclude=exclude)
+
+
+def themes(
+    texts: Sequence[str],
+    *,
+    top: int = 5,
+    background: Counter[str] | None = None,
+    exclude: Collection[str] = (),
+) -> list[str]:
+    """Terms frequent in `texts` and distinctive against `background` (see `rank_themes`)."""
+    return rank_themes(term_counts(texts, exclude=exclude), top=top, background=background)
 
 
 def people_names(texts: Iterable[str], names: Iterable[str | None] = ()) -> set[str]:
@@ -146,19 +190,12 @@ def introduced_names(texts: Iterable[str]) -> set[str]:
     return {n for n in names if n not in STOPWORDS and n not in lower_words}
 
 
-def themes(
-    texts: Sequence[str],
-    *,
-    top: int = 5,
-    background: Counter[str] | None = None,
-    exclude: Collection[str] = (),
-) -> list[str]:
-    """Terms frequent in `texts` and distinctive against `background` (a tf-idf-like score).
+def rank_themes(counts: Counter[str], *, top: int = 5, background: Counter[str] | None = None) -> list[str]:
+    """Frequent terms, scored tf-idf-like against `background` when given.
 
     Without a background this is simply the most frequent terms. Ties break alphabetically so the
     same record always gives the same themes.
     """
-    counts = term_counts(texts, exclude=exclude)
     if not counts:
         return []
     if background:

@@ -45,6 +45,8 @@ class Message:
     raw: dict[str, Any] | None = field(default=None, compare=False, hash=False)
 
     def __post_init__(self) -> None:
+        if self.created_at.tzinfo is UTC:
+            return
         if self.created_at.tzinfo is None:
             raise ValueError(f"message {self.id}: created_at must be timezone-aware")
         if self.created_at.utcoffset() != UTC.utcoffset(None):

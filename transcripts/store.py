@@ -9,8 +9,10 @@ because a busy chat or a 50,000-post import must not be bound by per-row round t
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -90,26 +92,58 @@ def upsert_participants(session: Session, authors: Iterable[Author]) -> dict[tup
     return ids
 
 
-def message_row(event_id: int, participant_id: int, message: Message) -> dict[str, Any]:
-    """The column values of one message, as the bulk insert takes them."""
-    return {
-        "event_id": event_id,
-        "platform": message.platform,
-        "platform_id": message.id,
-        "channel": message.channel,
-        "participant_id": participant_id,
-        "text": message.text,
-        "created_at": message.created_at,
-        "reply_to": message.reply_to,
-        "thread": message.thread,
-        "quote_of": message.quote_of,
-        "repost_of": message.repost_of,
-        "is_repost": message.is_repost,
-        "mentions": list(message.mentions),
-        "hashtags": list(message.hashtags),
-        "urls": list(message.urls),
-        "raw": message.raw,
-    }
+_MESSAGE_COLUMNS = (
+    "event_id", "platform", "platform_id", "channel", "participant_id", "text", "created_at", "reply_to",
+    "thread", "quote_of", "repost_of", "is_repost", "mentions", "hashtags", "urls", "raw", "captured_at",
+)  # fmt: skip
+_JSON_COLUMNS = frozenset({"mentions", "hashtags", "urls", "raw"})
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _sqlite_time(moment: datetime) -> str:
+    """The text SQLAlchemy's SQLite DATETIME stores (naive UTC), so rows read back as any other."""
+    return moment.replace(tzinfo=None).isoformat(" ", "microseconds")  # Message times are always UTC
+
+
+def _insert_sql(dialect: str) -> str:
+    columns = ", ".join(_MESSAGE_COLUMNS)
+    if dialect == "sqlite":
+        marks = ", ".join("?" for _ in _MESSAGE_COLUMNS)
+        return f"INSERT INTO messages ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+    if dialect == "postgresql":
+        values = ", ".join(f"%({c})s::json" if c in _JSON_COLUMNS else f"%({c})s" for c in _MESSAGE_COLUMNS)
+        return f"INSERT INTO messages ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")
+
+
+def _rows(dialect: str, event_id: int, ids: dict[tuple[str, str], int], messages: Sequence[Message]) -> list[Any]:
+    """Driver-ready rows: JSON pre-serialised with orjson and times as the column stores them.
+
+    This bypasses SQLAlchemy's per-value type processing, which dominated the cost of a 50,000-post
+    import; the values written are exactly what the typed models would write.
+    """
+    now = datetime.now(UTC)
+    if dialect == "sqlite":
+        captured = _sqlite_time(now)
+        return [
+            (event_id, m.platform, m.id, m.channel, ids[(m.platform, m.author.id)], m.text, _sqlite_time(m.created_at),
+             m.reply_to, m.thread, m.quote_of, m.repost_of, int(m.is_repost), _json(m.mentions),
+             _json(m.hashtags), _json(m.urls), _json(m.raw), captured)
+            for m in messages
+        ]  # fmt: skip
+    naive_now = now.replace(tzinfo=None)
+    return [
+        {"event_id": event_id, "platform": m.platform, "platform_id": m.id, "channel": m.channel,
+         "participant_id": ids[(m.platform, m.author.id)], "text": m.text,
+         "created_at": m.created_at.astimezone(UTC).replace(tzinfo=None), "reply_to": m.reply_to,
+         "thread": m.thread, "quote_of": m.quote_of, "repost_of": m.repost_of, "is_repost": m.is_repost,
+         "mentions": _json(m.mentions), "hashtags": _json(m.hashtags), "urls": _json(m.urls),
+         "raw": _json(m.raw), "captured_at": naive_now}
+        for m in messages
+    ]  # fmt: skip
 
 
 def store_messages(session: Session, event_id: int, messages: Sequence[Message]) -> int:
@@ -118,23 +152,9 @@ def store_messages(session: Session, event_id: int, messages: Sequence[Message])
     if not public:
         return 0
     ids = upsert_participants(session, (m.author for m in public))
-    before = _count_known(session, public)
-    rows = [message_row(event_id, ids[(m.platform, m.author.id)], m) for m in public]
-    session.execute(_insert(session, MessageRow.__table__), rows)
-    return len({(m.platform, m.id) for m in public}) - before
-
-
-def _count_known(session: Session, messages: Sequence[Message]) -> int:
-    keys = list({(m.platform, m.id) for m in messages})
-    known = 0
-    for start in range(0, len(keys), _IN_CHUNK):
-        chunk = keys[start : start + _IN_CHUNK]
-        known += len(
-            session.execute(
-                select(MessageRow.id).where(tuple_(MessageRow.platform, MessageRow.platform_id).in_(chunk))
-            ).all()
-        )
-    return known
+    dialect = session.get_bind().dialect.name
+    result = session.connection().exec_driver_sql(_insert_sql(dialect), _rows(dialect, event_id, ids, public))
+    return max(result.rowcount, 0)
 
 
 def latest_platform_id(session: Session, event_id: int, platform: str) -> str | None:

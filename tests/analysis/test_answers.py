@@ -14,7 +14,7 @@ def _msg(i: int, minute: int, text: str, **kw: object) -> MessageView:
     base: dict[str, object] = dict(
         id=i, platform="x", platform_id=str(1000 + i), channel="#T", author_id=1, text=text,
         created_at=T0 + timedelta(minutes=minute), reply_to=None, thread=None, quote_of=None, repost_of=None,
-        is_repost=False, mentions=(), hashtags=(), urls=(), raw=None, edited_at=None, deleted=False,
+        is_repost=False, mentions=(), hashtags=(), urls=(), reply_to_handle=None, edited_at=None, deleted=False,
     )  # fmt: skip
     base.update(kw)
     return MessageView(**base)  # type: ignore[arg-type]

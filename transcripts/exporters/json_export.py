@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from transcripts.exporters.atomic import write_text_atomic
 from transcripts.snapshot import EventSnapshot
@@ -64,4 +65,4 @@ def record_document(snapshot: EventSnapshot, question_of: Mapping[int, int | Non
 
 
 def write_json(snapshot: EventSnapshot, path: Path, question_of: Mapping[int, int | None]) -> None:
-    write_text_atomic(path, json.dumps(record_document(snapshot, question_of), indent=2, ensure_ascii=False))
+    write_text_atomic(path, orjson.dumps(record_document(snapshot, question_of), option=orjson.OPT_INDENT_2).decode())

@@ -6,6 +6,9 @@ transaction, so bad input leaves the database exactly as it was.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from transcripts.db import Database
@@ -37,8 +40,21 @@ def parse_path(path: Path) -> list[ImportedEvent]:
     raise RecordError(str(path), "not a format huddlebot knows (a WeCommunities chat page or X API v2 JSON/JSONL)")
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while building many acyclic objects: it rescans them all, for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def import_path(db: Database, path: Path) -> list[tuple[int, int]]:
     """Import one file in one transaction; returns (event id, new messages) for each event in it."""
-    events = parse_path(path)
-    with db.session() as session:
-        return [save_imported(session, event) for event in events]
+    with _gc_paused():
+        events = parse_path(path)
+        with db.session() as session:
+            return [save_imported(session, event) for event in events]

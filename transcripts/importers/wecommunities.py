@@ -57,7 +57,8 @@ CHAT_LENGTH = timedelta(hours=1)
 
 def looks_like(text: str) -> bool:
     """True when the text has the page's title line and a transcript section."""
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    head = text[:2000].lstrip()
+    first = head.split("\n", 1)[0].strip()
     return bool(TITLE_RE.match(first)) and re.search(r"^\s*#\w+ transcript\s*$", text, re.M) is not None
 
 
