@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -63,6 +64,7 @@ def report(
     latest: bool = typer.Option(False, "--latest", help="Report the most recent event."),
     out: Path = typer.Option(Path("out"), "--out", help="Folder to write index.html and the files into."),
     pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Draw the wheel, clouds and timeline."),
+    cpd: bool = typer.Option(False, "--cpd", help="Also write every contributor's CPD log into OUT/cpd/."),
 ) -> None:
     """Write the chat page (index.html), transcript.md, messages.csv, stats.json and pictures."""
     with open_db() as db:
@@ -76,5 +78,11 @@ def report(
                 progress.update(task, description=label)
                 progress.advance(task)
 
+            if cpd:
+                from analysis.cpd import write_cpd_logs
+
+                progress.update(task, description="writing CPD logs")
+                write_cpd_logs(db, event_id, out / "cpd", formats=("md", "docx"))
             index = write_report(db, event_id, out, pictures=pictures, progress=step)
-    typer.echo(str(index))
+    totals = json.loads((out / "stats.json").read_text(encoding="utf-8"))
+    typer.echo(f"{index}\t{totals['messages']} messages from {totals['contributors']} contributors")

@@ -44,7 +44,7 @@ def test_import_then_report_latest(cli_db: str, seed_chat: Path, tmp_path: Path)
     out = tmp_path / "out"
     result = runner.invoke(app, ["report", "--latest", "--out", str(out), "--no-pictures"])
     assert result.exit_code == 0, result.output
-    assert Path(result.stdout.strip()) == out / "index.html"
+    assert result.stdout.strip() == f"{out / 'index.html'}\t171 messages from 14 contributors"
     stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
     assert (stats["messages"], stats["contributors"]) == (171, 14)
 
