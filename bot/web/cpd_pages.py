@@ -3,7 +3,8 @@
 Reflections are private: they are kept only when the person ticks "save my reflections", and then
 only with the SHA-256 of a random key that is handed back once (a cookie and a "keep this link" URL).
 Without the key nobody - not even someone who picks the same handle - can read them or overwrite
-them. Reflection text is never logged.
+them. The key travels in the link's #fragment and in POST bodies, never in a query string, so it
+stays out of access logs and Referer headers. Reflection text is never logged.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from analysis.cpd import REFLECTION_FIELDS, CPDLog, build_cpd_log, safe_filename, to_markdown, write_docx
@@ -82,14 +83,13 @@ def cpd_page(
     request: Request,
     event_id: int,
     handle: Annotated[str | None, Query(max_length=100)] = None,
-    key: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     event = visible_event(request, event_id)
     no_nul(handle, "handle")
     if not handle:
         return page(request, "cpd_picker.html.j2", event=event, handles=_handles(request, event))
     log, participant_id = _log_for(request, event, handle)
-    entry = _saved(request, event.id, participant_id, key)
+    entry = _saved(request, event.id, participant_id, None)
     reflections = dict(entry.reflections) if entry else {}
     if not reflections.get("nature_of_activity"):
         reflections["nature_of_activity"] = log.nature_of_activity
@@ -101,7 +101,6 @@ def cpd_page(
         fields=REFLECTION_FIELDS,
         reflections=reflections,
         saved=entry is not None,
-        key=key if entry is not None else None,
     )
 
 
@@ -171,19 +170,40 @@ def cpd_submit(
         return _download(log, reflections, fmt)
     owner_key = _store(request, event.id, participant_id, reflections, key or None)
     link = settings_of(request).web_base_url.rstrip("/") + (
-        f"/events/{event.id}/cpd?" + urlencode({"handle": log.handle, "key": owner_key})
+        f"/events/{event.id}/cpd?" + urlencode({"handle": log.handle}) + "#" + urlencode({"key": owner_key})
     )
     response = page(request, "cpd_saved.html.j2", event=event, log=log, link=link, key=owner_key)
+    return _remember(request, response, event.id, participant_id, owner_key)
+
+
+def _remember(request: Request, response: Response, event_id: int, participant_id: int, key: str) -> Response:
     response.set_cookie(
         _cookie_name(participant_id),
-        owner_key,
+        key,
         max_age=KEY_COOKIE_MAX_AGE,
         httponly=True,
         samesite="lax",
         secure=settings_of(request).web_base_url.startswith("https://"),
-        path=f"/events/{event.id}/cpd",
+        path=f"/events/{event_id}/cpd",
     )
     return response
+
+
+@router.post("/events/{event_id}/cpd/open")
+def cpd_open_saved(
+    request: Request,
+    event_id: int,
+    handle: Annotated[str, Form(max_length=100)],
+    key: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Open saved reflections with the key from the "keep this link" URL; this browser then remembers it."""
+    event = visible_event(request, event_id)
+    no_nul(handle, "handle")
+    log, participant_id = _log_for(request, event, handle)
+    if not key or _saved(request, event.id, participant_id, key) is None:
+        raise HTTPException(403, "that key does not open any saved reflections for this handle")
+    target = f"/events/{event.id}/cpd?" + urlencode({"handle": log.handle})
+    return _remember(request, RedirectResponse(target, 303), event.id, participant_id, key)
 
 
 @router.post("/events/{event_id}/cpd/download")

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from docx import Document
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.bot.web.conftest import RunningApp
@@ -73,8 +74,8 @@ def test_saved_reflections_come_back_only_with_the_key(web: RunningApp, seed_eve
     page.locator("#save").check()
     page.get_by_role("button", name="Download Markdown").click()
     link = page.locator("#keep-link").get_attribute("href")
-    assert link and "key=" in link
-    key = link.split("key=", 1)[1]
+    assert link and "#key=" in link and "?key" not in link  # the key never goes to the server in a URL
+    key = link.split("#key=", 1)[1]
     with web.db.session() as session:
         [entry] = session.scalars(select(CPDEntry)).all()
         assert entry.owner_key_hash == hashlib.sha256(key.encode()).hexdigest()
@@ -89,10 +90,14 @@ def test_saved_reflections_come_back_only_with_the_key(web: RunningApp, seed_eve
     other = stranger.new_page()
     other.goto(f"{cpd_url}?handle=evelyn_prodger")
     assert other.locator("#what_you_learned").input_value() == ""
-    other.goto(f"{cpd_url}?handle=evelyn_prodger&key=not-the-key")
-    assert other.locator("#what_you_learned").input_value() == ""
-    other.goto(link)
-    assert other.locator("#what_you_learned").input_value() == LEARNED
+    other.locator("#open-saved summary").click()
+    other.locator("#key").fill("not-the-key")
+    with other.expect_response(lambda r: r.url.endswith("/cpd/open")) as refused:
+        other.get_by_role("button", name="Open my reflections").click()
+    assert refused.value.status == 403 and LEARNED not in other.content()
+    other.goto(link)  # the kept link: its #key is posted by the page, then remembered in a cookie
+    expect(other.locator("#what_you_learned")).to_have_value(LEARNED, timeout=15_000)
+    assert "key" not in other.url
     owner.close()
     stranger.close()
 
