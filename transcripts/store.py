@@ -128,12 +128,29 @@ def _rows(dialect: str, event_id: int, ids: dict[tuple[str, str], int], messages
     now = datetime.now(UTC)
     if dialect == "sqlite":
         captured = _sqlite_time(now)
+        dumps = orjson.dumps
         return [
-            (event_id, m.platform, m.id, m.channel, ids[(m.platform, m.author.id)], m.text, _sqlite_time(m.created_at),
-             m.reply_to, m.thread, m.quote_of, m.repost_of, int(m.is_repost), _json(m.mentions),
-             _json(m.hashtags), _json(m.urls), _json(m.raw), captured)
+            (
+                event_id,
+                m.platform,
+                m.id,
+                m.channel,
+                ids[(m.platform, m.author.id)],
+                m.text,
+                m.created_at.replace(tzinfo=None).isoformat(" ", "microseconds"),
+                m.reply_to,
+                m.thread,
+                m.quote_of,
+                m.repost_of,
+                int(m.is_repost),
+                dumps(m.mentions).decode(),
+                dumps(m.hashtags).decode(),
+                dumps(m.urls).decode(),
+                _json(m.raw),
+                captured,
+            )
             for m in messages
-        ]  # fmt: skip
+        ]  # fmt: skip  (inlined: this runs once per post of a 50,000-post import)
     naive_now = now.replace(tzinfo=None)
     return [
         {"event_id": event_id, "platform": m.platform, "platform_id": m.id, "channel": m.channel,

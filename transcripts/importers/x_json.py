@@ -52,12 +52,22 @@ def _require(obj: dict[str, Any], key: str, where: str, path: str) -> Any:
     return value
 
 
-def _time(value: Any, where: str, path: str) -> datetime:
+TweetAt = tuple[str, int | None]  # (field prefix, index): the path of a tweet, formatted only for an error
+
+
+def _path(at: TweetAt) -> str:
+    prefix, index = at
+    return prefix if index is None else f"{prefix}[{index}]"
+
+
+def _time(value: Any, where: str, at: TweetAt | str) -> datetime:
     try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else datetime.fromisoformat(str(value))
-    except ValueError:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        path = at if isinstance(at, str) else _path(at)
         raise RecordError(where, f"{path}.created_at: {value!r} is not a date") from None
     if moment.tzinfo is None:
+        path = at if isinstance(at, str) else _path(at)
         raise RecordError(where, f"{path}.created_at: {value!r} has no time zone")
     return moment
 
@@ -91,14 +101,15 @@ class _Users:
         return author
 
 
-def _tweets(doc: Any, where: str, cache: _Users) -> Iterator[tuple[str, dict[str, Any], dict[str, Author]]]:
-    """(field path, tweet, users by id) for every tweet in a page, an array or a single tweet."""
+def _tweets(
+    doc: Any, where: str, cache: _Users, prefix: str = ""
+) -> Iterator[tuple[TweetAt, dict[str, Any], dict[str, Author]]]:
+    """(where in the document, tweet, users by id) for every tweet in a page, an array or a single tweet."""
     if isinstance(doc, list):
         for i, item in enumerate(doc):
             if not isinstance(item, dict):
-                raise RecordError(where, f"[{i}]: not an object")
-            for path, tweet, users in _tweets(item, where, cache):
-                yield f"[{i}].{path}" if path else f"[{i}]", tweet, users
+                raise RecordError(where, f"{prefix}[{i}]: not an object")
+            yield from _tweets(item, where, cache, f"{prefix}[{i}].")
         return
     if not isinstance(doc, dict):
         raise RecordError(where, "not X API v2 data (no 'data' or tweet objects)")
@@ -107,31 +118,32 @@ def _tweets(doc: Any, where: str, cache: _Users) -> Iterator[tuple[str, dict[str
         items = data if isinstance(data, list) else [data]
         users: dict[str, Author] = {}
         for j, user in enumerate((doc.get("includes") or {}).get("users") or []):
-            author = cache.author(user, where, f"includes.users[{j}]")
+            author = cache.author(user, where, f"{prefix}includes.users[{j}]")
             users[author.id] = author
+        at = f"{prefix}data"
         for i, tweet in enumerate(items):
             if not isinstance(tweet, dict):
-                raise RecordError(where, f"data[{i}]: not an object")
-            yield f"data[{i}]", tweet, users
+                raise RecordError(where, f"{at}[{i}]: not an object")
+            yield (at, i), tweet, users
         return
     if "id" in doc and "text" in doc:
         users = {}
         if isinstance(doc.get("author"), dict):
-            author = cache.author(doc["author"], where, "author")
+            author = cache.author(doc["author"], where, f"{prefix}author")
             users[author.id] = author
-        yield "", doc, users
+        yield (prefix.rstrip(".") or "tweet", None), doc, users
         return
     raise RecordError(where, "not X API v2 data (no 'data' or tweet objects)")
 
 
-def _message(tweet: dict[str, Any], users: dict[str, Author], where: str, path: str, channel: str) -> Message:
+def _message(tweet: dict[str, Any], users: dict[str, Author], where: str, at: TweetAt, channel: str) -> Message:
     """One tweet as a Message. Written for speed: it runs once per post of a 50,000-post import."""
     tweet_id = tweet.get("id")
     author_id = tweet.get("author_id")
     created_at = tweet.get("created_at")
     if not tweet_id or not author_id or not created_at:
         missing = "id" if not tweet_id else "author_id" if not author_id else "created_at"
-        raise RecordError(where, f"{path or 'tweet'}.{missing}: missing")
+        raise RecordError(where, f"{_path(at)}.{missing}: missing")
     author_id = str(author_id)
     author = users.get(author_id) or Author(platform=PLATFORM, id=author_id, handle=author_id)
     reply_to = quote_of = repost_of = None
@@ -151,7 +163,7 @@ def _message(tweet: dict[str, Any], users: dict[str, Author], where: str, path: 
         channel=channel,
         author=author,
         text=str(tweet.get("text", "")),
-        created_at=_time(created_at, where, path or "tweet"),
+        created_at=_time(created_at, where, at),
         reply_to=reply_to,
         thread=str(conversation) if conversation else None,
         quote_of=quote_of,
@@ -201,7 +213,7 @@ def _prompts(messages: list[Message]) -> tuple[str | None, list[ImportedPrompt]]
 
 
 def parse(text: str, source: str) -> ImportedEvent:
-    found: list[tuple[str, str, dict[str, Any], dict[str, Author]]] = []
+    found: list[tuple[str, TweetAt, dict[str, Any], dict[str, Author]]] = []
     cache = _Users()
     for where, doc in _documents(text, source):
         for path, tweet, users in _tweets(doc, where, cache):
