@@ -13,11 +13,8 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-SEED := transcripts/samples/wehcms-2020-02-25-escalation.txt
-
 demo: install
-	$(VENV)/bin/huddlebot import $(SEED)
-	$(VENV)/bin/huddlebot report --latest --cpd --out out
+	$(VENV)/bin/huddlebot demo
 
 test: install
 	bash scripts/test_services.sh

@@ -3,4 +3,5 @@
 COMMAND_MODULES = (
     "bot.commands.record",
     "bot.commands.cpd",
+    "bot.commands.chat",
 )

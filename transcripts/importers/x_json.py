@@ -176,6 +176,11 @@ def _message(tweet: dict[str, Any], users: dict[str, Author], where: str, at: Tw
     )
 
 
+def messages_from_response(page: dict[str, Any], channel: str, *, where: str = "X API response") -> list[Message]:
+    """The posts of one API v2 response page (`data` + `includes.users`), as the capture path stores them."""
+    return [_message(tweet, users, where, at, channel) for at, tweet, users in _tweets(page, where, _Users())]
+
+
 def _main_hashtag(tweets: list[dict[str, Any]]) -> str | None:
     """The chat's hashtag: the one most posts carry (counted case-insensitively, most used spelling)."""
     spelled: Counter[str] = Counter()

@@ -1,0 +1,78 @@
+"""The embedded local platform: a chat with no accounts, and the one the demo replays the seed through.
+
+Not a mock: it keeps an ordered log of posts, gives each an id, threads replies, answers `fetch` by
+position after `since_id`, and tells the console what is posted. Inbound posts come from a replay of
+a transcript (`feed`) or from a person at the terminal. Its clock can run faster than real time, so
+an hour's chat can be replayed in seconds with every post keeping its place in the hour.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from rich.console import Console
+
+from bot.platforms.base import Posted
+from transcripts.message import Author, Message
+
+NAME = "local"
+
+
+class LocalPlatform:
+    name = NAME
+
+    def __init__(
+        self,
+        host: str,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        console: Console | None = None,
+    ) -> None:
+        self.host = Author(platform=NAME, id=host.lower(), handle=host)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.console = console
+        self._log: list[Message] = []
+        self._position: dict[str, int] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _append(self, message: Message) -> None:
+        with self._lock:
+            if message.id in self._position:
+                return
+            self._position[message.id] = len(self._log)
+            self._log.append(message)
+
+    def post(self, text: str, *, channel: str, reply_to: str | None = None) -> Posted:
+        now = self.clock()
+        post_id = f"local-{next(self._ids):06d}"
+        with self._lock:
+            parent = self._log[self._position[reply_to]] if reply_to in self._position else None
+        thread = (parent.thread or parent.id) if parent else post_id
+        self._append(
+            Message(
+                platform=NAME, id=post_id, channel=channel, author=self.host, text=text, created_at=now,
+                reply_to=reply_to, thread=thread, hashtags=(channel,) if channel.startswith("#") else (),
+                raw={"source": "local", "posted_by": "huddlebot"},
+            )
+        )  # fmt: skip
+        if self.console is not None:
+            self.console.print(f"[bold]@{self.host.handle}[/bold] {now:%H:%M}  {text}", markup=True, highlight=False)
+        return Posted(id=post_id, created_at=now, raw={"id": post_id})
+
+    def feed(self, message: Message) -> None:
+        """An inbound post (a replayed transcript entry, or one typed at the terminal)."""
+        self._append(message)
+
+    def fetch(self, channel: str, *, since_id: str | None = None) -> Sequence[Message]:
+        with self._lock:
+            start = self._position[since_id] + 1 if since_id in self._position else 0
+            return [m for m in self._log[start:] if m.channel == channel]
+
+    def lookup_authors(self, ids: Sequence[str]) -> Sequence[Author]:
+        with self._lock:
+            known = {m.author.id: m.author for m in self._log}
+        return [known[i] for i in ids if i in known]

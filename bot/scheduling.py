@@ -1,0 +1,103 @@
+"""The one clock: APScheduler 3 with its job store on the record's own database.
+
+Each welcome, question, reminder and close is one job with a stable id, so scheduling an event again
+(after a restart, or on the periodic check) replaces rather than duplicates; jobs missed while no
+worker ran fire on start if they are within the chat's grace time. Posting itself is idempotent (see
+`bot.chats.jobs`), so a job that does run twice still posts once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import select
+
+from bot.chats.timescale import TimeScale
+from config.chat_definition import parse_offset
+from transcripts.db import Database
+from transcripts.models import Definition, Event, Prompt
+
+JOBS = "bot.chats.jobs"
+
+
+def make_scheduler(db: Database, *, blocking: bool, max_workers: int = 10) -> BaseScheduler:
+    jobstores = {"default": SQLAlchemyJobStore(engine=db.engine)}
+    executors = {"default": {"type": "threadpool", "max_workers": max_workers}}
+    defaults = {"coalesce": True, "max_instances": 1}
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    return cls(jobstores=jobstores, executors=executors, job_defaults=defaults, timezone="UTC")
+
+
+def chat_settings(db: Database, event: Event) -> tuple[timedelta, timedelta]:
+    """(misfire grace, poll interval) from the chat's definition, with defaults for imported events."""
+    body = {}
+    if event.definition_id:
+        with db.session() as s:
+            definition = s.get(Definition, event.definition_id)
+            body = definition.body if definition else {}
+    return parse_offset(body.get("misfire_grace", "10m")), parse_offset(body.get("poll_interval", "15s"))
+
+
+def schedule_chat(
+    scheduler: BaseScheduler,
+    db: Database,
+    event_id: int,
+    out_dir: Path,
+    *,
+    scale: TimeScale | None = None,
+    page_dir: Path | None = None,
+) -> None:
+    """Make sure every job a chat still needs exists; the real times come from `scale` (live unless replaying).
+
+    A prompt already posted on all its platforms gets no job; one whose job is missing (it was running
+    when a worker died, and APScheduler had already taken it off the store) gets it back.
+    """
+    scale = scale or TimeScale.live()
+    with db.session() as s:
+        event = s.get(Event, event_id)
+        if event is None or event.status in ("closed", "cancelled"):
+            return
+        platforms = set(event.platforms or [])
+        prompts = [
+            p
+            for p in s.scalars(select(Prompt).where(Prompt.event_id == event_id).order_by(Prompt.due_at, Prompt.id))
+            if {o.platform for o in p.posts if o.status == "posted"} != platforms
+        ]
+        starts_at, ends_at = event.starts_at, event.ends_at or event.starts_at + timedelta(hours=1)
+    grace, interval = chat_settings(db, event)
+    real_grace = max(1, int(scale.real_duration(grace).total_seconds()))
+    url = db.url
+    for prompt in prompts:
+        if prompt.due_at is None or scheduler.get_job(f"chat:{event_id}:prompt:{prompt.id}"):
+            continue
+        scheduler.add_job(
+            f"{JOBS}:post_prompt", "date", run_date=scale.to_real(prompt.due_at), args=[url, prompt.id],
+            id=f"chat:{event_id}:prompt:{prompt.id}", replace_existing=True, misfire_grace_time=real_grace,
+        )  # fmt: skip
+    poll_seconds = max(0.2, scale.real_duration(interval).total_seconds())
+    capture_end = scale.to_real(ends_at) + timedelta(seconds=2 * poll_seconds)
+    if scheduler.get_job(f"chat:{event_id}:close"):
+        return
+    scheduler.add_job(
+        f"{JOBS}:poll", "interval", seconds=poll_seconds, start_date=scale.to_real(starts_at),
+        end_date=capture_end, args=[url, event_id], id=f"chat:{event_id}:poll", replace_existing=True,
+        misfire_grace_time=real_grace,
+    )  # fmt: skip
+    page = page_dir or out_dir / f"event-{event_id}"
+    scheduler.add_job(
+        f"{JOBS}:close_chat", "date", run_date=capture_end, args=[url, event_id, str(page)],
+        id=f"chat:{event_id}:close", replace_existing=True, misfire_grace_time=None,
+    )  # fmt: skip
+
+
+def install_chat_jobs(scheduler: BaseScheduler, db: Database, out_dir: Path) -> None:
+    """Schedule every chat that is due or running; called on start and periodically by the worker."""
+    with db.session() as s:
+        ids = s.scalars(select(Event.id).where(Event.kind == "chat", Event.status.in_(("scheduled", "running")))).all()
+    for event_id in ids:
+        schedule_chat(scheduler, db, event_id, out_dir)

@@ -1,0 +1,67 @@
+"""`huddlebot worker`: the one clock. Waits to lead, then runs the scheduler and keeps it in step with the record."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from bot.leadership import leader_lock_for, wait_for_leadership
+from bot.platforms import registry
+from bot.platforms.local import LocalPlatform
+from bot.scheduling import make_scheduler
+from config.settings import Settings
+from transcripts.db import Database
+
+log = logging.getLogger(__name__)
+
+# Each installer makes sure the jobs its flow needs exist: install(scheduler, db, out_dir).
+JOB_INSTALLERS = ("bot.scheduling:install_chat_jobs",)
+RECONCILE_SECONDS = 30.0
+
+
+def register_platforms(settings: Settings) -> None:
+    """Every platform this deployment has credentials for, plus the always-available local one."""
+    registry.register(LocalPlatform("huddlebot"))
+    if settings.x_bearer_token or settings.x_consumer_key:
+        from bot.platforms.x import XPlatform
+
+        registry.register(XPlatform(settings))
+
+
+def _installers() -> list:  # type: ignore[type-arg]
+    found = []
+    for ref in JOB_INSTALLERS:
+        module, _, name = ref.partition(":")
+        found.append(getattr(importlib.import_module(module), name))
+    return found
+
+
+def run_worker(settings: Settings, *, stop: threading.Event | None = None) -> None:
+    stop = stop or threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(sig, lambda *_: stop.set())
+    db = Database(settings.database_url)
+    lock = leader_lock_for(db.engine)
+    if not wait_for_leadership(lock, stop):
+        return
+    register_platforms(settings)
+    scheduler = make_scheduler(db, blocking=False)
+    out_dir = Path(settings.output_dir)
+    installers = _installers()
+    try:
+        scheduler.start()
+        while not stop.is_set():
+            if not lock.still_held():
+                log.error("lost the leader lock; stopping so another worker can lead")
+                break
+            for install in installers:
+                install(scheduler, db, out_dir)
+            stop.wait(RECONCILE_SECONDS)
+    finally:
+        scheduler.shutdown(wait=True)
+        lock.release()
+        db.dispose()

@@ -1,0 +1,157 @@
+"""A tweet chat as a host defines it once: where, when, what is asked and when.
+
+Validated with pydantic before anything is scheduled, so a typo in a question's time is reported with
+the field and the reason instead of surfacing as a question posted at the wrong moment. Times are
+local to the chat's IANA zone: hosts think "8pm UK time", and daylight saving is the zone's business.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from transcripts.errors import RecordError
+
+_OFFSET_RE = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
+_CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+Platform = Literal["x", "bluesky", "local"]
+
+
+def parse_offset(text: str) -> timedelta:
+    """'3m', '90s', '1h30m' as a duration; ValueError for anything else."""
+    m = _OFFSET_RE.match(text.strip())
+    if not m or not any(m.groups()):
+        raise ValueError(f"{text!r} is not a duration like 3m, 90s or 1h30m")
+    hours, minutes, seconds = (int(g) if g else 0 for g in m.groups())
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+class Timed(BaseModel):
+    """Something said at an offset from the start ('3m', '90s') or at a local clock time ('20:15')."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=280)
+    at: str
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        if _CLOCK_RE.match(value.strip()):
+            return value.strip()
+        parse_offset(value)
+        return value.strip()
+
+    def offset_from(self, start: datetime) -> timedelta:
+        """How long after `start` (local, aware) this is due."""
+        clock = _CLOCK_RE.match(self.at)
+        if clock:
+            due = datetime.combine(start.date(), time(int(clock[1]), int(clock[2])), tzinfo=start.tzinfo)
+            if due < start:
+                due += timedelta(days=1)  # a chat that runs past midnight
+            return due - start
+        return parse_offset(self.at)
+
+
+class ChatDefinition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    topic: str = ""
+    hashtag: str
+    host: str = Field(min_length=1, max_length=50)
+    platforms: list[Platform] = Field(default_factory=lambda: ["local"], min_length=1)
+    date: date
+    start: str  # local clock time, "20:00"
+    timezone: str
+    duration: str = "60m"
+    welcome: str = Field(min_length=1, max_length=280)
+    questions: list[Timed] = Field(min_length=1, max_length=20)
+    reminders: list[Timed] = Field(default_factory=list)
+    closing: str = Field(min_length=1, max_length=280)
+    misfire_grace: str = "10m"
+    poll_interval: str = "15s"
+    expected_posts: int = Field(default=300, ge=0)
+
+    @field_validator("hashtag")
+    @classmethod
+    def _hashtag(cls, value: str) -> str:
+        if not re.fullmatch(r"#\w{1,99}", value):
+            raise ValueError(f"{value!r} is not a hashtag like #WeNurses")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone like Europe/London") from None
+        return value
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, value: str) -> str:
+        if not _CLOCK_RE.match(value.strip()):
+            raise ValueError(f"{value!r} is not a local time like 20:00")
+        return value.strip()
+
+    @field_validator("duration", "misfire_grace", "poll_interval")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_offset(value)
+        return value
+
+    @field_validator("platforms")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a platform is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _inside_the_chat(self) -> ChatDefinition:
+        length = parse_offset(self.duration)
+        for kind, items in (("questions", self.questions), ("reminders", self.reminders)):
+            for i, item in enumerate(items):
+                if item.offset_from(self.starts_at()) > length:
+                    raise ValueError(f"{kind}.{i}.at: {item.at} is after the chat ends ({self.duration})")
+        offsets = [q.offset_from(self.starts_at()) for q in self.questions]
+        if offsets != sorted(offsets):
+            raise ValueError("questions: not in the order they are asked")
+        return self
+
+    def starts_at(self) -> datetime:
+        clock = _CLOCK_RE.match(self.start)
+        assert clock
+        return datetime.combine(self.date, time(int(clock[1]), int(clock[2])), tzinfo=ZoneInfo(self.timezone))
+
+    def ends_at(self) -> datetime:
+        return self.starts_at() + parse_offset(self.duration)
+
+
+def load_chat_definition(path: Path) -> ChatDefinition:
+    """Read and validate a YAML chat definition; RecordError names the file and the field at fault."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RecordError(str(path), exc.strerror or "cannot be read") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise RecordError(where, f"not YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(data, dict):
+        raise RecordError(str(path), "a chat definition is a mapping of fields (title, hashtag, questions, ...)")
+    try:
+        return ChatDefinition.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "definition"
+        message = err["msg"].removeprefix("Value error, ")
+        raise RecordError(str(path), f"{field}: {message}") from None
