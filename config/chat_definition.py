@@ -19,8 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from transcripts.errors import RecordError
 
 _OFFSET_RE = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
-_CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 Platform = Literal["x", "bluesky", "local"]
+
+
+def _clock(match: re.Match[str]) -> time:
+    return time(int(match[1]), int(match[2]), int(match[3] or 0))
 
 
 def parse_offset(text: str) -> timedelta:
@@ -52,7 +56,7 @@ class Timed(BaseModel):
         """How long after `start` (local, aware) this is due."""
         clock = _CLOCK_RE.match(self.at)
         if clock:
-            due = datetime.combine(start.date(), time(int(clock[1]), int(clock[2])), tzinfo=start.tzinfo)
+            due = datetime.combine(start.date(), _clock(clock), tzinfo=start.tzinfo)
             if due < start:
                 due += timedelta(days=1)  # a chat that runs past midnight
             return due - start
@@ -130,7 +134,7 @@ class ChatDefinition(BaseModel):
     def starts_at(self) -> datetime:
         clock = _CLOCK_RE.match(self.start)
         assert clock
-        return datetime.combine(self.date, time(int(clock[1]), int(clock[2])), tzinfo=ZoneInfo(self.timezone))
+        return datetime.combine(self.date, _clock(clock), tzinfo=ZoneInfo(self.timezone))
 
     def ends_at(self) -> datetime:
         return self.starts_at() + parse_offset(self.duration)
@@ -152,6 +156,6 @@ def load_chat_definition(path: Path) -> ChatDefinition:
         return ChatDefinition.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "definition"
+        field = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
-        raise RecordError(str(path), f"{field}: {message}") from None
+        raise RecordError(str(path), f"{field}: {message}" if field else message) from None
