@@ -19,7 +19,6 @@ log = logging.getLogger(__name__)
 
 # Each installer makes sure the jobs its flow needs exist: install(scheduler, db, out_dir).
 JOB_INSTALLERS = ("bot.scheduling:install_chat_jobs",)
-RECONCILE_SECONDS = 30.0
 
 
 def register_platforms(settings: Settings) -> None:
@@ -46,7 +45,7 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None) -> No
             signal.signal(sig, lambda *_: stop.set())
     db = Database(settings.database_url)
     lock = leader_lock_for(db.engine)
-    if not wait_for_leadership(lock, stop):
+    if not wait_for_leadership(lock, stop, poll_seconds=settings.standby_poll_seconds):
         return
     register_platforms(settings)
     scheduler = make_scheduler(db, blocking=False)
@@ -60,7 +59,7 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None) -> No
                 break
             for install in installers:
                 install(scheduler, db, out_dir)
-            stop.wait(RECONCILE_SECONDS)
+            stop.wait(settings.worker_reconcile_seconds)
     finally:
         scheduler.shutdown(wait=True)
         lock.release()

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
 
     poll_interval_seconds: float = Field(default=15.0, gt=0, alias="POLL_INTERVAL_SECONDS")
+    worker_reconcile_seconds: float = Field(default=30.0, gt=0, alias="WORKER_RECONCILE_SECONDS")
+    standby_poll_seconds: float = Field(default=5.0, gt=0, alias="STANDBY_POLL_SECONDS")
     retention_days: int | None = Field(default=None, gt=0, alias="RETENTION_DAYS")
 
 

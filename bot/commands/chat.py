@@ -66,8 +66,11 @@ def chat_cancel(event_id: int = typer.Argument(..., help="The chat's event id.")
 @one_line_errors
 def worker() -> None:
     """Run the scheduler and pollers (one process; a second worker waits as a standby)."""
+    import logging
+
     from bot.worker import run_worker
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     run_worker(settings())
 
 
