@@ -64,3 +64,17 @@ def test_report_of_unknown_event_is_one_line(cli_db: str, tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert result.stderr.strip() == "huddlebot: report: no event 42"
     assert not (tmp_path / "o").exists()
+
+
+def test_bad_setting_is_named_in_one_line_without_its_value(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("POLL_INTERVAL_SECONDS", "-5")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-secret-token-value")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["report", "--latest", "--out", str(tmp_path / "o")])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("huddlebot: bad settings: POLL_INTERVAL_SECONDS:")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "xoxb-secret-token-value" not in result.output
