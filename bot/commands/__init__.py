@@ -4,4 +4,5 @@ COMMAND_MODULES = (
     "bot.commands.record",
     "bot.commands.cpd",
     "bot.commands.chat",
+    "bot.commands.web",
 )

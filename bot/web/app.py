@@ -33,13 +33,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"].startswith("/api/docs")  # Swagger UI loads its own script from a CDN
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if not docs:
-                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+                headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
             await send(message)
@@ -50,7 +48,8 @@ class SecurityHeaders:
 def create_app(settings: Settings, db: Database) -> FastAPI:
     from bot.web import api, archive, auth, cpd_pages, dashboard, live
 
-    app = FastAPI(title="huddlebot", version="1", docs_url="/api/docs", redoc_url=None, openapi_url="/api/openapi.json")
+    # No Swagger UI: it would load script from a CDN into visitors' browsers. The OpenAPI document is served.
+    app = FastAPI(title="huddlebot", version="1", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.settings = settings
     app.state.db = db
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
