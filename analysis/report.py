@@ -32,7 +32,7 @@ from transcripts.exporters.atomic import write_text_atomic
 from transcripts.exporters.csv_export import write_csv
 from transcripts.exporters.json_export import write_json
 from transcripts.exporters.markdown import write_markdown
-from transcripts.snapshot import EventSnapshot, load_event
+from transcripts.snapshot import EventSnapshot, MessageView, load_event
 
 PICTURES = ("timeline", "wheel", "wordcloud", "biocloud")
 TOP_TERMS = 20
@@ -90,22 +90,31 @@ def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
     return out
 
 
+def _shown(report: ChatReport, m: MessageView, zone: ZoneInfo) -> dict[str, Any]:
+    person = report.snapshot.author(m)
+    return {
+        "id": m.id,
+        "handle": person.handle,
+        "local": m.created_at.astimezone(zone).strftime("%H:%M"),
+        "date": m.created_at.astimezone(zone).strftime("%d %B %Y").lstrip("0"),
+        "text": m.text,
+        "is_repost": m.is_repost,
+        "url": post_url(m.platform, m.platform_id, person.handle),
+    }
+
+
+def is_after_the_chat(snapshot: EventSnapshot, m: MessageView) -> bool:
+    """Posts after a chat's end are post-chat comments: reflections and follow-ups, shown apart."""
+    return snapshot.kind == "chat" and snapshot.ends_at is not None and m.created_at > snapshot.ends_at
+
+
 def _transcript(report: ChatReport, zone: ZoneInfo) -> list[dict[str, Any]]:
     snap = report.snapshot
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
     groups: dict[int | None, list[dict[str, Any]]] = {}
     for m, number in section_numbers(report):
-        person = snap.author(m)
-        groups.setdefault(number, []).append(
-            {
-                "id": m.id,
-                "handle": person.handle,
-                "local": m.created_at.astimezone(zone).strftime("%H:%M"),
-                "text": m.text,
-                "is_repost": m.is_repost,
-                "url": post_url(m.platform, m.platform_id, person.handle),
-            }
-        )
+        if not is_after_the_chat(snap, m):
+            groups.setdefault(number, []).append(_shown(report, m, zone))
     ordered = [None, *sorted(n for n in groups if n is not None)]
     return [
         {"title": "Before the first question" if n is None else titles.get(n, f"Q{n}"), "messages": groups[n]}
@@ -143,6 +152,7 @@ def render_page(
         pictures={name: pictures.get(name) for name in PICTURES},
         cpd_links=cpd_links or [],
         transcript=_transcript(report, zone),
+        comments=[_shown(report, m, zone) for m in snap.messages if is_after_the_chat(snap, m)],
         img_origin=img_origin,
         platform_names=[PLATFORM_NAMES.get(p, p) for p in snap.platforms],
     )

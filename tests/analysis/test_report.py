@@ -12,7 +12,9 @@ from analysis.report import write_report
 from transcripts.db import Database
 from transcripts.importers import import_path
 
-SECTIONS = ["details", "contributors", "wheel", "word-cloud", "bio-cloud", "summary", "cpd", "transcript", "stats"]
+SECTIONS = [
+    "details", "contributors", "wheel", "word-cloud", "bio-cloud", "summary", "comments", "cpd", "transcript", "stats",
+]  # fmt: skip
 SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=\"document.title='pwned'\">"
 
@@ -78,3 +80,19 @@ def test_page_in_chromium_shows_every_section_and_runs_no_injected_markup(
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     page.close()
+
+
+def test_posts_after_the_chat_are_post_chat_comments(db: Database, seed_chat: Path, tmp_path: Path) -> None:
+    text = seed_chat.read_text(encoding="utf-8")
+    later = "@Lyse_e\n26 February 2020 08:15\nStill thinking about SBAR from last night #WeHCMs\n"
+    text = text.replace("\n\n\n\n\xa0Stats", "\n" + later + "\n\n\n\xa0Stats").replace(
+        "Total tweets: 171", "Total tweets: 172"
+    )
+    path = tmp_path / "with-comment.txt"
+    path.write_text(text, encoding="utf-8")
+    [(event_id, new)] = import_path(db, path)
+    assert new == 172
+    html = write_report(db, event_id, tmp_path / "c", pictures=False).read_text(encoding="utf-8")
+    comments = html[html.index('id="comments"') : html.index('id="cpd"')]
+    transcript = html[html.index('id="transcript"') :]
+    assert "Still thinking about SBAR" in comments and "Still thinking about SBAR" not in transcript
