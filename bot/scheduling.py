@@ -93,11 +93,3 @@ def schedule_chat(
         f"{JOBS}:close_chat", "date", run_date=capture_end, args=[url, event_id, str(page)],
         id=f"chat:{event_id}:close", replace_existing=True, misfire_grace_time=None,
     )  # fmt: skip
-
-
-def install_chat_jobs(scheduler: BaseScheduler, db: Database, out_dir: Path) -> None:
-    """Schedule every chat that is due or running; called on start and periodically by the worker."""
-    with db.session() as s:
-        ids = s.scalars(select(Event.id).where(Event.kind == "chat", Event.status.in_(("scheduled", "running")))).all()
-    for event_id in ids:
-        schedule_chat(scheduler, db, event_id, out_dir)

@@ -6,7 +6,6 @@ import importlib
 import logging
 import signal
 import threading
-from pathlib import Path
 
 from bot.leadership import leader_lock_for, wait_for_leadership
 from bot.platforms import registry
@@ -17,8 +16,8 @@ from transcripts.db import Database
 
 log = logging.getLogger(__name__)
 
-# Each installer makes sure the jobs its flow needs exist: install(scheduler, db, out_dir).
-JOB_INSTALLERS = ("bot.scheduling:install_chat_jobs",)
+# Each installer makes sure the jobs its flow needs exist: install(scheduler, db: Database, settings: Settings).
+JOB_INSTALLERS = ("bot.chats.jobs:install_chat_jobs",)
 
 
 def register_platforms(settings: Settings) -> None:
@@ -28,6 +27,10 @@ def register_platforms(settings: Settings) -> None:
         from bot.platforms.x import XPlatform
 
         registry.register(XPlatform(settings))
+    if settings.bluesky_handle and settings.bluesky_app_password is not None:
+        from bot.platforms.bluesky import BlueskyPlatform
+
+        registry.register(BlueskyPlatform(settings))
 
 
 def _installers() -> list:  # type: ignore[type-arg]
@@ -49,7 +52,6 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None) -> No
         return
     register_platforms(settings)
     scheduler = make_scheduler(db, blocking=False)
-    out_dir = Path(settings.output_dir)
     installers = _installers()
     try:
         scheduler.start()
@@ -58,7 +60,7 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None) -> No
                 log.error("lost the leader lock; stopping so another worker can lead")
                 break
             for install in installers:
-                install(scheduler, db, out_dir)
+                install(scheduler, db, settings)
             stop.wait(settings.worker_reconcile_seconds)
     finally:
         scheduler.shutdown(wait=True)

@@ -14,10 +14,11 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import select
 
 from bot.platforms import registry
-from config.settings import get_settings
+from config.settings import Settings, get_settings
 from transcripts.db import Database
 from transcripts.models import Event, MessageRow, OutboundPost, Prompt
 from transcripts.store import store_messages
@@ -169,3 +170,13 @@ def close_chat(db_url: str, event_id: int, out_dir: str) -> None:
         if event is not None:
             event.status = "closed"
             event.page_url = page_url(event_id)
+
+
+def install_chat_jobs(scheduler: BaseScheduler, db: Database, settings: Settings) -> None:
+    """Schedule every chat that is due or running; called on start and periodically by the worker."""
+    from bot.scheduling import schedule_chat
+
+    with db.session() as s:
+        ids = s.scalars(select(Event.id).where(Event.kind == "chat", Event.status.in_(("scheduled", "running")))).all()
+    for event_id in ids:
+        schedule_chat(scheduler, db, event_id, Path(settings.output_dir))
