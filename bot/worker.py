@@ -27,6 +27,10 @@ def register_platforms(settings: Settings) -> None:
         from bot.platforms.x import XPlatform
 
         registry.register(XPlatform(settings))
+    if settings.bluesky_handle and settings.bluesky_app_password:
+        from bot.platforms.bluesky import BlueskyPlatform
+
+        registry.register(BlueskyPlatform(settings))
     if settings.bluesky_handle and settings.bluesky_app_password is not None:
         from bot.platforms.bluesky import BlueskyPlatform
 

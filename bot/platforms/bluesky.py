@@ -1,21 +1,19 @@
-"""Bluesky through the atproto SDK: post with hashtag facets (threaded), capture by tag, look up authors.
+"""Bluesky through the atproto SDK: log in with an app password, post with hashtag facets, search by tag.
 
-`BLUESKY_BASE_URL` is the SDK's own base address, so a local XRPC server stands in for bsky.social in
-tests. Bluesky has no `since_id`: a post's record key is a TID, which encodes when it was made, so the
-id the capture resumes from is turned back into a `since` time for `app.bsky.feed.searchPosts`.
-A hashtag is only a link on Bluesky when a facet says so, with byte offsets into the UTF-8 text.
+A hashtag is only a hashtag on Bluesky if the post carries a facet for it, with byte offsets into the
+UTF-8 text (not character offsets: an emoji before the tag moves it by four bytes). Replies need the
+parent's and the thread root's uri and cid, which we keep for the posts we make and otherwise look up.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from threading import Lock
+from datetime import datetime
 from typing import Any
 
 from atproto import Client, models
-from atproto_client import exceptions as at_errors
+from atproto_client.exceptions import NetworkError, RequestException
 
 from bot.platforms.base import Posted
 from bot.retry import RateLimited, Transient, call_with_retries
@@ -23,100 +21,33 @@ from config.settings import Settings
 from transcripts.message import Author, Message
 
 NAME = "bluesky"
+_TAG_RE = re.compile(r"(?<![\w#])#(\w{1,64})")
+_URL_RE = re.compile(r"https?://\S+")
 PAGE_SIZE = 100
-TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
-# A hashtag as Bluesky's clients see one: after the start or a space, letters/digits/_/-, not all digits.
-HASHTAG = re.compile(r"(?:^|(?<=\s))#(\w[\w-]*)")
-URL = re.compile(r"https?://[^\s]+[^\s.,;:!?)\]'\"]")
 
 
-def _byte_slice(text: str, start: int, end: int) -> models.AppBskyRichtextFacet.ByteSlice:
-    return models.AppBskyRichtextFacet.ByteSlice(
-        byte_start=len(text[:start].encode("utf-8")), byte_end=len(text[:end].encode("utf-8"))
-    )
-
-
-def facets_for(text: str) -> list[models.AppBskyRichtextFacet.Main]:
-    """Tag facets for every hashtag and link facets for every URL, in byte offsets of the UTF-8 text."""
-    facets: list[models.AppBskyRichtextFacet.Main] = []
-    for match in HASHTAG.finditer(text):
-        tag = match.group(1).rstrip("-")
-        if tag.isdigit():
-            continue
-        end = match.start() + 1 + len(tag)
+def hashtag_facets(text: str) -> list[models.AppBskyRichtextFacet.Main]:
+    """A tag facet for every #hashtag, indexed by UTF-8 byte offsets as the protocol requires."""
+    facets = []
+    for match in _TAG_RE.finditer(text):
+        start = len(text[: match.start()].encode("utf-8"))
+        end = start + len(match.group(0).encode("utf-8"))
         facets.append(
             models.AppBskyRichtextFacet.Main(
-                features=[models.AppBskyRichtextFacet.Tag(tag=tag)], index=_byte_slice(text, match.start(), end)
+                features=[models.AppBskyRichtextFacet.Tag(tag=match.group(1))],
+                index=models.AppBskyRichtextFacet.ByteSlice(byte_start=start, byte_end=end),
             )
         )
-    for match in URL.finditer(text):
-        facets.append(
-            models.AppBskyRichtextFacet.Main(
-                features=[models.AppBskyRichtextFacet.Link(uri=match.group(0))],
-                index=_byte_slice(text, match.start(), match.end()),
-            )
-        )
-    return sorted(facets, key=lambda f: f.index.byte_start)
+    return facets
 
 
-def tid_time(uri: str) -> datetime | None:
-    """When a post was made, read from the TID record key at the end of its AT URI (None if not a TID)."""
-    rkey = uri.rsplit("/", 1)[-1]
-    if len(rkey) != 13 or any(c not in TID_ALPHABET for c in rkey):
-        return None
-    value = 0
-    for char in rkey:
-        value = value * 32 + TID_ALPHABET.index(char)
-    return datetime.fromtimestamp((value >> 10) / 1_000_000, UTC)
-
-
-def _aware(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def message_from_post_view(post: Any, channel: str) -> Message:
-    record = post.record
-    reply = getattr(record, "reply", None)
-    tags, urls, mentions = [], [], []
+def _record_tags(record: Any, text: str) -> tuple[str, ...]:
+    tags = []
     for facet in getattr(record, "facets", None) or []:
         for feature in facet.features:
-            if isinstance(feature, models.AppBskyRichtextFacet.Tag):
-                tags.append(feature.tag)
-            elif isinstance(feature, models.AppBskyRichtextFacet.Link):
-                urls.append(feature.uri)
-            elif isinstance(feature, models.AppBskyRichtextFacet.Mention):
-                mentions.append(feature.did)
-    author = post.author
-    return Message(
-        platform=NAME,
-        id=post.uri,
-        channel=channel,
-        author=Author(platform=NAME, id=author.did, handle=author.handle, name=author.display_name or None),
-        text=record.text,
-        created_at=_aware(record.created_at),
-        reply_to=reply.parent.uri if reply else None,
-        thread=reply.root.uri if reply else post.uri,
-        mentions=tuple(mentions),
-        hashtags=tuple(tags),
-        urls=tuple(urls),
-        raw=post.model_dump(mode="json", by_alias=True, exclude_none=True),
-    )
-
-
-def _translate(call: Any) -> Any:
-    """atproto's errors as the retry policy's: 429 waits for `ratelimit-reset`, 5xx and transport errors back off."""
-    try:
-        return call()
-    except at_errors.RateLimitExceededError as exc:
-        headers = {k.lower(): v for k, v in ((exc.response.headers if exc.response else None) or {}).items()}
-        reset = str(headers.get("ratelimit-reset", ""))
-        raise RateLimited(float(reset) - datetime.now(UTC).timestamp() if reset.isdigit() else 60.0) from exc
-    except at_errors.NetworkError as exc:
-        raise Transient(f"Bluesky did not answer ({type(exc).__name__})") from exc
-    except at_errors.RequestException as exc:
-        if exc.response is not None and exc.response.status_code >= 500:
-            raise Transient(f"Bluesky answered {exc.response.status_code}") from exc
-        raise
+            if getattr(feature, "tag", None):
+                tags.append("#" + feature.tag)
+    return tuple(dict.fromkeys(tags or ["#" + t for t in _TAG_RE.findall(text)]))
 
 
 class BlueskyPlatform:
@@ -124,78 +55,124 @@ class BlueskyPlatform:
 
     def __init__(self, settings: Settings) -> None:
         if not settings.bluesky_handle or settings.bluesky_app_password is None:
-            raise ValueError("BLUESKY_HANDLE and BLUESKY_APP_PASSWORD are needed to use Bluesky")
+            raise ValueError("BLUESKY_HANDLE and BLUESKY_APP_PASSWORD are needed to post on Bluesky")
         self.client = Client(base_url=settings.bluesky_base_url)
         self._handle = settings.bluesky_handle
         self._password = settings.bluesky_app_password
-        self._did: str | None = None
-        self._login_lock = Lock()
+        self._logged_in = False
+        self._refs: dict[str, tuple[models.ComAtprotoRepoStrongRef.Main, models.ComAtprotoRepoStrongRef.Main]] = {}
 
     def _call(self, what: str, call: Any) -> Any:
-        return call_with_retries(lambda: _translate(call), what=what)
+        def attempt() -> Any:
+            if not self._logged_in:
+                self.client.login(self._handle, self._password.get_secret_value())
+                self._logged_in = True
+            try:
+                return call()
+            except NetworkError as exc:
+                raise Transient("Bluesky did not answer") from exc
+            except RequestException as exc:
+                response = getattr(exc, "response", None)
+                status = getattr(response, "status_code", 0)
+                if status == 429:
+                    reset = (getattr(response, "headers", None) or {}).get("ratelimit-reset")
+                    wait = float(reset) - datetime.now().timestamp() if reset and str(reset).isdigit() else 30.0
+                    raise RateLimited(wait) from exc
+                if status >= 500:
+                    raise Transient(f"Bluesky answered {status or 'nothing'}") from exc
+                raise
 
-    def _session_did(self) -> str:
-        """Log in on first use (not at start), so a worker with Bluesky down still runs its other chats."""
-        with self._login_lock:
-            if self._did is None:
-                profile = self._call(
-                    "log in to Bluesky",
-                    lambda: self.client.login(self._handle, self._password.get_secret_value()),
-                )
-                self._did = profile.did if profile else self.client.me.did  # type: ignore[union-attr]
-            return self._did
+        return call_with_retries(attempt, what=what)
 
-    def _reply_ref(self, parent_uri: str) -> models.AppBskyFeedPost.ReplyRef:
-        found = self._call("read a Bluesky post", lambda: self.client.app.bsky.feed.get_posts({"uris": [parent_uri]}))
-        if not found.posts:
-            raise LookupError(f"Bluesky has no post {parent_uri} to reply to")
-        parent = found.posts[0]
-        parent_ref = models.ComAtprotoRepoStrongRef.Main(uri=parent.uri, cid=parent.cid)
-        reply = getattr(parent.record, "reply", None)
-        return models.AppBskyFeedPost.ReplyRef(parent=parent_ref, root=reply.root if reply else parent_ref)
+    def _strong_refs(self, uri: str) -> tuple[models.ComAtprotoRepoStrongRef.Main, models.ComAtprotoRepoStrongRef.Main]:
+        """(parent, root) for replying to `uri`: remembered for our own posts, else asked for."""
+        if uri not in self._refs:
+            post = self._call("look up a Bluesky post", lambda: self.client.get_posts([uri])).posts[0]
+            parent = models.ComAtprotoRepoStrongRef.Main(uri=post.uri, cid=post.cid)
+            reply = getattr(post.record, "reply", None)
+            self._refs[uri] = (parent, reply.root if reply else parent)
+        return self._refs[uri]
 
     def post(self, text: str, *, channel: str, reply_to: str | None = None) -> Posted:
-        did = self._session_did()
-        reply = self._reply_ref(reply_to) if reply_to else None
+        reply_ref = None
+        if reply_to:
+            parent, root = self._strong_refs(reply_to)
+            reply_ref = models.AppBskyFeedPost.ReplyRef(parent=parent, root=root)
         created = self._call(
-            "post to Bluesky",
-            lambda: self.client.send_post(text, profile_identify=did, reply_to=reply, facets=facets_for(text)),
+            "post to Bluesky", lambda: self.client.send_post(text, reply_to=reply_ref, facets=hashtag_facets(text))
         )
-        return Posted(id=created.uri, created_at=datetime.now(UTC), raw={"uri": created.uri, "cid": created.cid})
+        own = models.ComAtprotoRepoStrongRef.Main(uri=created.uri, cid=created.cid)
+        self._refs[created.uri] = (own, reply_ref.root if reply_ref else own)
+        return Posted(
+            id=created.uri, created_at=datetime.now().astimezone(), raw={"uri": created.uri, "cid": created.cid}
+        )
 
     def fetch(self, channel: str, *, since_id: str | None = None) -> Sequence[Message]:
-        """Every post tagged with the hashtag made at or after `since_id`'s time, all cursor pages, oldest first."""
-        self._session_did()
+        """Posts tagged with the hashtag, newest first across cursor pages, down to `since_id`."""
         tag = channel.lstrip("#")
-        since = tid_time(since_id) if since_id else None
-        params: dict[str, Any] = {"q": f"#{tag}", "tag": [tag], "sort": "latest", "limit": PAGE_SIZE}
-        if since is not None:
-            params["since"] = (since - timedelta(seconds=1)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        found: dict[str, Message] = {}
+        found: list[Any] = []
         cursor: str | None = None
         while True:
-            page_params = {**params, **({"cursor": cursor} if cursor else {})}
-            response = self._call("search Bluesky", lambda p=page_params: self.client.app.bsky.feed.search_posts(p))
-            for post in response.posts:
-                found.setdefault(post.uri, message_from_post_view(post, channel))
-            cursor = response.cursor
-            if not cursor or not response.posts:
+            params = models.AppBskyFeedSearchPosts.Params(
+                q=f"#{tag}", tag=[tag], sort="latest", limit=PAGE_SIZE, cursor=cursor
+            )
+            page = self._call("search Bluesky", lambda p=params: self.client.app.bsky.feed.search_posts(p))
+            reached = False
+            for post in page.posts:
+                if post.uri == since_id:
+                    reached = True
+                    break
+                found.append(post)
+            cursor = page.cursor
+            if reached or not cursor or not page.posts:
                 break
-        return sorted(found.values(), key=lambda m: (m.created_at, m.id))
+        profiles = {a.id: a for a in self.lookup_authors(sorted({p.author.did for p in found}))}
+        messages = [self._message(p, channel, profiles) for p in found]
+        return sorted(messages, key=lambda m: (m.created_at, m.id))
+
+    def _message(self, post: Any, channel: str, profiles: dict[str, Author]) -> Message:
+        record = post.record
+        text = record.text
+        reply = getattr(record, "reply", None)
+        author = profiles.get(post.author.did) or Author(
+            platform=NAME,
+            id=post.author.did,
+            handle=post.author.handle,
+            name=getattr(post.author, "display_name", None),
+        )
+        mentions = []
+        raw_bytes = text.encode("utf-8")
+        for facet in getattr(record, "facets", None) or []:
+            for feature in facet.features:
+                if getattr(feature, "did", None):
+                    mentions.append(
+                        raw_bytes[facet.index.byte_start : facet.index.byte_end].decode("utf-8").lstrip("@")
+                    )
+        return Message(
+            platform=NAME,
+            id=post.uri,
+            channel=channel,
+            author=author,
+            text=text,
+            created_at=datetime.fromisoformat(record.created_at),
+            reply_to=reply.parent.uri if reply else None,
+            thread=reply.root.uri if reply else post.uri,
+            mentions=tuple(mentions),
+            hashtags=_record_tags(record, text),
+            urls=tuple(_URL_RE.findall(text)),
+            raw=post.model_dump(mode="json", by_alias=True),
+        )
 
     def lookup_authors(self, ids: Sequence[str]) -> Sequence[Author]:
-        if not ids:
-            return []
-        self._session_did()
         authors: list[Author] = []
         for start in range(0, len(ids), 25):  # getProfiles takes at most 25 actors
             chunk = list(ids[start : start + 25])
-            response = self._call(
-                "look up Bluesky profiles", lambda c=chunk: self.client.app.bsky.actor.get_profiles({"actors": c})
-            )
+            page = self._call("look up Bluesky profiles", lambda c=chunk: self.client.get_profiles(c))
             authors += [
-                Author(platform=NAME, id=p.did, handle=p.handle, name=p.display_name or None,
-                       bio=p.description, followers=p.followers_count)
-                for p in response.profiles
+                Author(
+                    platform=NAME, id=p.did, handle=p.handle, name=p.display_name, bio=p.description,
+                    followers=p.followers_count,
+                )
+                for p in page.profiles
             ]  # fmt: skip
         return authors
