@@ -48,6 +48,7 @@ class FakeBluesky:
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     base_url: str = ""
     page_size_cap: int = 25
+    fail_next: list[int] = field(default_factory=list)  # statuses to answer the next searches with (429, 5xx)
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -102,11 +103,13 @@ def _handler(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: Any) -> None:
             pass
 
-        def _send(self, status: int, body: dict[str, Any]) -> None:
+        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
             raw = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(raw)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
             self.end_headers()
             self.wfile.write(raw)
 
@@ -115,7 +118,11 @@ def _handler(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(url.query)
             method = url.path.removeprefix("/xrpc/")
             fake.calls.append(("GET", method, query))
-            if method == "app.bsky.feed.searchPosts":
+            if method == "app.bsky.feed.searchPosts" and fake.fail_next:
+                status = fake.fail_next.pop(0)
+                reset = {"ratelimit-reset": str(int(time.time()) + 1)} if status == 429 else {}
+                self._send(status, {"error": "RateLimitExceeded" if status == 429 else "InternalServerError"}, reset)
+            elif method == "app.bsky.feed.searchPosts":
                 self._send(200, fake.search(query))
             elif method == "app.bsky.feed.getPosts":
                 uris = set(query.get("uris", []))
