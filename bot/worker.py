@@ -31,10 +31,6 @@ def register_platforms(settings: Settings) -> None:
         from bot.platforms.bluesky import BlueskyPlatform
 
         registry.register(BlueskyPlatform(settings))
-    if settings.bluesky_handle and settings.bluesky_app_password is not None:
-        from bot.platforms.bluesky import BlueskyPlatform
-
-        registry.register(BlueskyPlatform(settings))
 
 
 def _installers() -> list:  # type: ignore[type-arg]

@@ -126,4 +126,3 @@ def test_short_chat_on_local_bluesky_server_with_a_restart(db: Database, tmp_pat
             stored = list(s.scalars(select(MessageRow.platform_id).where(MessageRow.event_id == event_id)))
         assert sorted(stored) == sorted(p["uri"] for p in fake.posts)  # every post once, downtime included
         assert (tmp_path / f"event-{event_id}" / "index.html").exists()
-
