@@ -78,11 +78,12 @@ def worker() -> None:
 def demo(
     speed: float = typer.Option(120.0, "--speed", min=1.0, help="How many times faster than real time."),
     out: Path = typer.Option(Path("out"), "--out", help="Folder for the chat page and CPD logs."),
+    database: str | None = typer.Option(None, "--database", help="Database URL (default: DATABASE_URL)."),
 ) -> None:
     """Replay the real #WeHCMs chat through the local platform and write its chat page and CPD logs."""
     from bot.demo import run_demo
 
-    result = run_demo(settings().database_url, out, speed=speed, console=console)
+    result = run_demo(database or settings().database_url, out, speed=speed, console=console)
     typer.echo(f"chat page: {result.index}")
     typer.echo(f"CPD logs: {out / 'cpd'}")
     typer.echo(f"{result.messages} messages from {result.contributors} contributors")
