@@ -1,0 +1,70 @@
+"""`huddlebot chat add|list|cancel` as a user runs them: a bad definition is refused in one line, nothing stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from config.settings import X_PRICE_PER_POST_CREATED_USD, X_PRICE_PER_POST_READ_USD, get_settings
+from transcripts.db import Database
+from transcripts.models import Event, Prompt
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "chats" / "wenurses-example.yaml"
+
+
+@pytest.fixture
+def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
+
+
+def _count(url: str, model: type) -> int:
+    database = Database(url)
+    try:
+        with database.session() as s:
+            return s.scalar(select(func.count()).select_from(model)) or 0
+    finally:
+        database.dispose()
+
+
+def test_add_list_cancel(cli_db: str) -> None:
+    runner = CliRunner()
+    added = runner.invoke(app, ["chat", "add", str(EXAMPLE)])
+    assert added.exit_code == 0, added.output
+    event_id = added.stdout.split()[0]
+    assert "#WeNurses" in added.stdout and "2026-12-03 20:00 GMT" in added.stdout
+    cost_line = next(line for line in added.stdout.splitlines() if line.startswith("on X"))
+    created, read = _numbers(cost_line)
+    assert created == 9  # welcome, six questions, one reminder, close
+    expected = created * X_PRICE_PER_POST_CREATED_USD + read * X_PRICE_PER_POST_READ_USD
+    assert f"${expected:.2f}" in cost_line and read >= 400
+    assert _count(cli_db, Prompt) == 9
+    listed = runner.invoke(app, ["chat", "list"])
+    assert listed.exit_code == 0 and f"{event_id}\tscheduled\t2026-12-03 20:00 Europe/London" in listed.stdout
+    cancelled = runner.invoke(app, ["chat", "cancel", event_id])
+    assert cancelled.exit_code == 0, cancelled.output
+    assert event_id not in runner.invoke(app, ["chat", "list"]).stdout
+    missing = runner.invoke(app, ["chat", "cancel", "999999"])
+    assert missing.exit_code != 0 and "no chat 999999" in missing.output
+
+
+def _numbers(line: str) -> tuple[int, int]:
+    digits = [int(w) for w in line.replace(",", " ").split() if w.isdigit()]
+    return digits[0], digits[1]
+
+
+def test_a_bad_definition_is_refused_with_its_field_and_nothing_is_stored(cli_db: str, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE.read_text(encoding="utf-8").replace("Europe/London", "Europe/Londres"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["chat", "add", str(bad)])
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "bad.yaml" in lines[0] and "timezone" in lines[0] and "Europe/Londres" in lines[0]
+    assert _count(cli_db, Event) == 0
