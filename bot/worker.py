@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import getpass
 import importlib
 import logging
 import signal
 import threading
+from functools import partial
+from typing import TextIO
+
+from rich.console import Console
 
 from bot.leadership import leader_lock_for, wait_for_leadership
 from bot.platforms import registry
-from bot.platforms.local import LocalPlatform
+from bot.platforms.local import LocalPlatform, read_terminal
 from bot.scheduling import make_scheduler
 from config.settings import Settings
 from transcripts.db import Database
@@ -22,7 +27,7 @@ JOB_INSTALLERS = ("bot.chats.jobs:install_chat_jobs",)
 
 def register_platforms(settings: Settings) -> None:
     """Every platform this deployment has credentials for, plus the always-available local one."""
-    registry.register(LocalPlatform("huddlebot"))
+    registry.register(LocalPlatform("huddlebot", console=Console()))
     if settings.x_bearer_token or settings.x_consumer_key:
         from bot.platforms.x import XPlatform
 
@@ -41,7 +46,8 @@ def _installers() -> list:  # type: ignore[type-arg]
     return found
 
 
-def run_worker(settings: Settings, *, stop: threading.Event | None = None) -> None:
+def run_worker(settings: Settings, *, stop: threading.Event | None = None, terminal: TextIO | None = None) -> None:
+    """Lead, then keep every flow's jobs installed until stopped; `terminal` lines become local-chat posts."""
     stop = stop or threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         if threading.current_thread() is threading.main_thread():
@@ -51,6 +57,9 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None) -> No
     if not wait_for_leadership(lock, stop, poll_seconds=settings.standby_poll_seconds):
         return
     register_platforms(settings)
+    if terminal is not None:
+        reader = partial(read_terminal, registry.get("local"), terminal, handle=getpass.getuser())
+        threading.Thread(target=reader, name="terminal-posts", daemon=True).start()
     scheduler = make_scheduler(db, blocking=False)
     installers = _installers()
     try:

@@ -64,14 +64,19 @@ def chat_cancel(event_id: int = typer.Argument(..., help="The chat's event id.")
 
 
 @one_line_errors
-def worker() -> None:
+def worker(
+    terminal: bool = typer.Option(
+        False, "--terminal", help="Lines typed here are posts to the local chat whose #hashtag they carry."
+    ),
+) -> None:
     """Run the scheduler and pollers (one process; a second worker waits as a standby)."""
     import logging
+    import sys
 
     from bot.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run_worker(settings())
+    run_worker(settings(), terminal=sys.stdin if terminal else None)
 
 
 @one_line_errors

@@ -9,8 +9,10 @@ an hour's chat can be replayed in seconds with every post keeping its place in t
 from __future__ import annotations
 
 import itertools
+import re
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -76,3 +78,31 @@ class LocalPlatform:
         with self._lock:
             known = {m.author.id: m.author for m in self._log}
         return [known[i] for i in ids if i in known]
+
+
+_HASHTAG = re.compile(r"(?<![\w#])#\w+")
+
+
+def read_terminal(platform: LocalPlatform, lines: Iterable[str], *, handle: str) -> int:
+    """Feed posts typed at the terminal, one a line, until the input ends; returns how many were taken.
+
+    As on X, a post joins a chat by carrying its hashtag: the first #hashtag in a line is its channel,
+    and a line without one is not part of any chat (so it is left out rather than guessed).
+    """
+    author = Author(platform=NAME, id=handle.lower(), handle=handle)
+    taken = 0
+    for line in lines:
+        text = line.strip()
+        tag = _HASHTAG.search(text)
+        if not text or tag is None:
+            continue
+        post_id = f"local-typed-{time.time_ns()}"  # unique across restarts, unlike the counter
+        platform.feed(
+            Message(
+                platform=NAME, id=post_id, channel=tag.group(0), author=author, text=text,
+                created_at=platform.clock(), thread=post_id, hashtags=tuple(_HASHTAG.findall(text)),
+                raw={"source": "terminal"},
+            )
+        )  # fmt: skip
+        taken += 1
+    return taken
