@@ -22,7 +22,7 @@ from transcripts.db import Database
 log = logging.getLogger(__name__)
 
 # Each installer makes sure the jobs its flow needs exist: install(scheduler, db: Database, settings: Settings).
-JOB_INSTALLERS = ("bot.chats.jobs:install_chat_jobs",)
+JOB_INSTALLERS = ("bot.chats.jobs:install_chat_jobs", "bot.huddles.jobs:install_huddle_jobs")
 
 
 def register_platforms(settings: Settings) -> None:

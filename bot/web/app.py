@@ -55,6 +55,11 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (archive, live, cpd_pages, auth, dashboard, api):
         app.include_router(module.router)
+    if settings.slack_signing_secret is not None and settings.slack_bot_token is not None:
+        from bot.slack.app import build_bolt_app
+        from bot.web.slack_routes import slack_router
+
+        app.include_router(slack_router(build_bolt_app(settings, db)))
 
     app.add_middleware(SecurityHeaders)
 

@@ -1,0 +1,1 @@
+"""SBAR escalations with acknowledge/resolve and timed re-escalation, and the team's escalation level."""

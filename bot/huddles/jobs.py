@@ -1,0 +1,91 @@
+"""The huddles' scheduled work, as persisted APScheduler jobs with plain arguments.
+
+One cron job per active definition opens the day's session; one interval job sends due reminders and
+closes, and re-escalates overdue escalations. Reminders and closes are rows with `due_at`, not jobs,
+so a worker that restarts mid-huddle still sends them.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
+
+from bot.escalation.sbar import reescalate_overdue
+from bot.huddles import flow
+from bot.huddles.definitions import active_definitions
+from bot.slack.tokens import web_client
+from config.huddle_definition import HuddleDefinition
+from config.settings import Settings, get_settings
+from transcripts.db import Database
+from transcripts.models import Definition, utcnow
+
+log = logging.getLogger(__name__)
+JOBS = "bot.huddles.jobs"
+TICK_JOB_ID = "huddles:tick"
+
+
+@lru_cache(maxsize=8)
+def database(url: str) -> Database:
+    return Database(url, migrate=False)
+
+
+def _client_for(workspace: str | None) -> WebClient:
+    return web_client(get_settings(), workspace)
+
+
+def trigger_for(definition: HuddleDefinition) -> CronTrigger:
+    local = definition.local_time
+    return CronTrigger(
+        day_of_week=",".join(definition.days),
+        hour=local.hour,
+        minute=local.minute,
+        second=local.second,
+        timezone=definition.timezone,
+    )
+
+
+def install_huddle_jobs(scheduler: BaseScheduler, db: Database, settings: Settings) -> None:
+    url = db.engine.url.render_as_string(hide_password=False)
+    with db.session() as s:
+        definitions = active_definitions(s)
+    for definition_id, definition in definitions:
+        scheduler.add_job(
+            f"{JOBS}:open_scheduled_huddle",
+            trigger_for(definition),
+            args=[url, definition_id],
+            id=f"huddle:{definition_id}",
+            replace_existing=True,
+            misfire_grace_time=int(definition.window_delta.total_seconds()),
+        )
+    scheduler.add_job(
+        f"{JOBS}:tick",
+        "interval",
+        seconds=settings.poll_interval_seconds,
+        args=[url],
+        id=TICK_JOB_ID,
+        replace_existing=True,
+    )
+
+
+def open_scheduled_huddle(db_url: str, definition_id: int) -> int | None:
+    db = database(db_url)
+    with db.session() as s:
+        row = s.get(Definition, definition_id)
+        if row is None or row.status != "active":
+            return None
+        definition = HuddleDefinition.model_validate(row.body)
+    now = utcnow()
+    if flow.is_skipped(definition, now):
+        log.info("huddle %s skipped on %s", definition.name, now.date())
+        return None
+    return flow.open_huddle(db, _client_for(definition.workspace), definition, definition_id=definition_id, now=now)
+
+
+def tick(db_url: str) -> None:
+    db = database(db_url)
+    flow.advance(db, _client_for)
+    reescalate_overdue(db, _client_for)

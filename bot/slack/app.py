@@ -1,0 +1,168 @@
+"""The Bolt app: every listener acknowledges first, and slow work runs after, in Bolt's listener thread.
+
+With `process_before_response=False` Bolt answers Slack as soon as `ack()` is called (events are
+acked before the listener runs), so storing, posting and summarising never count against Slack's
+three seconds. Re-deliveries (`X-Slack-Retry-Num`) are processed again and stored once: messages are
+unique per (platform, platform_id).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.escalation.levels import set_level
+from bot.escalation.sbar import acknowledge, raise_escalation, resolve
+from bot.huddles import flow
+from bot.huddles.definitions import definition_for_channel, levels_for
+from bot.slack import blocks
+from bot.slack.home import publish_home
+from bot.slack.tokens import bot_token, web_client
+from config.huddle_definition import HuddleDefinition
+from config.settings import Settings
+from transcripts.db import Database
+from transcripts.errors import RecordError
+from transcripts.models import Event
+
+log = logging.getLogger(__name__)
+
+
+def build_bolt_app(settings: Settings, db: Database) -> App:
+    if settings.slack_signing_secret is None:
+        raise RecordError("SLACK_SIGNING_SECRET", "is required to verify requests from Slack")
+    app = App(
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        client=web_client(settings),
+        token=bot_token(settings),
+        token_verification_enabled=False,
+        process_before_response=False,
+    )
+
+    @app.event("message")
+    def on_message(event: dict[str, Any]) -> None:
+        subtype = event.get("subtype")
+        channel = event.get("channel", "")
+        if subtype is None or subtype == "thread_broadcast":
+            flow.record_thread_reply(db, event)
+        elif subtype == "message_changed":
+            flow.record_edit(db, channel, event.get("message") or {})
+        elif subtype == "message_deleted" and event.get("deleted_ts"):
+            flow.record_delete(db, channel, event["deleted_ts"])
+
+    @app.event("app_home_opened")
+    def on_home(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") == "home":
+            publish_home(db, client, event["user"])
+
+    @app.action("huddle_answer")
+    def on_answer_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        event_id = int(body["actions"][0]["value"])
+        with db.session() as s:
+            event = s.get(Event, event_id)
+            prompts = [p.text for p in event.prompts if p.kind == "question"] if event else []
+            title = event.title if event else "Huddle"
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.answer_modal(title, prompts, event_id))
+
+    @app.view("huddle_answers")
+    def on_answers(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ack()
+        flow.record_form(db, int(view["private_metadata"]), body["user"]["id"], view)
+
+    @app.command("/escalate")
+    def on_escalate(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        ack()
+        with db.session() as s:
+            _, definition = definition_for_channel(s, command["channel_id"])
+        view = blocks.sbar_modal(levels_for(definition), command["channel_id"], command.get("text", ""))
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+
+    @app.shortcut("escalate_message")
+    def on_escalate_message(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
+        ack()
+        channel = shortcut["channel"]["id"]
+        with db.session() as s:
+            _, definition = definition_for_channel(s, channel)
+        link = f"Re message {shortcut['message'].get('ts')} in <#{channel}>"
+        client.views_open(
+            trigger_id=shortcut["trigger_id"], view=blocks.sbar_modal(levels_for(definition), channel, link)
+        )
+
+    @app.view("sbar")
+    def on_sbar(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        values = view["state"]["values"]
+        situation = (values["situation"]["situation"].get("value") or "").strip()
+        if not situation:
+            ack(response_action="errors", errors={"situation": "Say what is happening now."})
+            return
+        ack()
+        sbar = {key: (values.get(key, {}).get(key, {}).get("value") or "").strip() for key, _, _ in blocks.SBAR_FIELDS}
+        level = int(values["level"]["level"]["selected_option"]["value"])
+        summary = (values.get("summary", {}).get("summary", {}).get("value") or "").strip()
+        raise_escalation(
+            db,
+            client,
+            team_channel=view["private_metadata"],
+            raised_by=body["user"]["id"],
+            level=level,
+            sbar=sbar,
+            summary=summary,
+            workspace=(body.get("team") or {}).get("id"),
+        )
+
+    @app.action("escalation_ack")
+    def on_ack(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        acknowledge(db, client, int(body["actions"][0]["value"]), body["user"]["id"])
+
+    @app.action("escalation_resolve")
+    def on_resolve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        resolve(db, client, int(body["actions"][0]["value"]), body["user"]["id"])
+
+    @app.command("/huddle")
+    def on_huddle(ack: Ack, command: dict[str, Any], client: WebClient, respond: Any) -> None:
+        words = (command.get("text") or "").split()
+        if words[:1] == ["now"]:
+            ack("Calling a huddle now.")
+            _huddle_now(db, client, command)
+        elif words[:1] == ["level"] and len(words) >= 2 and words[1].isdigit():
+            ack()
+            try:
+                set_level(
+                    db,
+                    client,
+                    team_channel=command["channel_id"],
+                    level=int(words[1]),
+                    set_by=command["user_id"],
+                    reason=" ".join(words[2:]),
+                    workspace=command.get("team_id"),
+                )
+            except RecordError as exc:
+                respond(str(exc))
+        else:
+            ack("Use `/huddle now` to call a huddle, or `/huddle level N why` to set the escalation level.")
+
+    return app
+
+
+def _huddle_now(db: Database, client: WebClient, command: dict[str, Any]) -> None:
+    """An extra huddle at once, with the channel's usual questions (or the ward safety ones if it has none)."""
+    channel = command["channel_id"]
+    with db.session() as s:
+        definition_id, definition = definition_for_channel(s, channel)
+    if definition is None:
+        from pathlib import Path
+
+        from config.huddle_definition import load_huddle_definition
+
+        definition = load_huddle_definition(
+            Path(__file__).parents[2] / "config" / "huddles" / "ward-safety-huddle.yaml"
+        )
+        definition = HuddleDefinition.model_validate({**definition.model_dump(), "channel": channel, "members": []})
+    flow.open_huddle(
+        db, client, definition, definition_id=definition_id, channel=channel, workspace=command.get("team_id")
+    )
