@@ -5,4 +5,5 @@ COMMAND_MODULES = (
     "bot.commands.cpd",
     "bot.commands.chat",
     "bot.commands.web",
+    "bot.commands.huddle",
 )

@@ -1,0 +1,87 @@
+"""`huddlebot huddle add|list|cancel|level` as a user runs them; bad definitions refused in one line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bot.cli import app
+from config.settings import get_settings
+from transcripts.db import Database
+from transcripts.models import Definition, LevelChange
+
+HUDDLES = Path(__file__).resolve().parents[3] / "config" / "huddles"
+
+
+@pytest.fixture
+def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
+
+
+def _rows(url: str, model: type) -> int:
+    database = Database(url)
+    try:
+        with database.session() as s:
+            return s.scalar(select(func.count()).select_from(model)) or 0
+    finally:
+        database.dispose()
+
+
+def test_add_list_cancel_both_examples(cli_db: str) -> None:
+    runner = CliRunner()
+    ids = []
+    for name in ("ward-safety-huddle.yaml", "weekly-team-check-in.yaml"):
+        added = runner.invoke(app, ["huddle", "add", str(HUDDLES / name)])
+        assert added.exit_code == 0, added.output
+        ids.append(added.output.split("\t")[0])
+    listed = runner.invoke(app, ["huddle", "list"])
+    assert "Ward 7 safety huddle" in listed.output and "Weekly team check-in" in listed.output
+    assert "07:45 Europe/London\t10m" in listed.output
+    assert runner.invoke(app, ["huddle", "cancel", ids[0]]).exit_code == 0
+    assert "Ward 7" not in runner.invoke(app, ["huddle", "list"]).output
+    missing = runner.invoke(app, ["huddle", "cancel", "999"])
+    assert missing.exit_code == 2 and "no such huddle" in missing.output
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("name: x\nchannel: C1\ndays: [mon]\ntime: '25:00'\nprompts: [a]\n", "time"),
+        ("name: x\nchannel: C1\ndays: [funday]\ntime: '07:00'\nprompts: [a]\n", "days"),
+        ("name: x\nchannel: C1\ndays: [mon]\ntime: '07:00'\ntimezone: Mars/Base\nprompts: [a]\n", "timezone"),
+        ("name: x\nchannel: C1\ndays: [mon]\ntime: '07:00'\nprompts: [a]\nwindow: 5m\nreminders: [10m]\n", "reminder"),
+        (
+            "name: x\nchannel: C1\ndays: [mon]\ntime: '07:00'\nprompts: [a]\nescalation_levels: "
+            "[{number: 2, name: b}]\n",
+            "numbered 1, 2, 3",
+        ),
+        ("name: x\nchannel: [C1\n", "not valid YAML"),
+    ],
+)
+def test_bad_definitions_are_refused_in_one_line(cli_db: str, tmp_path: Path, yaml_text: str, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml_text)
+    result = CliRunner().invoke(app, ["huddle", "add", str(path)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"huddlebot: {path}") and expected in lines[0]
+    assert _rows(cli_db, Definition) == 0
+
+
+def test_level_set_is_recorded_with_who_and_why(cli_db: str) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["huddle", "level", "C1", "2", "--by", "U1", "--reason", "ED boarding", "--no-announce"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "C1\t2 OPEL 2"
+    bad = runner.invoke(app, ["huddle", "level", "C1", "7", "--by", "U1", "--reason", "x", "--no-announce"])
+    assert bad.exit_code == 2 and "not one of this team's levels" in bad.output
+    assert _rows(cli_db, LevelChange) == 1
