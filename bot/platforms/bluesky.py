@@ -128,7 +128,9 @@ class BlueskyPlatform:
                 break
         profiles = {a.id: a for a in self.lookup_authors(sorted({p.author.did for p in found}))}
         messages = [self._message(p, channel, profiles) for p in found]
-        return sorted(messages, key=lambda m: (m.created_at, m.id))
+        # Ties in createdAt (millisecond clocks) fall back to the record key, a TID that sorts in time order;
+        # the whole URI would sort by author first.
+        return sorted(messages, key=lambda m: (m.created_at, m.id.rsplit("/", 1)[-1]))
 
     def _message(self, post: Any, channel: str, profiles: dict[str, Author]) -> Message:
         record = post.record

@@ -21,6 +21,13 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 B32 = "abcdefghijklmnopqrstuvwxyz234567"
+TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable: TIDs sort as the times they encode
+
+
+def tid(microseconds: int, clock_id: int = 7) -> str:
+    """A record key as Bluesky makes them: 53 bits of microseconds and a 10-bit clock id, 13 characters."""
+    value = (microseconds << 10) | clock_id
+    return "".join(TID_CHARS[(value >> (5 * i)) & 31] for i in reversed(range(13)))
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -50,6 +57,7 @@ class FakeBluesky:
     page_size_cap: int = 25
     fail_next: list[int] = field(default_factory=list)  # statuses to answer the next searches with (429, 5xx)
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    _last_us: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -62,7 +70,8 @@ class FakeBluesky:
     def add_post(self, did: str, record: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             n = next(self._seq)
-            rkey = "3k" + "".join(B32[(n >> (5 * i)) % 32] for i in range(11))
+            self._last_us = max(time.time_ns() // 1000, self._last_us + 1)  # strictly increasing, as a PDS keeps them
+            rkey = tid(self._last_us)
             cid = "bafyrei" + "".join(B32[(n * 13 + i) % 32] for i in range(52))
             record = {"$type": "app.bsky.feed.post", **record}
             record.setdefault("createdAt", datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"))
