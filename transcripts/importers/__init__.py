@@ -13,7 +13,7 @@ from pathlib import Path
 
 from transcripts.db import Database
 from transcripts.errors import RecordError
-from transcripts.importers import wecommunities, x_json
+from transcripts.importers import slack_export, wecommunities, x_json
 from transcripts.importers.base import ImportedEvent, save_imported
 
 
@@ -30,6 +30,8 @@ def parse_path(path: Path) -> list[ImportedEvent]:
     """Detect the format of `path` and parse it into events, writing nothing."""
     if not path.exists():
         raise RecordError(str(path), "no such file")
+    if slack_export.looks_like(path):
+        return slack_export.parse(path)
     text = read_text(path)
     if not text.strip():
         raise RecordError(str(path), "file is empty")
