@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
@@ -26,6 +28,8 @@ from transcripts.db import Database
 from transcripts.message import Author, Message
 from transcripts.models import Answer, Event, MessageRow, OutboundPost, Prompt, utcnow
 from transcripts.store import store_messages
+
+Q = TypeVar("Q", Prompt, "Question")
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -123,7 +127,7 @@ def _questions(session: Session, event_id: int) -> list[Prompt]:
     )
 
 
-def match_prompt(text: str, prompts: list[Prompt]) -> tuple[Prompt, str]:
+def match_prompt(text: str, prompts: Sequence[Q]) -> tuple[Q, str]:
     """Which question a thread reply answers, and how we know.
 
     A number prefix ("2: ...", "A2 ...") is explicit ("marker"); otherwise the question sharing the most
@@ -144,8 +148,38 @@ def _ts_time(ts: str) -> datetime:
     return datetime.fromtimestamp(float(ts), tz=utcnow().tzinfo)
 
 
-def _author(user: str, team: str | None) -> Author:
+def _author(user: str) -> Author:
     return Author(platform=PLATFORM, id=user, handle=user)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: int
+    number: int | None
+    text: str
+
+
+# (database url, channel, opening ts) -> (event id, questions). A huddle's questions never change once
+# posted, and a busy thread would otherwise look its huddle up again for every reply.
+_threads: dict[tuple[str, str, str], tuple[int, tuple[Question, ...]]] = {}
+_THREADS_KEPT = 4096
+
+
+def _thread_huddle(
+    db: Database, session: Session, channel: str, thread_ts: str
+) -> tuple[int, tuple[Question, ...]] | None:
+    key = (str(db.engine.url), channel, thread_ts)
+    found = _threads.get(key)
+    if found is not None:
+        return found
+    event = huddle_for_thread(session, channel, thread_ts)
+    if event is None:
+        return None
+    found = (event.id, tuple(Question(p.id, p.number, p.text) for p in _questions(session, event.id)))
+    if len(_threads) >= _THREADS_KEPT:
+        _threads.clear()
+    _threads[key] = found
+    return found
 
 
 def record_thread_reply(db: Database, event_payload: dict[str, Any]) -> bool:
@@ -155,28 +189,29 @@ def record_thread_reply(db: Database, event_payload: dict[str, Any]) -> bool:
     if not (channel and ts and thread_ts and user) or ts == thread_ts or event_payload.get("bot_id"):
         return False
     with db.session() as s:
-        event = huddle_for_thread(s, channel, thread_ts)
-        if event is None:
+        found = _thread_huddle(db, s, channel, thread_ts)
+        if found is None:
             return False
+        event_id, questions = found
         text = event_payload.get("text") or ""
         message = Message(
             platform=PLATFORM,
             id=f"{channel}:{ts}",
             channel=channel,
-            author=_author(user, event_payload.get("team")),
+            author=_author(user),
             text=text,
             created_at=_ts_time(ts),
             reply_to=f"{channel}:{thread_ts}",
             thread=thread_ts,
             raw=event_payload,
         )
-        if store_messages(s, event.id, [message]) == 0:
+        if store_messages(s, event_id, [message]) == 0:
             return True
-        row = s.scalars(
-            select(MessageRow).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message.id)
-        ).one()
-        prompt, method = match_prompt(text, _questions(s, event.id))
-        s.add(Answer(message_id=row.id, prompt_id=prompt.id, method=method))
+        row_id = s.scalar(
+            select(MessageRow.id).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message.id)
+        )
+        prompt, method = match_prompt(text, list(questions))
+        s.add(Answer(message_id=row_id, prompt_id=prompt.id, method=method))
     return True
 
 
@@ -240,7 +275,7 @@ def record_form(db: Database, event_id: int, user: str, view: dict[str, Any]) ->
                 platform=PLATFORM,
                 id=f"{view['id']}:{block_id}",
                 channel=event.channel or "",
-                author=_author(user, None),
+                author=_author(user),
                 text=text,
                 created_at=now,
                 raw={"view_id": view["id"], "block_id": block_id, "user": user, "values": {block_id: actions}},

@@ -9,6 +9,7 @@ unique per (platform, platform_id).
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -20,7 +21,7 @@ from bot.huddles import flow
 from bot.huddles.definitions import definition_for_channel, levels_for
 from bot.slack import blocks
 from bot.slack.home import publish_home
-from bot.slack.tokens import bot_token, web_client
+from bot.slack.tokens import web_client
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from transcripts.db import Database
@@ -28,6 +29,7 @@ from transcripts.errors import RecordError
 from transcripts.models import Event
 
 log = logging.getLogger(__name__)
+LISTENER_WORKERS = 2
 
 
 def build_bolt_app(settings: Settings, db: Database) -> App:
@@ -35,10 +37,11 @@ def build_bolt_app(settings: Settings, db: Database) -> App:
         raise RecordError("SLACK_SIGNING_SECRET", "is required to verify requests from Slack")
     app = App(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
-        client=web_client(settings),
-        token=bot_token(settings),
+        client=web_client(settings),  # carries the token (and SLACK_API_URL) for every listener
         token_verification_enabled=False,
         process_before_response=False,
+        # Few workers for the work after the ack: more threads only fight the acknowledging thread for the GIL.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_WORKERS, thread_name_prefix="slack-listener"),
     )
 
     @app.event("message")
