@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from atproto import Client, models
@@ -64,10 +64,10 @@ class BlueskyPlatform:
 
     def _call(self, what: str, call: Any) -> Any:
         def attempt() -> Any:
-            if not self._logged_in:
-                self.client.login(self._handle, self._password.get_secret_value())
-                self._logged_in = True
             try:
+                if not self._logged_in:  # inside the try: a login refused with 429 or 5xx is retried too
+                    self.client.login(self._handle, self._password.get_secret_value())
+                    self._logged_in = True
                 return call()
             except NetworkError as exc:
                 raise Transient("Bluesky did not answer") from exc
@@ -76,7 +76,7 @@ class BlueskyPlatform:
                 status = getattr(response, "status_code", 0)
                 if status == 429:
                     reset = (getattr(response, "headers", None) or {}).get("ratelimit-reset")
-                    wait = float(reset) - datetime.now().timestamp() if reset and str(reset).isdigit() else 30.0
+                    wait = float(reset) - datetime.now(UTC).timestamp() if reset and str(reset).isdigit() else 30.0
                     raise RateLimited(wait) from exc
                 if status >= 500:
                     raise Transient(f"Bluesky answered {status or 'nothing'}") from exc
@@ -103,9 +103,7 @@ class BlueskyPlatform:
         )
         own = models.ComAtprotoRepoStrongRef.Main(uri=created.uri, cid=created.cid)
         self._refs[created.uri] = (own, reply_ref.root if reply_ref else own)
-        return Posted(
-            id=created.uri, created_at=datetime.now().astimezone(), raw={"uri": created.uri, "cid": created.cid}
-        )
+        return Posted(id=created.uri, created_at=datetime.now(UTC), raw={"uri": created.uri, "cid": created.cid})
 
     def fetch(self, channel: str, *, since_id: str | None = None) -> Sequence[Message]:
         """Posts tagged with the hashtag, newest first across cursor pages, down to `since_id`."""
