@@ -25,6 +25,8 @@ TEAM = "T0TEAM"
 @dataclass
 class FakeSlack:
     members: dict[str, list[str]] = field(default_factory=dict)
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages, newest first
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
     delay: float = 0.0
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,9 +44,28 @@ class FakeSlack:
             return {"ok": True, "user_id": BOT_USER, "team_id": TEAM, "bot_id": "B0BOT", "user": "huddlebot"}
         if method == "conversations.members":
             return {"ok": True, "members": self.members.get(params.get("channel", ""), []), "response_metadata": {}}
+        if method == "conversations.history":
+            return self._history(params)
+        if method == "users.info":
+            user = self.users.get(params.get("user", ""))
+            return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
         if method in ("chat.update", "views.open", "views.publish", "views.update"):
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"), "view": {"id": "V0"}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, two per page, `oldest` exclusive, as Slack pages with a cursor."""
+        oldest = float(params.get("oldest") or 0)
+        found = [m for m in self.history.get(params.get("channel", ""), []) if float(m["ts"]) > oldest]
+        start = int(params.get("cursor") or 0)
+        page = found[start : start + 2]
+        more = start + 2 < len(found)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + 2) if more else ""},
+        }
 
     def of(self, method: str) -> list[dict[str, Any]]:
         with self.lock:
