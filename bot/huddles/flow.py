@@ -44,8 +44,12 @@ def open_huddle(
     now: datetime | None = None,
     channel: str | None = None,
     workspace: str | None = None,
+    source: str = "extra",
 ) -> int:
-    """Create the session and post its opening message; returns the event id."""
+    """Create the session and post its opening message; returns the event id.
+
+    `source` is "schedule" for the day's planned session (at most one a day) and "extra" for `/huddle now`.
+    """
     now = now or utcnow()
     channel = channel or definition.channel
     closes_at = now + definition.window_delta
@@ -63,6 +67,7 @@ def open_huddle(
             status="running",
             workspace=workspace or definition.workspace,
             definition_id=definition_id,
+            source=source,
         )
         s.add(event)
         s.flush()
@@ -406,6 +411,18 @@ def advance(db: Database, client_for: Any, now: datetime | None = None) -> int:
         except Exception:  # one failing huddle must not stop the others; the next tick retries it
             log.exception("huddle %s: %s failed", event_id, kind)
     return len(due)
+
+
+def opened_today(session: Session, definition_id: int, definition: HuddleDefinition, now: datetime) -> bool:
+    """Whether today's scheduled session already exists: a job run twice (restart, failover) opens one huddle."""
+    zone = ZoneInfo(definition.timezone)
+    today = now.astimezone(zone).date()
+    starts = session.scalars(
+        select(Event.starts_at)
+        .where(Event.kind == "huddle", Event.definition_id == definition_id, Event.source == "schedule")
+        .order_by(Event.starts_at.desc())
+    ).first()
+    return starts is not None and starts.astimezone(zone).date() == today
 
 
 def is_skipped(definition: HuddleDefinition, now: datetime) -> bool:

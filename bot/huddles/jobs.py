@@ -78,11 +78,14 @@ def open_scheduled_huddle(db_url: str, definition_id: int) -> int | None:
         if row is None or row.status != "active":
             return None
         definition = HuddleDefinition.model_validate(row.body)
-    now = utcnow()
+        now = utcnow()
+        if flow.opened_today(s, definition_id, definition, now):
+            return None
     if flow.is_skipped(definition, now):
         log.info("huddle %s skipped on %s", definition.name, now.date())
         return None
-    return flow.open_huddle(db, _client_for(definition.workspace), definition, definition_id=definition_id, now=now)
+    client = _client_for(definition.workspace)
+    return flow.open_huddle(db, client, definition, definition_id=definition_id, now=now, source="schedule")
 
 
 def tick(db_url: str) -> None:
