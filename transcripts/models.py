@@ -126,7 +126,11 @@ class OutboundPost(Base):
     """
 
     __tablename__ = "outbound_posts"
-    __table_args__ = (UniqueConstraint("prompt_id", "platform", name="uq_outbound_prompt_platform"),)
+    __table_args__ = (
+        UniqueConstraint("prompt_id", "platform", name="uq_outbound_prompt_platform"),
+        # A reply in a huddle's thread is matched to its huddle by the opening post's id.
+        Index("ix_outbound_posts_platform_id", "platform", "platform_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))

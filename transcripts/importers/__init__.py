@@ -39,7 +39,10 @@ def parse_path(path: Path) -> list[ImportedEvent]:
         return [wecommunities.parse(text, str(path))]
     if x_json.looks_like(text):
         return [x_json.parse(text, str(path))]
-    raise RecordError(str(path), "not a format huddlebot knows (a WeCommunities chat page or X API v2 JSON/JSONL)")
+    raise RecordError(
+        str(path),
+        "not a format huddlebot knows (a WeCommunities chat page, X API v2 JSON/JSONL or a Slack export zip or folder)",
+    )
 
 
 @contextmanager
