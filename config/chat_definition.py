@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from transcripts.errors import RecordError
+from config.yaml_models import load_yaml_model
 
 _OFFSET_RE = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
 _CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
@@ -142,20 +141,4 @@ class ChatDefinition(BaseModel):
 
 def load_chat_definition(path: Path) -> ChatDefinition:
     """Read and validate a YAML chat definition; RecordError names the file and the field at fault."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RecordError(str(path), exc.strerror or "cannot be read") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise RecordError(where, f"not YAML ({getattr(exc, 'problem', None) or exc})") from None
-    if not isinstance(data, dict):
-        raise RecordError(str(path), "a chat definition is a mapping of fields (title, hashtag, questions, ...)")
-    try:
-        return ChatDefinition.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        message = err["msg"].removeprefix("Value error, ")
-        raise RecordError(str(path), f"{field}: {message}" if field else message) from None
+    return load_yaml_model(ChatDefinition, path, what="a chat definition (title, hashtag, questions, ...)")

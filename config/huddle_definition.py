@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.chat_definition import parse_offset
-from transcripts.errors import RecordError
+from config.yaml_models import load_yaml_model
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
@@ -178,25 +177,6 @@ class HuddleDefinition(BaseModel):
         raise KeyError(number)
 
 
-def huddle_from_dict(data: Any, where: str) -> HuddleDefinition:
-    try:
-        return HuddleDefinition.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "definition"
-        raise RecordError(f"{where}: {field}", err["msg"]) from None
-
-
 def load_huddle_definition(path: Path) -> HuddleDefinition:
     """Read and validate a YAML huddle definition; RecordError names the file and field on bad input."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RecordError(str(path), exc.strerror or "cannot read") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise RecordError(where, "not valid YAML") from None
-    if not isinstance(data, dict):
-        raise RecordError(str(path), "a huddle definition is a YAML mapping")
-    return huddle_from_dict(data, str(path))
+    return load_yaml_model(HuddleDefinition, path, what="a huddle definition")

@@ -57,5 +57,5 @@ def test_bad_definitions_name_the_field(tmp_path: Path, change: tuple[str, str],
 def test_not_yaml_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "chat.yaml"
     path.write_text("title: [unclosed\nhashtag: '#x'\n", encoding="utf-8")
-    with pytest.raises(RecordError, match=r"chat.yaml:\d+: not YAML"):
+    with pytest.raises(RecordError, match=r"chat.yaml:\d+: not valid YAML"):
         load_chat_definition(path)

@@ -1,0 +1,43 @@
+"""Loading a YAML definition into a pydantic model, with one line that names the file and the field.
+
+Chat and huddle definitions are both written by hosts, by hand; the same loader reports a YAML slip
+by its line and a bad value by its field path, and never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from transcripts.errors import RecordError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_model(model: type[M], data: Any, where: str) -> M:
+    """Validate plain data; RecordError(where, "field.path: reason") on the first problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        raise RecordError(where, f"{field}: {message}" if field else message) from None
+
+
+def load_yaml_model(model: type[M], path: Path, *, what: str) -> M:
+    """Read `path` as YAML and validate it as `model` (`what` names it in errors, e.g. "a chat definition")."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RecordError(str(path), exc.strerror or "cannot be read") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise RecordError(where, f"not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    if not isinstance(data, dict):
+        raise RecordError(str(path), f"{what} is a mapping of fields")
+    return validate_model(model, data, str(path))
