@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.http import QuietJSONHandler, serving
 
 B32 = "abcdefghijklmnopqrstuvwxyz234567"
 TID_CHARS = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable: TIDs sort as the times they encode
@@ -108,20 +110,7 @@ class FakeBluesky:
 
 
 def _handler(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(raw)
-
+    class Handler(QuietJSONHandler):
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             query = parse_qs(url.query)
@@ -130,34 +119,37 @@ def _handler(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
             if method == "app.bsky.feed.searchPosts" and fake.fail_next:
                 status = fake.fail_next.pop(0)
                 reset = {"ratelimit-reset": str(int(time.time()) + 1)} if status == 429 else {}
-                self._send(status, {"error": "RateLimitExceeded" if status == 429 else "InternalServerError"}, reset)
+                self.send_json(
+                    status, {"error": "RateLimitExceeded" if status == 429 else "InternalServerError"}, reset
+                )
             elif method == "app.bsky.feed.searchPosts":
-                self._send(200, fake.search(query))
+                self.send_json(200, fake.search(query))
             elif method == "app.bsky.feed.getPosts":
                 uris = set(query.get("uris", []))
-                self._send(200, {"posts": [p for p in fake.posts if p["uri"] in uris]})
+                self.send_json(200, {"posts": [p for p in fake.posts if p["uri"] in uris]})
             elif method == "app.bsky.actor.getProfile":
                 actor = query.get("actor", [""])[0]
                 match = [p for p in fake.profiles.values() if actor in (p["did"], p["handle"])]
-                self._send(200, match[0]) if match else self._send(400, {"error": "InvalidRequest"})
+                self.send_json(200, match[0]) if match else self.send_json(400, {"error": "InvalidRequest"})
             elif method == "app.bsky.actor.getProfiles":
-                self._send(200, {"profiles": [fake.profiles[a] for a in query.get("actors", []) if a in fake.profiles]})
+                self.send_json(
+                    200, {"profiles": [fake.profiles[a] for a in query.get("actors", []) if a in fake.profiles]}
+                )
             else:
-                self._send(404, {"error": "MethodNotImplemented", "message": method})
+                self.send_json(404, {"error": "MethodNotImplemented", "message": method})
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
+            body = self.read_json()
             method = self.path.removeprefix("/xrpc/")
             fake.calls.append(("POST", method, body))
             if method == "com.atproto.server.createSession":
-                self._send(200, {"accessJwt": _jwt(fake.host_did), "refreshJwt": _jwt(fake.host_did),
+                self.send_json(200, {"accessJwt": _jwt(fake.host_did), "refreshJwt": _jwt(fake.host_did),
                                  "handle": fake.host_handle, "did": fake.host_did})  # fmt: skip
             elif method == "com.atproto.repo.createRecord":
                 view = fake.add_post(fake.host_did, body["record"])
-                self._send(200, {"uri": view["uri"], "cid": view["cid"]})
+                self.send_json(200, {"uri": view["uri"], "cid": view["cid"]})
             else:
-                self._send(404, {"error": "MethodNotImplemented", "message": method})
+                self.send_json(404, {"error": "MethodNotImplemented", "message": method})
 
     return Handler
 
@@ -165,12 +157,6 @@ def _handler(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def running_fake_bluesky() -> Iterator[FakeBluesky]:
     fake = FakeBluesky()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(fake)) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -9,16 +9,17 @@ add other people's posts, force a 429 (with `x-rate-limit-reset`) or a 5xx, and 
 from __future__ import annotations
 
 import itertools
-import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.http import QuietJSONHandler, serving
 
 HOST_ID = "1000"
 
@@ -77,42 +78,28 @@ class FakeX:
 
 
 def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-            raw = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(raw)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(raw)
-
+    class Handler(QuietJSONHandler):
         def do_GET(self) -> None:
             url = urlsplit(self.path)
             query = parse_qs(url.query)
             fake.calls.append(("GET", url.path, query))
             if url.path == "/2/tweets/search/recent":
-                self._send(*fake.search(query))
+                self.send_json(*fake.search(query))
             elif url.path == "/2/users":
                 ids = query.get("ids", [""])[0].split(",")
-                self._send(200, {"data": [fake.users[i] for i in ids if i in fake.users]})
+                self.send_json(200, {"data": [fake.users[i] for i in ids if i in fake.users]})
             else:
-                self._send(404, {"title": "Not Found"})
+                self.send_json(404, {"title": "Not Found"})
 
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
+            body = self.read_json()
             fake.calls.append(("POST", self.path, body))
             if self.path != "/2/tweets":
-                self._send(404, {"title": "Not Found"})
+                self.send_json(404, {"title": "Not Found"})
                 return
             reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
             tid = fake.add_post(HOST_ID, body["text"], reply_to=reply_to)
-            self._send(201, {"data": {"id": tid, "text": body["text"], "edit_history_tweet_ids": [tid]}})
+            self.send_json(201, {"data": {"id": tid, "text": body["text"], "edit_history_tweet_ids": [tid]}})
 
     return Handler
 
@@ -120,12 +107,6 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def running_fake_x() -> Iterator[FakeX]:
     fake = FakeX()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(_handler(fake)) as base_url:
+        fake.base_url = base_url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
