@@ -6,4 +6,5 @@ COMMAND_MODULES = (
     "bot.commands.chat",
     "bot.commands.web",
     "bot.commands.huddle",
+    "bot.commands.data",
 )
