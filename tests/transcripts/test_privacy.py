@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import MetaData, Text, cast, func, inspect, select
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Text, cast, func, inspect, select
 
 from transcripts.db import Database
 from transcripts.importers import import_path
@@ -34,8 +34,14 @@ def _all_text(db: Database) -> str:
     with db.engine.connect() as conn:
         for name in inspect(db.engine).get_table_names():
             tbl = metadata.tables[name]
-            for row in conn.execute(select(*(cast(c, Text) for c in tbl.columns))):
-                chunks.extend(str(v) for v in row if v is not None)
+            # Binary values (pickled scheduler jobs) are read as bytes; everything else cast to text.
+            columns = [c if isinstance(c.type, LargeBinary) else cast(c, Text) for c in tbl.columns]
+            for row in conn.execute(select(*columns)):
+                chunks.extend(
+                    bytes(v).decode("latin-1") if isinstance(v, bytes | memoryview) else str(v)
+                    for v in row
+                    if v is not None
+                )
     return "\n".join(chunks).lower()
 
 
@@ -102,3 +108,24 @@ def test_purge_deletes_old_huddle_but_not_chat(db: Database) -> None:
         assert s.get(Event, chat_id) is not None
         assert s.scalar(select(func.count()).select_from(MessageRow).where(MessageRow.event_id == huddle_id)) == 0
         assert s.scalar(select(func.count()).select_from(MessageRow)) == 171
+
+
+def test_forget_reaches_tables_that_are_not_ours(db: Database) -> None:
+    """A scheduler's pickled job naming the person is dropped; a text column elsewhere is rewritten."""
+    foreign = MetaData()
+    jobs = Table(
+        "apscheduler_jobs", foreign, Column("id", String(191), primary_key=True), Column("job_state", LargeBinary)
+    )
+    installs = Table("slack_installations", foreign, Column("id", Integer, primary_key=True), Column("user_name", Text))
+    foreign.create_all(db.engine)
+    _seed(db)
+    with db.session() as s:
+        s.execute(jobs.insert().values(id="remind", job_state=b"\x80\x04pickled evelyn_prodger job"))
+        s.execute(jobs.insert().values(id="other", job_state=b"\x80\x04pickled wenurses job"))
+        s.execute(installs.insert().values(id=1, user_name="installed by Evelyn_Prodger"))
+    with db.session() as s:
+        result = forget_person(s, HANDLE)
+        assert result.scrubbed["apscheduler_jobs"] == 1 and result.scrubbed["slack_installations"] == 1
+        assert s.scalars(select(jobs.c.id)).all() == ["other"]
+        assert s.scalars(select(installs.c.user_name)).one() == "installed by removed"
+    assert HANDLE not in _all_text(db)
