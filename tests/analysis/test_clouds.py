@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 
 from analysis.clouds import bio_cloud_terms, render_cloud, word_cloud_terms
 from analysis.text import DAYS, MONTHS, terms
+from tests.analysis.builders import person, post, snapshot
 from transcripts.db import Database
 from transcripts.importers import import_path
 from transcripts.snapshot import EventSnapshot, load_event
@@ -52,3 +54,9 @@ def test_bio_cloud_counts_each_person_once_and_is_empty_without_bios(
     assert render_cloud(bio_cloud_terms(snap), tmp_path / "bio.png", title="bios") is None
     path = render_cloud(word_cloud_terms(snap), tmp_path / "words.png", title="words")
     assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bio_cloud_counts_each_bio_once_per_person() -> None:
+    people = [person(1, "ann", "Ward sister, patient safety"), person(2, "bob", "Matron. Patient safety lead")]
+    snap = snapshot(people, [post(m, 1, "hello") for m in range(1, 6)] + [post(9, 2, "hi")])
+    assert bio_cloud_terms(snap) == Counter({"patient safety": 2, "ward": 1, "sister": 1, "matron": 1, "lead": 1})
