@@ -118,7 +118,7 @@ def build_cpd_log(
     start = snapshot.starts_at.astimezone(zone)
     end = (snapshot.ends_at or snapshot.starts_at).astimezone(zone)
     shared = context or chat_context(snapshot)
-    medium = "online tweet chat" if snapshot.kind == "chat" else "team huddle in Slack"
+    medium = "online tweet chat" if snapshot.kind == "chat" else "Slack huddle"
     where = snapshot.hashtag or snapshot.channel or ""
     hours = _hours(snapshot)
     contributions = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from docx import Document
 
 from analysis.answers import assign_answers
 from analysis.cpd import REFLECTION_FIELDS, build_cpd_log, to_markdown, write_cpd_logs, write_docx
+from tests.analysis.builders import person, post, snapshot
 from transcripts.db import Database
 from transcripts.errors import RecordError
 from transcripts.importers import import_path
@@ -64,3 +66,17 @@ def test_one_log_per_contributor(db: Database, seed: EventSnapshot, tmp_path: Pa
     paths = write_cpd_logs(db, seed.id, tmp_path / "cpd", formats=("md", "docx"))
     assert len(paths) == 28
     assert (tmp_path / "cpd" / "evelyn_prodger.md").exists()
+
+
+def test_huddle_log_says_slack_huddle_and_local_times() -> None:
+    snap = snapshot(
+        [person(1, "ann")],
+        [post(5, 1, "Beds are tight <b>today</b>", created_at=datetime(2024, 7, 1, 7, 35, tzinfo=UTC))],
+    )
+    snap.kind, snap.hashtag, snap.channel = "huddle", None, "#site-ops"
+    snap.starts_at, snap.ends_at = datetime(2024, 7, 1, 7, 30, tzinfo=UTC), datetime(2024, 7, 1, 7, 45, tzinfo=UTC)
+    log = build_cpd_log(snap, "ann", {})
+    assert log.method == "Participatory learning: Slack huddle"
+    assert (log.date, log.start, log.end, log.hours) == ("1 July 2024", "08:30", "08:45", 0.25)
+    assert [(c.local_time, c.question) for c in log.contributions] == [("08:35", None)]
+    assert "<b>" not in to_markdown(log)
