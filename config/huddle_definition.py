@@ -10,12 +10,11 @@ import re
 from datetime import date, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.chat_definition import parse_offset
-from config.yaml_models import load_yaml_model
+from config.yaml_models import iana_zone, load_yaml_model
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
@@ -133,11 +132,7 @@ class HuddleDefinition(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone") from None
-        return value
+        return iana_zone(value)
 
     @field_validator("window")
     @classmethod

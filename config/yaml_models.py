@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -15,6 +16,15 @@ from pydantic import BaseModel, ValidationError
 from transcripts.errors import RecordError
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def iana_zone(value: str) -> str:
+    """A definition's time zone, checked against the IANA database ("Europe/London", not "GMT")."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{value!r} is not an IANA time zone like Europe/London") from None
+    return value
 
 
 def validate_model(model: type[M], data: Any, where: str) -> M:

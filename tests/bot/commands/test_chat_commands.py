@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from config.settings import X_PRICE_PER_POST_CREATED_USD, X_PRICE_PER_POST_READ_USD, get_settings
+from config.settings import X_PRICE_PER_POST_CREATED_USD, X_PRICE_PER_POST_READ_USD
 from transcripts.db import Database
 from transcripts.models import Event, Prompt
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "chats" / "wenurses-example.yaml"
-
-
-@pytest.fixture
-def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield db_url
-    get_settings.cache_clear()
 
 
 def _count(url: str, model: type) -> int:
