@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import app
 from config.settings import X_PRICE_PER_POST_CREATED_USD, X_PRICE_PER_POST_READ_USD
-from transcripts.db import Database
+from tests.bot.commands.conftest import count_rows
 from transcripts.models import Event, Prompt
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "config" / "chats" / "wenurses-example.yaml"
-
-
-def _count(url: str, model: type) -> int:
-    database = Database(url)
-    try:
-        with database.session() as s:
-            return s.scalar(select(func.count()).select_from(model)) or 0
-    finally:
-        database.dispose()
 
 
 def test_add_list_cancel(cli_db: str) -> None:
@@ -35,7 +25,7 @@ def test_add_list_cancel(cli_db: str) -> None:
     assert created == 9  # welcome, six questions, one reminder, close
     expected = created * X_PRICE_PER_POST_CREATED_USD + read * X_PRICE_PER_POST_READ_USD
     assert f"${expected:.2f}" in cost_line and read >= 400
-    assert _count(cli_db, Prompt) == 9
+    assert count_rows(cli_db, Prompt) == 9
     listed = runner.invoke(app, ["chat", "list"])
     assert listed.exit_code == 0 and f"{event_id}\tscheduled\t2026-12-03 20:00 Europe/London" in listed.stdout
     cancelled = runner.invoke(app, ["chat", "cancel", event_id])
@@ -57,4 +47,4 @@ def test_a_bad_definition_is_refused_with_its_field_and_nothing_is_stored(cli_db
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "bad.yaml" in lines[0] and "timezone" in lines[0] and "Europe/Londres" in lines[0]
-    assert _count(cli_db, Event) == 0
+    assert count_rows(cli_db, Event) == 0

@@ -5,23 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from transcripts.db import Database
+from tests.bot.commands.conftest import count_rows
 from transcripts.models import Definition, LevelChange
 
 HUDDLES = Path(__file__).resolve().parents[3] / "config" / "huddles"
-
-
-def _rows(url: str, model: type) -> int:
-    database = Database(url)
-    try:
-        with database.session() as s:
-            return s.scalar(select(func.count()).select_from(model)) or 0
-    finally:
-        database.dispose()
 
 
 def test_add_list_cancel_both_examples(cli_db: str) -> None:
@@ -62,7 +52,7 @@ def test_bad_definitions_are_refused_in_one_line(cli_db: str, tmp_path: Path, ya
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"huddlebot: {path}") and expected in lines[0]
-    assert _rows(cli_db, Definition) == 0
+    assert count_rows(cli_db, Definition) == 0
 
 
 def test_level_set_is_recorded_with_who_and_why(cli_db: str) -> None:
@@ -74,4 +64,4 @@ def test_level_set_is_recorded_with_who_and_why(cli_db: str) -> None:
     assert result.output.strip() == "C1\t2 OPEL 2"
     bad = runner.invoke(app, ["huddle", "level", "C1", "7", "--by", "U1", "--reason", "x", "--no-announce"])
     assert bad.exit_code == 2 and "not one of this team's levels" in bad.output
-    assert _rows(cli_db, LevelChange) == 1
+    assert count_rows(cli_db, LevelChange) == 1
