@@ -116,7 +116,7 @@ def test_forget_reaches_tables_that_are_not_ours(db: Database) -> None:
     jobs = Table(
         "apscheduler_jobs", foreign, Column("id", String(191), primary_key=True), Column("job_state", LargeBinary)
     )
-    installs = Table("slack_installations", foreign, Column("id", Integer, primary_key=True), Column("user_name", Text))
+    installs = Table("vendor_notes", foreign, Column("id", Integer, primary_key=True), Column("user_name", Text))
     foreign.create_all(db.engine)
     _seed(db)
     with db.session() as s:
@@ -125,7 +125,7 @@ def test_forget_reaches_tables_that_are_not_ours(db: Database) -> None:
         s.execute(installs.insert().values(id=1, user_name="installed by Evelyn_Prodger"))
     with db.session() as s:
         result = forget_person(s, HANDLE)
-        assert result.scrubbed["apscheduler_jobs"] == 1 and result.scrubbed["slack_installations"] == 1
+        assert result.scrubbed["apscheduler_jobs"] == 1 and result.scrubbed["vendor_notes"] == 1
         assert s.scalars(select(jobs.c.id)).all() == ["other"]
         assert s.scalars(select(installs.c.user_name)).one() == "installed by removed"
     assert HANDLE not in _all_text(db)
