@@ -3,12 +3,11 @@
 tweepy's Client always calls https://api.twitter.com but sends through a public requests Session, so
 `X_API_BASE_URL` is honoured by mounting a transport adapter that rewrites the host (and adds the
 timeout tweepy does not set). tweepy logs request headers, the bearer token among them, at DEBUG:
-its logger is kept at INFO so no secret reaches a log.
+its logger is kept at INFO (in `bot`, with the Slack clients) so no secret reaches a log.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -30,8 +29,6 @@ TWEEPY_HOST = "https://api.twitter.com"
 TWEET_FIELDS = ["created_at", "conversation_id", "referenced_tweets", "entities", "author_id"]
 USER_FIELDS = ["description", "public_metrics", "protected", "name", "username"]
 TIMEOUT_SECONDS = 20
-
-logging.getLogger("tweepy").setLevel(logging.INFO)
 
 
 class _Rebase(HTTPAdapter):
