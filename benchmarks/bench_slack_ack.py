@@ -28,7 +28,7 @@ from bot.slack.tokens import web_client
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from tests.fakes.slack_api import running_fake_slack
-from tests.fakes.slack_web import SIGNING_SECRET, _free_port, event_body, signed_headers
+from tests.fakes.slack_web import SIGNING_SECRET, event_body, free_port, signed_headers
 from transcripts.db import Database
 from transcripts.models import MessageRow
 
@@ -108,7 +108,7 @@ def main() -> None:
         with db.session() as s:
             where = flow.opening_ts(s, event_id)
         assert where is not None
-        port = _free_port()
+        port = free_port()
         server = multiprocessing.get_context("spawn").Process(target=_serve, args=(settings, port), daemon=True)
         server.start()
         base = f"http://127.0.0.1:{port}"

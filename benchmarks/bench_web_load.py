@@ -14,13 +14,14 @@ import asyncio
 import multiprocessing
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
+
+from tests.fakes.slack_web import free_port
 
 
 def _serve(db_url: str, output_dir: str, port: int) -> None:
@@ -33,12 +34,6 @@ def _serve(db_url: str, output_dir: str, port: int) -> None:
     settings = Settings(_env_file=None, HUDDLEBOT_OUTPUT_DIR=output_dir, SECRET_KEY="bench")  # type: ignore[call-arg]
     app = create_app(settings, Database(db_url))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_ready(url: str, timeout: float = 120) -> None:
@@ -111,7 +106,7 @@ def main() -> None:
         db = Database(db_url)
         [(event_id, messages)] = import_path(db, SEED_CHAT)
         db.dispose()
-        port = _free_port()
+        port = free_port()
         server = multiprocessing.get_context("spawn").Process(
             target=_serve, args=(db_url, str(Path(folder) / "out"), port), daemon=True
         )

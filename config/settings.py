@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_authorize_url: str = Field(default="https://slack.com/oauth/v2/authorize", alias="SLACK_AUTHORIZE_URL")
+
+    @property
+    def slack_multi_workspace(self) -> bool:
+        """OAuth install per workspace: the app's credentials are set and no single bot token overrides them."""
+        return self.slack_bot_token is None and bool(self.slack_client_id and self.slack_client_secret)
 
     poll_interval_seconds: float = Field(default=15.0, gt=0, alias="POLL_INTERVAL_SECONDS")
     worker_reconcile_seconds: float = Field(default=30.0, gt=0, alias="WORKER_RECONCILE_SECONDS")

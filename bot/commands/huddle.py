@@ -25,6 +25,8 @@ def huddle_add(file: Path = typer.Argument(..., help="A huddle definition (YAML)
     from config.huddle_definition import load_huddle_definition
 
     definition = load_huddle_definition(file)
+    if definition.workspace is None and settings().slack_multi_workspace:
+        raise CommandError(f"{file}: workspace: give the Slack team id; huddlebot is installed per workspace here")
     with open_db() as db, db.session() as session:
         definition_id = add_definition(session, definition)
     days = ",".join(definition.days)
@@ -69,12 +71,19 @@ def huddle_level(
 ) -> None:
     """Set a team's escalation level; recorded with who and why, and announced in the channel."""
     from bot.escalation.levels import set_level
-    from bot.slack.tokens import web_client
+    from bot.huddles.definitions import definition_for_channel
+    from bot.slack.tokens import NoSlackToken, web_client
 
     config = settings()
-    client = web_client(config) if announce else None
     with open_db() as db:
-        chosen = set_level(db, client, team_channel=channel, level=level, set_by=by, reason=reason)
+        with db.session() as s:
+            _, definition = definition_for_channel(s, channel)
+        workspace = definition.workspace if definition else None
+        try:
+            client = web_client(config, workspace, db) if announce else None
+        except NoSlackToken as exc:
+            raise CommandError(f"{channel}: {exc}") from None
+        chosen = set_level(db, client, team_channel=channel, level=level, set_by=by, reason=reason, workspace=workspace)
     typer.echo(f"{channel}\t{chosen.number} {chosen.name}")
 
 

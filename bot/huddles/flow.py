@@ -402,8 +402,8 @@ def advance(db: Database, client_for: Any, now: datetime | None = None) -> int:
             )
         )
     for prompt_id, kind, event_id, workspace in due:
-        client = client_for(workspace)
         try:
+            client = client_for(workspace)
             if kind == "reminder":
                 remind(db, client, event_id, prompt_id)
             else:

@@ -8,6 +8,7 @@ so a worker that restarts mid-huddle still sends them.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import lru_cache
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -33,8 +34,9 @@ def database(url: str) -> Database:
     return Database(url, migrate=False)
 
 
-def _client_for(workspace: str | None) -> WebClient:
-    return web_client(get_settings(), workspace)
+def _clients(db: Database) -> Callable[[str | None], WebClient]:
+    """Each workspace's client, its token found in the same database the job reads."""
+    return lambda workspace: web_client(get_settings(), workspace, db)
 
 
 def trigger_for(definition: HuddleDefinition) -> CronTrigger:
@@ -84,11 +86,11 @@ def open_scheduled_huddle(db_url: str, definition_id: int) -> int | None:
     if flow.is_skipped(definition, now):
         log.info("huddle %s skipped on %s", definition.name, now.date())
         return None
-    client = _client_for(definition.workspace)
+    client = _clients(db)(definition.workspace)
     return flow.open_huddle(db, client, definition, definition_id=definition_id, now=now, source="schedule")
 
 
 def tick(db_url: str) -> None:
     db = database(db_url)
-    flow.advance(db, _client_for)
-    reescalate_overdue(db, _client_for)
+    flow.advance(db, _clients(db))
+    reescalate_overdue(db, _clients(db))

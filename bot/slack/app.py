@@ -12,7 +12,8 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
+from slack_bolt.oauth.callback_options import CallbackOptions
 from slack_sdk import WebClient
 
 from bot.escalation.levels import set_level
@@ -21,7 +22,8 @@ from bot.huddles import flow
 from bot.huddles.definitions import definition_for_channel, levels_for
 from bot.slack import blocks
 from bot.slack.home import publish_home
-from bot.slack.tokens import web_client
+from bot.slack.install import oauth_settings
+from bot.slack.tokens import base_url, web_client
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from transcripts.db import Database
@@ -32,17 +34,31 @@ log = logging.getLogger(__name__)
 LISTENER_WORKERS = 2
 
 
-def build_bolt_app(settings: Settings, db: Database) -> App:
+def build_bolt_app(settings: Settings, db: Database, install_pages: CallbackOptions | None = None) -> App:
     if settings.slack_signing_secret is None:
         raise RecordError("SLACK_SIGNING_SECRET", "is required to verify requests from Slack")
-    app = App(
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-        client=web_client(settings),  # carries the token (and SLACK_API_URL) for every listener
-        token_verification_enabled=False,
-        process_before_response=False,
-        # Few workers for the work after the ack: more threads only fight the acknowledging thread for the GIL.
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_WORKERS, thread_name_prefix="slack-listener"),
-    )
+    # Few workers for the work after the ack: more threads only fight the acknowledging thread for the GIL.
+    executor = ThreadPoolExecutor(max_workers=LISTENER_WORKERS, thread_name_prefix="slack-listener")
+    signing_secret = settings.slack_signing_secret.get_secret_value()
+    if settings.slack_multi_workspace:
+        # Bolt finds each request's workspace token in the installation store and hands listeners a
+        # client carrying it; this token-less client only gives that client SLACK_API_URL.
+        app = App(
+            signing_secret=signing_secret,
+            client=WebClient(base_url=base_url(settings)),
+            oauth_settings=oauth_settings(settings, db, install_pages),
+            process_before_response=False,
+            listener_executor=executor,
+        )
+    else:
+        app = App(
+            signing_secret=signing_secret,
+            client=web_client(settings),  # carries the token (and SLACK_API_URL) for every listener
+            token_verification_enabled=False,
+            process_before_response=False,
+            listener_executor=executor,
+        )
+    own_workspace_only = settings.slack_multi_workspace
 
     @app.event("message")
     def on_message(event: dict[str, Any]) -> None:
@@ -56,9 +72,9 @@ def build_bolt_app(settings: Settings, db: Database) -> App:
             flow.record_delete(db, channel, event["deleted_ts"])
 
     @app.event("app_home_opened")
-    def on_home(event: dict[str, Any], client: WebClient) -> None:
+    def on_home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab", "home") == "home":
-            publish_home(db, client, event["user"])
+            publish_home(db, client, event["user"], context.team_id, own_workspace_only=own_workspace_only)
 
     @app.action("huddle_answer")
     def on_answer_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

@@ -1,4 +1,9 @@
-"""The Home tab: each team's escalation level with its actions, open escalations, and today's huddles."""
+"""The Home tab: each team's escalation level with its actions, open escalations, and today's huddles.
+
+A member sees their own workspace's teams only. With a single bot token, rows recorded without a
+workspace (added from the command line) belong to that one workspace too; with per-workspace
+installs they belong to none, so nothing unassigned leaks from one workspace into another's tab.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.escalation.levels import current_level
 from bot.huddles.definitions import active_definitions
@@ -15,10 +20,16 @@ from transcripts.db import Database
 from transcripts.models import Escalation, Event, utcnow
 
 
-def home_view(db: Database) -> dict[str, Any]:
+def _mine(column: Any, workspace: str | None, own_workspace_only: bool) -> Any:
+    return column == workspace if own_workspace_only else or_(column == workspace, column.is_(None))
+
+
+def home_view(db: Database, workspace: str | None = None, *, own_workspace_only: bool = False) -> dict[str, Any]:
     out: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Escalation levels"}}]
     with db.session() as s:
         for _, definition in active_definitions(s):
+            if not (definition.workspace == workspace or (definition.workspace is None and not own_workspace_only)):
+                continue
             change = current_level(s, definition.channel)
             number = change.level if change else 1
             lv = (
@@ -35,7 +46,11 @@ def home_view(db: Database) -> dict[str, Any]:
                 )
             )
         open_rows = list(
-            s.scalars(select(Escalation).where(Escalation.status != "resolved").order_by(Escalation.raised_at))
+            s.scalars(
+                select(Escalation)
+                .where(Escalation.status != "resolved", _mine(Escalation.workspace, workspace, own_workspace_only))
+                .order_by(Escalation.raised_at)
+            )
         )
         out.append({"type": "header", "text": {"type": "plain_text", "text": f"Open escalations ({len(open_rows)})"}})
         for e in open_rows:
@@ -47,7 +62,15 @@ def home_view(db: Database) -> dict[str, Any]:
             )
         since = utcnow() - timedelta(hours=24)
         today = list(
-            s.scalars(select(Event).where(Event.kind == "huddle", Event.starts_at >= since).order_by(Event.starts_at))
+            s.scalars(
+                select(Event)
+                .where(
+                    Event.kind == "huddle",
+                    Event.starts_at >= since,
+                    _mine(Event.workspace, workspace, own_workspace_only),
+                )
+                .order_by(Event.starts_at)
+            )
         )
         out.append({"type": "header", "text": {"type": "plain_text", "text": "Today's huddles"}})
         for event in today:
@@ -59,5 +82,7 @@ def _md(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
 
 
-def publish_home(db: Database, client: WebClient, user: str) -> None:
-    client.views_publish(user_id=user, view=home_view(db))
+def publish_home(
+    db: Database, client: WebClient, user: str, workspace: str | None = None, *, own_workspace_only: bool = False
+) -> None:
+    client.views_publish(user_id=user, view=home_view(db, workspace, own_workspace_only=own_workspace_only))

@@ -55,11 +55,12 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (archive, live, cpd_pages, auth, dashboard, api):
         app.include_router(module.router)
-    if settings.slack_signing_secret is not None and settings.slack_bot_token is not None:
+    slack_credentials = settings.slack_bot_token is not None or settings.slack_multi_workspace
+    if settings.slack_signing_secret is not None and slack_credentials:
         from bot.slack.app import build_bolt_app
-        from bot.web.slack_routes import slack_router
+        from bot.web.slack_routes import install_pages, slack_router
 
-        app.include_router(slack_router(build_bolt_app(settings, db)))
+        app.include_router(slack_router(build_bolt_app(settings, db, install_pages())))
 
     app.add_middleware(SecurityHeaders)
 

@@ -56,15 +56,16 @@ def interaction_body(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 @contextmanager
-def running_web(settings: Settings, db: Database) -> Iterator[str]:
-    port = _free_port()
+def running_web(settings: Settings, db: Database, port: int | None = None) -> Iterator[str]:
+    """`port` when the settings must name the address first (WEB_BASE_URL for Slack's redirect)."""
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

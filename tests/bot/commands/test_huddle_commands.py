@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from config.settings import get_settings
 from tests.bot.commands.conftest import count_rows
 from transcripts.models import Definition, LevelChange
 
@@ -65,3 +66,26 @@ def test_level_set_is_recorded_with_who_and_why(cli_db: str) -> None:
     bad = runner.invoke(app, ["huddle", "level", "C1", "7", "--by", "U1", "--reason", "x", "--no-announce"])
     assert bad.exit_code == 2 and "not one of this team's levels" in bad.output
     assert count_rows(cli_db, LevelChange) == 1
+
+
+def test_per_workspace_installs_need_each_huddles_workspace(
+    cli_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a single bot token a huddle with no workspace could never be posted: refused at `add`."""
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("SLACK_CLIENT_ID", "111.222")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "app-client-secret")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    bare = runner.invoke(app, ["huddle", "add", str(HUDDLES / "ward-safety-huddle.yaml")])
+    assert bare.exit_code == 2 and bare.output.strip().endswith("installed per workspace here")
+    assert "app-client-secret" not in bare.output and count_rows(cli_db, Definition) == 0
+
+    path = tmp_path / "ward.yaml"
+    path.write_text((HUDDLES / "ward-safety-huddle.yaml").read_text() + "workspace: T1WARD\n")
+    assert runner.invoke(app, ["huddle", "add", str(path)]).exit_code == 0
+    level = runner.invoke(app, ["huddle", "level", "C0WARD7", "3", "--by", "U1", "--reason", "two RNs short"])
+    assert level.exit_code == 2
+    expected = "huddlebot: C0WARD7: workspace T1WARD has not installed huddlebot (open /slack/install from it)"
+    assert level.output.strip() == expected
+    assert count_rows(cli_db, LevelChange) == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,14 +10,9 @@ from pathlib import Path
 
 import httpx
 
+from tests.fakes.slack_web import free_port
 from transcripts.db import Database
 from transcripts.importers import import_path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_web_serves_the_archive(tmp_path: Path, seed_chat: Path) -> None:
@@ -26,7 +20,7 @@ def test_web_serves_the_archive(tmp_path: Path, seed_chat: Path) -> None:
     database = Database(url)
     import_path(database, seed_chat)
     database.dispose()
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "HUDDLEBOT_OUTPUT_DIR": str(tmp_path / "out"), "PORT": str(port)}
     server = subprocess.Popen([sys.executable, "-m", "bot.cli", "web"], env=env, stderr=subprocess.DEVNULL)
     try:
