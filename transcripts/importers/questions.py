@@ -13,6 +13,8 @@ HOST_QUESTION_RE = re.compile(r"\b(?:Question\s+(?P<word>\w+)|Q(?P<num>\d{1,2}))
 
 def question_number(text: str) -> int | None:
     """The number a question post announces, or None if it does not announce one."""
+    if "q" not in text and "Q" not in text:  # both forms start with a Q; most posts have none, so skip the search
+        return None
     m = HOST_QUESTION_RE.search(text)
     if not m:
         return None

@@ -155,7 +155,17 @@ def _message(tweet: dict[str, Any], users: dict[str, Author], where: str, at: Tw
             quote_of = str(ref.get("id"))
         elif kind == "retweeted":
             repost_of = str(ref.get("id"))
-    entities = tweet.get("entities") or {}
+    mentions: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
+    entities = tweet.get("entities")
+    if entities:  # most posts carry one or two kinds of entity: build only the tuples there is something for
+        if found := entities.get("mentions"):
+            mentions = tuple([m["username"] for m in found if m.get("username")])
+        if found := entities.get("hashtags"):
+            hashtags = tuple(["#" + h["tag"] for h in found if h.get("tag")])
+        if found := entities.get("urls"):
+            urls = tuple([u.get("expanded_url") or u["url"] for u in found if u.get("url")])
     conversation = tweet.get("conversation_id")
     return Message(
         platform=PLATFORM,
@@ -169,9 +179,9 @@ def _message(tweet: dict[str, Any], users: dict[str, Author], where: str, at: Tw
         quote_of=quote_of,
         repost_of=repost_of,
         is_repost=repost_of is not None,
-        mentions=tuple([m["username"] for m in entities.get("mentions") or () if m.get("username")]),
-        hashtags=tuple(["#" + h["tag"] for h in entities.get("hashtags") or () if h.get("tag")]),
-        urls=tuple([u.get("expanded_url") or u["url"] for u in entities.get("urls") or () if u.get("url")]),
+        mentions=mentions,
+        hashtags=hashtags,
+        urls=urls,
         raw=tweet,
     )
 
@@ -183,11 +193,14 @@ def messages_from_response(page: dict[str, Any], channel: str, *, where: str = "
 
 def _main_hashtag(tweets: list[dict[str, Any]]) -> str | None:
     """The chat's hashtag: the one most posts carry (counted case-insensitively, most used spelling)."""
-    spelled: Counter[str] = Counter()
+    tags: list[str] = []  # each post's distinct tags, counted in one pass of Counter's C loop
     for tweet in tweets:
         entities = tweet.get("entities")
-        if entities:
-            spelled.update({h["tag"] for h in entities.get("hashtags") or () if h.get("tag")})
+        found = entities.get("hashtags") if entities else None
+        if found:
+            mine = [h["tag"] for h in found if h.get("tag")]
+            tags.extend(mine if len(mine) < 2 else set(mine))
+    spelled = Counter(tags)
     if not spelled:
         return None
     by_lower: Counter[str] = Counter()
