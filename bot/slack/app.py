@@ -50,6 +50,8 @@ def build_bolt_app(settings: Settings, db: Database, install_pages: CallbackOpti
             process_before_response=False,
             listener_executor=executor,
         )
+        # Uninstalling (or revoking the token) deletes that workspace's tokens from the store at once.
+        app.enable_token_revocation_listeners()
     else:
         app = App(
             signing_secret=signing_secret,

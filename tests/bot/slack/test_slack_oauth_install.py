@@ -226,3 +226,22 @@ def test_the_redirect_refuses_forged_replayed_and_cancelled_installs(
             replayed = browser.get(back)
             assert replayed.status_code == 401 and "already been used" in replayed.text
         assert _count(db, SLACK_BOTS) == 1 and _count(db, SLACK_INSTALLATIONS) == 1
+
+
+def test_uninstalling_deletes_that_workspaces_token_only(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with multi_workspace_app(db, db_url, monkeypatch) as (fake, base, settings):
+        with browser_at(base) as browser:
+            assert browser.install(WARD).status_code == 200
+            assert browser.install(COMMUNITY).status_code == 200
+        with httpx.Client(timeout=10) as http:
+            gone = event_body({"type": "app_uninstalled"}, "EvGone", team=WARD)
+            assert post_signed(http, base, gone, content_type="application/json").status_code == 200
+            _wait_for(lambda: _count(db, SLACK_BOTS) == 1)
+        with db.session() as s:
+            assert s.scalars(select(SLACK_BOTS.c.team_id)).all() == [COMMUNITY]
+            assert s.scalars(select(SLACK_INSTALLATIONS.c.team_id)).all() == [COMMUNITY]
+        with pytest.raises(NoSlackToken, match=f"{WARD} has not installed"):
+            web_client(settings, WARD, db)
+        assert web_client(settings, COMMUNITY, db).token in fake.bot_tokens
