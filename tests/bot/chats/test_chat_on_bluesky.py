@@ -21,6 +21,7 @@ from bot.scheduling import make_scheduler, schedule_chat
 from config.chat_definition import ChatDefinition
 from config.settings import Settings
 from tests.fakes.bluesky_api import did_for, running_fake_bluesky
+from tests.fakes.waiting import wait_for
 from transcripts.db import Database
 from transcripts.models import Event, MessageRow, OutboundPost, Prompt
 
@@ -37,15 +38,6 @@ def _definition(start: datetime, host: str) -> ChatDefinition:
             "misfire_grace": "30s", "poll_interval": "1s",
         }
     )  # fmt: skip
-
-
-def _wait_for(condition, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _posted(db: Database, event_id: int) -> int:
@@ -93,7 +85,7 @@ def test_short_chat_on_local_bluesky_server_with_a_restart(db: Database, tmp_pat
         first.start()
         try:
             people.start()
-            _wait_for(lambda: _posted(db, event_id) >= 3, "the welcome and two questions")
+            wait_for(lambda: _posted(db, event_id) >= 3, "the welcome and two questions", timeout=60)
             first.shutdown(wait=False)  # the worker goes away mid-chat
             down_since = len(fake.posts)
             time.sleep(3)  # a question falls due and others post while no scheduler runs
@@ -102,7 +94,7 @@ def test_short_chat_on_local_bluesky_server_with_a_restart(db: Database, tmp_pat
             schedule_chat(second, db, event_id, tmp_path)
             second.start()
             try:
-                _wait_for(lambda: _closed(db, event_id), "the close", timeout=90)
+                wait_for(lambda: _closed(db, event_id), "the close", timeout=90)
             finally:
                 second.shutdown(wait=True)
         finally:

@@ -3,7 +3,6 @@ within the level's target, then acknowledged and resolved with who and when; lev
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -18,20 +17,11 @@ from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from tests.fakes.slack_api import running_fake_slack
 from tests.fakes.slack_web import SIGNING_SECRET, interaction_body, post_signed, running_web
+from tests.fakes.waiting import wait_for
 from transcripts.db import Database
 from transcripts.models import Escalation, LevelChange
 
 FORM = "application/x-www-form-urlencoded"
-
-
-def _wait_for(condition: Callable[[], object], timeout: float = 20.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def _escalation(db: Database) -> Escalation | None:
@@ -98,7 +88,7 @@ def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db
                 post_signed(http, base, _command("bay 4 short of staff", "/escalate"), content_type=FORM).status_code
                 == 200
             )
-            opened = _wait_for(lambda: fake.of("views.open"))
+            opened = wait_for(lambda: fake.of("views.open"))
             assert isinstance(opened, list)
             view = opened[0]["view"]
             assert view["callback_id"] == "sbar" and view["private_metadata"] == "C1"
@@ -135,7 +125,7 @@ def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db
                 },
             }
             assert post_signed(http, base, interaction_body(submission), content_type=FORM).status_code == 200
-            _wait_for(lambda: (row := _escalation(db)) is not None and row.posted_ts)
+            wait_for(lambda: (row := _escalation(db)) is not None and row.posted_ts)
             row = _escalation(db)
             assert row is not None and row.level == 3 and row.raised_by == "U1" and row.workspace == "T0TEAM"
             assert row.posted_channel == "C0SITE" and row.next_escalation_at == row.raised_at + timedelta(minutes=15)
@@ -156,12 +146,12 @@ def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db
                 post_signed(http, base, _click("escalation_ack", row.id, "U0MATRON"), content_type=FORM).status_code
                 == 200
             )
-            _wait_for(lambda: (r := _escalation(db)) is not None and r.status == "acknowledged")
+            wait_for(lambda: (r := _escalation(db)) is not None and r.status == "acknowledged")
             assert (
                 post_signed(http, base, _click("escalation_resolve", row.id, "U0MATRON"), content_type=FORM).status_code
                 == 200
             )
-            _wait_for(lambda: (r := _escalation(db)) is not None and r.status == "resolved")
+            wait_for(lambda: (r := _escalation(db)) is not None and r.status == "resolved")
             done = _escalation(db)
             assert done is not None and done.acknowledged_by == "U0MATRON" and done.resolved_by == "U0MATRON"
             assert done.acknowledged_at is not None and done.resolved_at is not None
@@ -171,7 +161,7 @@ def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db
 
             level = _command("level 3 two RNs short tonight", "/huddle")
             assert post_signed(http, base, level, content_type=FORM).status_code == 200
-            announced = _wait_for(
+            announced = wait_for(
                 lambda: [p for p in fake.of("chat.postMessage") if "Escalation level is now" in p["text"]]
             )
             assert isinstance(announced, list) and "*3 - OPEL 3*" in announced[0]["text"]

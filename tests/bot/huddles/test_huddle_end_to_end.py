@@ -7,8 +7,6 @@ questions; the member who said nothing is reminded; the summary is posted at the
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,20 +22,11 @@ from config.huddle_definition import HuddleDefinition
 from config.settings import Settings, get_settings
 from tests.fakes.slack_api import running_fake_slack
 from tests.fakes.slack_web import SIGNING_SECRET, event_body, interaction_body, post_signed, running_web
+from tests.fakes.waiting import wait_for
 from transcripts.db import Database
 from transcripts.models import Answer, Event, MessageRow, Participant, Prompt
 
 ZONE = "Europe/London"
-
-
-def _wait_for(condition: Callable[[], object], timeout: float = 30.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def _definition(due: datetime) -> HuddleDefinition:
@@ -85,10 +74,10 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
         scheduler.start()
         try:
             with running_web(settings, db) as base, httpx.Client(timeout=10) as http:
-                opening = _wait_for(lambda: [p for p in fake.of("chat.postMessage") if p.get("blocks")], 30)
+                opening = wait_for(lambda: [p for p in fake.of("chat.postMessage") if p.get("blocks")], timeout=30)
                 assert isinstance(opening, list) and len(opening) == 1 and opening[0]["channel"] == "C1"
                 assert "patient-identifiable" in opening[0]["text"]
-                root = _wait_for(lambda: _opening_ts(db))
+                root = wait_for(lambda: _opening_ts(db), timeout=30)
                 assert isinstance(root, str)
 
                 json_type = "application/json"
@@ -106,7 +95,7 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
                 assert post_signed(http, base, staffing, content_type=json_type).status_code == 200
                 wrong = _reply("U1", "2: bay 3 falls risk", "1900000000.000300", root, "Ev3")
                 assert post_signed(http, base, wrong, content_type=json_type).status_code == 200
-                _wait_for(lambda: _answers(db).get("1900000000.000300"))
+                wait_for(lambda: _answers(db).get("1900000000.000300"), timeout=30)
                 edit = {
                     "type": "message",
                     "subtype": "message_changed",
@@ -124,7 +113,7 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
                 assert post_signed(http, base, event_body(edit, "Ev4"), content_type=json_type).status_code == 200
                 oops = _reply("U1", "sorry wrong thread", "1900000000.000500", root, "Ev5")
                 assert post_signed(http, base, oops, content_type=json_type).status_code == 200
-                _wait_for(lambda: _answers(db).get("1900000000.000500"))
+                wait_for(lambda: _answers(db).get("1900000000.000500"), timeout=30)
                 delete = {
                     "type": "message",
                     "subtype": "message_deleted",
@@ -149,7 +138,7 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
                 }
                 form_type = "application/x-www-form-urlencoded"
                 assert post_signed(http, base, interaction_body(button), content_type=form_type).status_code == 200
-                modal = _wait_for(lambda: fake.of("views.open"))
+                modal = wait_for(lambda: fake.of("views.open"), timeout=30)
                 assert isinstance(modal, list)
                 assert [b.get("block_id") for b in modal[0]["view"]["blocks"][1:]] == ["p1", "p2", "p3"]
                 submission = {
@@ -176,16 +165,17 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
                 }
                 response = post_signed(http, base, interaction_body(submission), content_type=form_type)
                 assert response.status_code == 200
-                _wait_for(lambda: _answers(db).get("V123:p3"))
+                wait_for(lambda: _answers(db).get("V123:p3"), timeout=30)
 
-                reminder = _wait_for(
-                    lambda: [p for p in fake.of("chat.postMessage") if "reminder" in p.get("text", "")], 40
+                reminder = wait_for(
+                    lambda: [p for p in fake.of("chat.postMessage") if "reminder" in p.get("text", "")], timeout=40
                 )
                 assert isinstance(reminder, list) and len(reminder) == 1
                 assert reminder[0]["thread_ts"] == root and reminder[0]["text"].startswith("<@U3> a reminder")
 
-                summary = _wait_for(
-                    lambda: [p for p in fake.of("chat.postMessage") if p.get("text", "").startswith("*Summary")], 40
+                summary = wait_for(
+                    lambda: [p for p in fake.of("chat.postMessage") if p.get("text", "").startswith("*Summary")],
+                    timeout=40,
                 )
                 assert isinstance(summary, list) and len(summary) == 1
                 text = summary[0]["text"]

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from urllib.parse import urlencode
 
 import httpx
@@ -16,18 +14,9 @@ from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from tests.fakes.slack_api import running_fake_slack
 from tests.fakes.slack_web import SIGNING_SECRET, event_body, post_signed, running_web
+from tests.fakes.waiting import wait_for
 from transcripts.db import Database
 from transcripts.models import Escalation
-
-
-def _wait_for(condition: Callable[[], object], timeout: float = 20.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_home_tab_and_huddle_now(db: Database, db_url: str) -> None:
@@ -58,12 +47,12 @@ def test_home_tab_and_huddle_now(db: Database, db_url: str) -> None:
             )
             response = post_signed(http, base, command, content_type="application/x-www-form-urlencoded")
             assert response.status_code == 200 and "Calling a huddle now" in response.text
-            opened = _wait_for(lambda: [p for p in fake.of("chat.postMessage") if p.get("blocks")])
+            opened = wait_for(lambda: [p for p in fake.of("chat.postMessage") if p.get("blocks")])
             assert isinstance(opened, list) and opened[0]["channel"] == "C1"
 
             home = event_body({"type": "app_home_opened", "user": "U1", "tab": "home"}, "EvHome")
             assert post_signed(http, base, home, content_type="application/json").status_code == 200
-            published = _wait_for(lambda: fake.of("views.publish"))
+            published = wait_for(lambda: fake.of("views.publish"))
             assert isinstance(published, list)
         text = json.dumps(published[0]["view"])
         assert "*3 - OPEL 3*" in text and "two RNs short" in text and "Escalate to the matron" in text

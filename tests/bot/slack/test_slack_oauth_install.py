@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,21 +21,12 @@ from config.huddle_definition import HuddleDefinition
 from config.settings import Settings, get_settings
 from tests.fakes.slack_api import FakeSlack, running_fake_slack
 from tests.fakes.slack_web import SIGNING_SECRET, event_body, free_port, post_signed, running_web
+from tests.fakes.waiting import wait_for
 from transcripts.db import Database
 from transcripts.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 
 WARD, COMMUNITY = "T1WARD", "T2COMMUNITY"
 WORKSPACES = {WARD: "City Hospital <Ward 7>", COMMUNITY: "Community Nursing"}
-
-
-def _wait_for(condition: Callable[[], object], timeout: float = 20.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @contextmanager
@@ -106,6 +96,14 @@ def browser_at(base: str) -> Iterator[Browser]:
         browser.close()
 
 
+def _huddle(db: Database, name: str, workspace: str, channel: str) -> int:
+    definition = HuddleDefinition(
+        name=name, workspace=workspace, channel=channel, days=["mon"], time="07:45", prompts=["Staffing"]
+    )
+    with db.session() as s:
+        return add_definition(s, definition)
+
+
 def _count(db: Database, table: object) -> int:
     with db.session() as s:
         return int(s.scalar(select(func.count()).select_from(table)) or 0)  # type: ignore[arg-type]
@@ -138,29 +136,8 @@ def test_two_workspaces_install_and_each_uses_its_own_token(
         assert _count(db, SLACK_INSTALLATIONS) == 2
         assert _count(db, SLACK_OAUTH_STATES) == 1  # the two finished installs used theirs; the first start did not
 
-        with db.session() as s:
-            ward_id = add_definition(
-                s,
-                HuddleDefinition(
-                    name="Ward 7 safety huddle",
-                    workspace=WARD,
-                    channel="CWARD7",
-                    days=["mon"],
-                    time="07:45",
-                    prompts=["Staffing"],
-                ),
-            )
-            community_id = add_definition(
-                s,
-                HuddleDefinition(
-                    name="Community check-in",
-                    workspace=COMMUNITY,
-                    channel="CCOMM",
-                    days=["mon"],
-                    time="09:00",
-                    prompts=["Caseload"],
-                ),
-            )
+        ward_id = _huddle(db, "Ward 7 safety huddle", WARD, "CWARD7")
+        community_id = _huddle(db, "Community check-in", COMMUNITY, "CCOMM")
         assert open_scheduled_huddle(db_url, ward_id) is not None
         assert open_scheduled_huddle(db_url, community_id) is not None
         posted = {params["channel"]: token for token, params in fake.of_with_token("chat.postMessage")}
@@ -170,7 +147,7 @@ def test_two_workspaces_install_and_each_uses_its_own_token(
             for team, user in ((WARD, "UNURSE"), (COMMUNITY, "UDN")):
                 home = event_body({"type": "app_home_opened", "user": user, "tab": "home"}, f"Ev{team}", team=team)
                 assert post_signed(http, base, home, content_type="application/json").status_code == 200
-            published = _wait_for(lambda: len(fake.of("views.publish")) == 2 and fake.of_with_token("views.publish"))
+            published = wait_for(lambda: len(fake.of("views.publish")) == 2 and fake.of_with_token("views.publish"))
         assert isinstance(published, list)
         views = {params["user_id"]: (token, json.dumps(params["view"])) for token, params in published}
         ward_token, ward_view = views["UNURSE"]
@@ -198,7 +175,7 @@ def test_a_workspace_that_never_installed_gets_nothing(
             post_signed(http, base, home, content_type="application/json")
             ward = event_body({"type": "app_home_opened", "user": "UNURSE", "tab": "home"}, "EvW", team=WARD)
             post_signed(http, base, ward, content_type="application/json")
-            _wait_for(lambda: fake.of("views.publish"))
+            wait_for(lambda: fake.of("views.publish"))
         assert [params["user_id"] for params in fake.of("views.publish")] == ["UNURSE"]
 
 
@@ -238,7 +215,7 @@ def test_uninstalling_deletes_that_workspaces_token_only(
         with httpx.Client(timeout=10) as http:
             gone = event_body({"type": "app_uninstalled"}, "EvGone", team=WARD)
             assert post_signed(http, base, gone, content_type="application/json").status_code == 200
-            _wait_for(lambda: _count(db, SLACK_BOTS) == 1)
+            wait_for(lambda: _count(db, SLACK_BOTS) == 1)
         with db.session() as s:
             assert s.scalars(select(SLACK_BOTS.c.team_id)).all() == [COMMUNITY]
             assert s.scalars(select(SLACK_INSTALLATIONS.c.team_id)).all() == [COMMUNITY]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -17,6 +17,7 @@ from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from tests.fakes.slack_api import FakeSlack, running_fake_slack
 from tests.fakes.slack_web import SIGNING_SECRET, event_body, post_signed, running_web
+from tests.fakes.waiting import wait_for
 from transcripts.db import Database
 from transcripts.models import MessageRow
 
@@ -87,22 +88,13 @@ def _stored(db: Database) -> int:
         return int(s.scalar(select(func.count()).select_from(MessageRow)) or 0)
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_a_signed_event_is_stored(web: tuple[str, FakeSlack, Settings], db: Database) -> None:
     base, _, settings = web
     body = _reply(_huddle(db, settings))
     with httpx.Client(timeout=10) as client:
         response = post_signed(client, base, body, content_type="application/json")
     assert response.status_code == 200
-    assert _wait_for(lambda: _stored(db) == 1)
+    assert wait_for(lambda: _stored(db) == 1)
 
 
 def test_a_wrong_signature_is_refused_and_stores_nothing(web: tuple[str, FakeSlack, Settings], db: Database) -> None:
@@ -113,7 +105,7 @@ def test_a_wrong_signature_is_refused_and_stores_nothing(web: tuple[str, FakeSla
         control = post_signed(client, base, body, content_type="application/json")
         assert control.status_code == 200  # the same body, rightly signed, is accepted...
     assert response.status_code == 401
-    assert _wait_for(lambda: _stored(db) == 1)
+    assert wait_for(lambda: _stored(db) == 1)
     time.sleep(0.5)
     assert _stored(db) == 1  # ...and only that one stored
 
