@@ -1,8 +1,9 @@
 """Retrying calls to a platform: back off on 5xx and dropped connections, wait out a rate limit.
 
-Only calls that are safe to repeat come through here (reads, and posts whose intent is recorded
-first), so a retry never makes a second post. A failure that outlasts the attempts is raised for the
-caller to report.
+Reads are retried here freely. A post is not: a timeout or a 5xx can come after the platform made
+it, so platforms send posts with `WRITE_ONCE` (only a rate limit, which means "not made", is waited
+out) and the caller, which knows what it meant to post, checks whether it went out before trying
+again. A failure that outlasts the attempts is raised for the caller to report.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Backoff:
     def delay(self, attempt: int) -> float:
         """Exponential with full jitter, so many workers do not retry in step."""
         return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
+
+
+WRITE_ONCE = Backoff(attempts=1)  # a post: one try, and one more only after a rate limit's wait
 
 
 def call_with_retries(

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     x_consumer_secret: SecretStr | None = Field(default=None, alias="X_CONSUMER_SECRET")
     x_access_token: SecretStr | None = Field(default=None, alias="X_ACCESS_TOKEN")
     x_access_token_secret: SecretStr | None = Field(default=None, alias="X_ACCESS_TOKEN_SECRET")
+    x_timeout_seconds: float = Field(default=20.0, gt=0, alias="X_TIMEOUT_SECONDS")
 
     bluesky_base_url: str = Field(default="https://bsky.social/xrpc", alias="BLUESKY_BASE_URL")
     bluesky_handle: str | None = Field(default=None, alias="BLUESKY_HANDLE")

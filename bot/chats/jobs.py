@@ -18,8 +18,11 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import select
 
 from bot.platforms import registry
+from bot.platforms.base import Platform
+from bot.retry import call_with_retries
 from config.settings import Settings, get_settings
 from transcripts.db import Database
+from transcripts.message import Message
 from transcripts.models import Event, MessageRow, OutboundPost, Prompt
 from transcripts.store import store_messages
 
@@ -74,25 +77,26 @@ def _post_on(db: Database, prompt_id: int, platform_name: str) -> None:
                 .join(Prompt, Prompt.id == OutboundPost.prompt_id)
                 .where(Prompt.event_id == event.id, Prompt.kind == "welcome", OutboundPost.platform == platform_name)
             )
+        host = event.host or ""
+        # An intent already recorded means a worker stopped mid-post: look before posting again.
+        unsure = post is not None
         if post is None:
             post = OutboundPost(prompt_id=prompt_id, platform=platform_name, status="pending", channel=channel)
             s.add(post)
-            already = None
-        else:  # a pending intent from a worker that stopped mid-post: did the post go out?
-            already = next(
-                (
-                    m
-                    for m in platform.fetch(channel)
-                    if m.text == text and m.author.handle.lower() == (event.host or "").lower()
-                ),
-                None,
-            )
         post.attempted_at = datetime.now(UTC)
-    if already is not None:
-        _mark_posted(db, prompt_id, platform_name, already.id, already.created_at)
-        return
-    try:
+
+    def attempt() -> tuple[str, datetime]:
+        nonlocal unsure
+        if unsure:
+            found = _own_post(platform, channel, text, host)
+            if found is not None:
+                return found.id, found.created_at
+        unsure = True  # from here on a failure may come after the platform made the post
         posted = platform.post(text, channel=channel, reply_to=reply_to)
+        return posted.id, posted.created_at
+
+    try:
+        posted_id, posted_at = call_with_retries(attempt, what=f"post prompt {prompt_id} on {platform_name}")
     except Exception as exc:
         with db.session() as s:
             row = s.scalars(
@@ -101,7 +105,14 @@ def _post_on(db: Database, prompt_id: int, platform_name: str) -> None:
             row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
         log.error("could not post prompt %s on %s: %s", prompt_id, platform_name, type(exc).__name__)
         raise
-    _mark_posted(db, prompt_id, platform_name, posted.id, posted.created_at)
+    _mark_posted(db, prompt_id, platform_name, posted_id, posted_at)
+
+
+def _own_post(platform: Platform, channel: str, text: str, host: str) -> Message | None:
+    """The host's post of exactly `text` in the chat, if the platform has it: a post that did go out."""
+    return next(
+        (m for m in platform.fetch(channel) if m.text == text and m.author.handle.lower() == host.lower()), None
+    )
 
 
 def _mark_posted(db: Database, prompt_id: int, platform_name: str, platform_id: str, when: datetime) -> None:

@@ -16,7 +16,7 @@ from atproto import Client, models
 from atproto_client.exceptions import NetworkError, RequestException
 
 from bot.platforms.base import Posted
-from bot.retry import RateLimited, Transient, call_with_retries
+from bot.retry import WRITE_ONCE, Backoff, RateLimited, Transient, call_with_retries
 from config.settings import Settings
 from transcripts.message import Author, Message
 
@@ -62,7 +62,7 @@ class BlueskyPlatform:
         self._logged_in = False
         self._refs: dict[str, tuple[models.ComAtprotoRepoStrongRef.Main, models.ComAtprotoRepoStrongRef.Main]] = {}
 
-    def _call(self, what: str, call: Any) -> Any:
+    def _call(self, what: str, call: Any, backoff: Backoff = Backoff()) -> Any:
         def attempt() -> Any:
             try:
                 if not self._logged_in:  # inside the try: a login refused with 429 or 5xx is retried too
@@ -82,7 +82,7 @@ class BlueskyPlatform:
                     raise Transient(f"Bluesky answered {status or 'nothing'}") from exc
                 raise
 
-        return call_with_retries(attempt, what=what)
+        return call_with_retries(attempt, what=what, backoff=backoff)
 
     def _strong_refs(self, uri: str) -> tuple[models.ComAtprotoRepoStrongRef.Main, models.ComAtprotoRepoStrongRef.Main]:
         """(parent, root) for replying to `uri`: remembered for our own posts, else asked for."""
@@ -99,7 +99,9 @@ class BlueskyPlatform:
             parent, root = self._strong_refs(reply_to)
             reply_ref = models.AppBskyFeedPost.ReplyRef(parent=parent, root=root)
         created = self._call(
-            "post to Bluesky", lambda: self.client.send_post(text, reply_to=reply_ref, facets=hashtag_facets(text))
+            "post to Bluesky",
+            lambda: self.client.send_post(text, reply_to=reply_ref, facets=hashtag_facets(text)),
+            WRITE_ONCE,
         )
         own = models.ComAtprotoRepoStrongRef.Main(uri=created.uri, cid=created.cid)
         self._refs[created.uri] = (own, reply_ref.root if reply_ref else own)

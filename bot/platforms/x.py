@@ -19,7 +19,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from bot.platforms.base import Posted
-from bot.retry import RateLimited, Transient, call_with_retries
+from bot.retry import WRITE_ONCE, Backoff, RateLimited, Transient, call_with_retries
 from config.settings import Settings
 from transcripts.importers.x_json import messages_from_response
 from transcripts.message import Author, Message
@@ -28,21 +28,21 @@ NAME = "x"
 TWEEPY_HOST = "https://api.twitter.com"
 TWEET_FIELDS = ["created_at", "conversation_id", "referenced_tweets", "entities", "author_id"]
 USER_FIELDS = ["description", "public_metrics", "protected", "name", "username"]
-TIMEOUT_SECONDS = 20
 
 
 class _Rebase(HTTPAdapter):
     """Sends tweepy's api.twitter.com requests to the configured base address, with a timeout."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, timeout: float) -> None:
         super().__init__()
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         if request.url and request.url.startswith(TWEEPY_HOST):
             request.url = self.base_url + request.url[len(TWEEPY_HOST) :]
         if kwargs.get("timeout") is None:
-            kwargs["timeout"] = TIMEOUT_SECONDS
+            kwargs["timeout"] = self.timeout
         return super().send(request, **kwargs)
 
 
@@ -61,9 +61,9 @@ class XPlatform:
             access_token=_secret(settings.x_access_token),
             access_token_secret=_secret(settings.x_access_token_secret),
         )
-        self.client.session.mount(TWEEPY_HOST, _Rebase(settings.x_api_base_url))
+        self.client.session.mount(TWEEPY_HOST, _Rebase(settings.x_api_base_url, settings.x_timeout_seconds))
 
-    def _call(self, what: str, call: Any) -> Any:
+    def _call(self, what: str, call: Any, backoff: Backoff = Backoff()) -> Any:
         def attempt() -> Any:
             try:
                 return call()
@@ -76,12 +76,13 @@ class XPlatform:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise Transient(f"X did not answer ({type(exc).__name__})") from exc
 
-        return call_with_retries(attempt, what=what)
+        return call_with_retries(attempt, what=what, backoff=backoff)
 
     def post(self, text: str, *, channel: str, reply_to: str | None = None) -> Posted:
         response = self._call(
             "post to X",
             lambda: self.client.create_tweet(text=text, in_reply_to_tweet_id=reply_to, user_auth=True),
+            WRITE_ONCE,
         )
         data = response.data or {}
         return Posted(id=str(data["id"]), created_at=datetime.now(UTC), raw=dict(data))

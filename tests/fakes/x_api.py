@@ -4,6 +4,8 @@ It holds posts like X does: `POST /2/tweets` creates one (threaded by `reply.in_
 `GET /2/tweets/search/recent` answers a hashtag query newest first with `since_id`, `max_results`
 and `next_token` pagination and `includes.users` expansions, `GET /2/users` looks people up. Tests can
 add other people's posts, force a 429 (with `x-rate-limit-reset`) or a 5xx, and read every call made.
+`slow_posts` makes the next posts answer late, after they were made (as a timeout on X can hide a
+post that went out); `failed_posts` answers the next posts with a status, without making them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ class FakeX:
     posts: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     fail_next: list[int] = field(default_factory=list)  # statuses to answer the next searches with
+    slow_posts: list[float] = field(default_factory=list)  # seconds to sit on the next posts' answers
+    failed_posts: list[int] = field(default_factory=list)  # statuses to refuse the next posts with
     base_url: str = ""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_500_000_000_000_000_000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -97,8 +101,13 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
             if self.path != "/2/tweets":
                 self.send_json(404, {"title": "Not Found"})
                 return
+            if fake.failed_posts:
+                self.send_json(fake.failed_posts.pop(0), {"title": "Service Unavailable"})
+                return
             reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
             tid = fake.add_post(HOST_ID, body["text"], reply_to=reply_to)
+            if fake.slow_posts:
+                time.sleep(fake.slow_posts.pop(0))
             self.send_json(201, {"data": {"id": tid, "text": body["text"], "edit_history_tweet_ids": [tid]}})
 
     return Handler

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.chats.jobs import post_prompt
 from bot.chats.setup import add_chat
 from bot.platforms import registry
 from bot.platforms.x import XPlatform
@@ -107,3 +108,39 @@ def test_short_chat_on_local_x_server(db: Database, tmp_path: Path) -> None:
         assert not fake.fail_next  # the forced 429 was met, waited out and retried
         assert (tmp_path / f"event-{event_id}" / "index.html").exists()
         assert (tmp_path / f"event-{event_id}" / "cpd" / "nurse1.md").exists()
+
+
+def test_a_question_whose_answer_timed_out_or_failed_goes_out_exactly_once(db: Database) -> None:
+    """X made the post but answered after the client gave up; then X refused a post with 503. Each prompt
+    is checked on X before it is sent again, so each appears once and is recorded with X's id."""
+    with running_fake_x() as fake:
+        fake.add_user(HOST_ID, "wehost", followers=5000)
+        settings = Settings(
+            _env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="bearer", X_CONSUMER_KEY="ck",
+            X_CONSUMER_SECRET="cs", X_ACCESS_TOKEN="at", X_ACCESS_TOKEN_SECRET="ats", X_TIMEOUT_SECONDS=0.5,
+        )  # fmt: skip
+        registry.register(XPlatform(settings))
+        with db.session() as s:
+            event_id = add_chat(s, _definition(datetime.now(UTC) + timedelta(hours=1)), source="test")
+            prompts = {p.kind + str(p.number or ""): p.id for p in s.get(Event, event_id).prompts}  # type: ignore[union-attr]
+        url = db.engine.url.render_as_string(hide_password=False)
+
+        fake.slow_posts.append(2.0)  # made on X, answered after the 0.5 s timeout
+        post_prompt(url, prompts["welcome"])
+        fake.failed_posts.append(503)  # refused: not made
+        post_prompt(url, prompts["question1"])
+
+        made = [p for p in fake.posts if p["author_id"] == HOST_ID]
+        assert [p["text"] for p in made] == ["Welcome to #WeTest!", "Q1 question 1? #WeTest"]
+        assert len([c for c in fake.calls if c[0] == "POST"]) == 3  # welcome once, Q1 refused then sent
+        assert made[1]["referenced_tweets"] == [{"type": "replied_to", "id": made[0]["id"]}]
+        with db.session() as s:
+            outcome = s.execute(
+                select(Prompt.kind, OutboundPost.status, OutboundPost.platform_id)
+                .join(OutboundPost, OutboundPost.prompt_id == Prompt.id)
+                .order_by(Prompt.id)
+            ).all()
+        assert [tuple(row) for row in outcome] == [
+            ("welcome", "posted", made[0]["id"]),
+            ("question", "posted", made[1]["id"]),
+        ]
