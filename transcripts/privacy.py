@@ -204,7 +204,9 @@ def export_person(session: Session, handle: str) -> dict[str, Any]:
     """Everything held about `handle` on any platform, for a subject access request."""
     people = _find(session, handle, None)
     ids = [p.id for p in people]
-    names = {p.handle.lower() for p in people} | {handle.lstrip("@").lower()}
+    # Escalations and level changes name a Slack member by user id (U0…), not by handle.
+    names = {p.handle.lower() for p in people} | {p.platform_user_id.lower() for p in people}
+    names.add(handle.lstrip("@").lower())
     messages = session.execute(
         select(MessageRow, Event.title, Event.starts_at)
         .join(Event, Event.id == MessageRow.event_id)

@@ -129,3 +129,16 @@ def test_forget_reaches_tables_that_are_not_ours(db: Database) -> None:
         assert s.scalars(select(jobs.c.id)).all() == ["other"]
         assert s.scalars(select(installs.c.user_name)).one() == "installed by removed"
     assert HANDLE not in _all_text(db)
+
+
+def test_export_finds_a_slack_members_escalations_by_their_user_id(db: Database) -> None:
+    """Slack records who raised, acknowledged or set a level by user id; the export must still find them."""
+    with db.session() as s:
+        s.add(Participant(platform="slack", platform_user_id="U07SAM", handle="sam.nurse", name="Sam"))
+        s.add(Escalation(level=2, situation="bay 3 short", raised_by="U07SAM", acknowledged_by="U09MATRON"))
+        s.add(Escalation(level=1, situation="someone else's", raised_by="U01OTHER"))
+        s.add(LevelChange(team_channel="C1", level=2, set_by="U07SAM", reason="two RNs off sick"))
+    with db.session() as s:
+        data = export_person(s, "@sam.nurse")
+    assert [e["situation"] for e in data["escalations"]] == ["bay 3 short"]
+    assert [lc["reason"] for lc in data["level_changes"]] == ["two RNs off sick"]
