@@ -9,7 +9,10 @@ unique per (platform, platform_id).
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -32,6 +35,7 @@ from transcripts.models import Event
 
 log = logging.getLogger(__name__)
 LISTENER_WORKERS = 2
+BOLT_OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
 
 
 def build_bolt_app(settings: Settings, db: Database, install_pages: CallbackOptions | None = None) -> App:
@@ -53,13 +57,14 @@ def build_bolt_app(settings: Settings, db: Database, install_pages: CallbackOpti
         # Uninstalling (or revoking the token) deletes that workspace's tokens from the store at once.
         app.enable_token_revocation_listeners()
     else:
-        app = App(
-            signing_secret=signing_secret,
-            client=web_client(settings),  # carries the token (and SLACK_API_URL) for every listener
-            token_verification_enabled=False,
-            process_before_response=False,
-            listener_executor=executor,
-        )
+        with _hidden_from_bolt(BOLT_OAUTH_VARIABLES):
+            app = App(
+                signing_secret=signing_secret,
+                client=web_client(settings),  # carries the token (and SLACK_API_URL) for every listener
+                token_verification_enabled=False,
+                process_before_response=False,
+                listener_executor=executor,
+            )
     own_workspace_only = settings.slack_multi_workspace
 
     @app.event("message")
@@ -168,6 +173,19 @@ def build_bolt_app(settings: Settings, db: Database, install_pages: CallbackOpti
             ack("Use `/huddle now` to call a huddle, or `/huddle level N why` to set the escalation level.")
 
     return app
+
+
+@contextmanager
+def _hidden_from_bolt(names: tuple[str, ...]) -> Iterator[None]:
+    """Bolt switches itself to OAuth (with a file store under $HOME, ignoring the bot token) whenever
+    SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are in the process environment. With a single bot token
+    they are there only for Sign in with Slack, so Bolt must not see them while it is built. The app
+    is built once, at start-up, before any other thread reads the environment."""
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 def _huddle_now(db: Database, client: WebClient, command: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
@@ -222,3 +223,27 @@ def test_uninstalling_deletes_that_workspaces_token_only(
         with pytest.raises(NoSlackToken, match=f"{WARD} has not installed"):
             web_client(settings, WARD, db)
         assert web_client(settings, COMMUNITY, db).token in fake.bot_tokens
+
+
+def test_single_token_mode_stays_when_sign_in_with_slack_is_set_up(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small team sets SLACK_BOT_TOKEN, and the client id and secret only for Sign in with Slack: the
+    one token serves every event (Bolt, seeing those two in the environment, would otherwise ignore it)."""
+    with running_fake_slack() as fake:
+        monkeypatch.setenv("SLACK_CLIENT_ID", fake.client_id)
+        monkeypatch.setenv("SLACK_CLIENT_SECRET", fake.client_secret)
+        settings = Settings(
+            DATABASE_URL=db_url,
+            SLACK_API_URL=fake.url,
+            SLACK_BOT_TOKEN="xoxb-single",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        )
+        assert not settings.slack_multi_workspace
+        with running_web(settings, db) as base, httpx.Client(timeout=10) as http:
+            assert http.get(f"{base}/slack/install").status_code == 404
+            home = event_body({"type": "app_home_opened", "user": "U1", "tab": "home"}, "EvSingle")
+            assert post_signed(http, base, home, content_type="application/json").status_code == 200
+            published = wait_for(lambda: fake.of_with_token("views.publish"), "the Home tab")
+        assert [token for token, _ in published] == ["xoxb-single"]
+        assert os.environ["SLACK_CLIENT_ID"] == fake.client_id  # put back for Sign in with Slack
