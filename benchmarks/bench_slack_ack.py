@@ -1,6 +1,8 @@
 """Signed Slack events at a steady rate to `/slack/events`: acknowledgement latency, nothing lost or doubled.
 
-Run: `.venv/bin/python benchmarks/bench_slack_ack.py [--rate 100] [--seconds 30] [--database-url URL]`.
+Run: `.venv/bin/python benchmarks/bench_slack_ack.py [--rate 100] [--seconds 30] [--database-url URL]
+[--per-workspace]`. With `--per-workspace` the app runs as a multi-workspace install: Bolt finds the
+workspace's token in the installation store before each ack (Slack's `auth.test` is asked once per token).
 The web app runs in its own process (one uvicorn worker, the real Bolt app); Slack's Web API is the
 local fake on 127.0.0.1. Every event is a thread reply to one open huddle, with a unique ts; one in
 twenty is sent a second time with X-Slack-Retry-Num. The acknowledgement is the HTTP 200; storing
@@ -19,15 +21,17 @@ import time
 from pathlib import Path
 
 import httpx
+from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.huddles import flow
+from bot.slack.install import installation_store
 from bot.slack.tokens import web_client
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
-from tests.fakes.slack_api import running_fake_slack
+from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack
 from tests.fakes.slack_web import SIGNING_SECRET, event_body, free_port, signed_headers
 from transcripts.db import Database
 from transcripts.models import MessageRow
@@ -85,26 +89,45 @@ async def _send(rate: float, seconds: float, base: str, root: str) -> tuple[list
     return latencies, failures
 
 
+def _install(settings: Settings, db: Database, fake: FakeSlack) -> None:
+    """The workspace's installation, as the OAuth flow would have stored it."""
+    token = "xoxb-bench-" + TEAM
+    fake.bot_tokens[token] = TEAM
+    installation = Installation(
+        app_id="A0APP", team_id=TEAM, bot_token=token, bot_id="B" + TEAM, bot_user_id=BOT_USER, user_id="U0"
+    )
+    installation_store(settings, db.engine).save(installation)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--per-workspace", action="store_true", help="OAuth install mode, token from the store")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, running_fake_slack(members={"C1": []}) as fake:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        credentials: dict[str, str] = (
+            {"SLACK_CLIENT_ID": fake.client_id, "SLACK_CLIENT_SECRET": fake.client_secret}
+            if args.per_workspace
+            else {"SLACK_BOT_TOKEN": "xoxb-bench"}
+        )
         settings = Settings(
             _env_file=None,  # type: ignore[call-arg]
             DATABASE_URL=url,
             SLACK_API_URL=fake.url,
-            SLACK_BOT_TOKEN="xoxb-bench",
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            **credentials,
         )
         db = Database(url)
+        if args.per_workspace:
+            _install(settings, db, fake)
         definition = HuddleDefinition(
-            name="Bench", channel="C1", days=["mon"], time="07:00", window="2h", prompts=[f"Q{i}" for i in range(1, 7)]
-        )
-        event_id = flow.open_huddle(db, web_client(settings), definition, definition_id=None)
+            name="Bench", workspace=TEAM, channel="C1", days=["mon"], time="07:00", window="2h",
+            prompts=[f"Q{i}" for i in range(1, 7)],
+        )  # fmt: skip
+        event_id = flow.open_huddle(db, web_client(settings, TEAM, db), definition, definition_id=None)
         with db.session() as s:
             where = flow.opening_ts(s, event_id)
         assert where is not None
@@ -143,6 +166,8 @@ def main() -> None:
     ms = sorted(x * 1000 for x in latencies)
     p50 = statistics.median(ms)
     p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+    mode = "per-workspace install (token from the store)" if args.per_workspace else "one token"
+    print(f"mode: {mode}; database: {db.engine.dialect.name}; auth.test calls to Slack: {len(fake.of('auth.test'))}")
     print(
         f"events sent: {sent} at {args.rate:g}/s for {args.seconds:g}s (+{sent // 20 + 1} retries), non-200: {failures}"
     )

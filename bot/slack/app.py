@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions
 from slack_sdk import WebClient
 
@@ -25,7 +26,7 @@ from bot.huddles import flow
 from bot.huddles.definitions import definition_for_channel, levels_for
 from bot.slack import blocks
 from bot.slack.home import publish_home
-from bot.slack.install import oauth_settings
+from bot.slack.install import installation_store, oauth_settings
 from bot.slack.tokens import base_url, web_client
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
@@ -47,10 +48,20 @@ def build_bolt_app(settings: Settings, db: Database, install_pages: CallbackOpti
     if settings.slack_multi_workspace:
         # Bolt finds each request's workspace token in the installation store and hands listeners a
         # client carrying it; this token-less client only gives that client SLACK_API_URL.
+        client = WebClient(base_url=base_url(settings))
         app = App(
             signing_secret=signing_secret,
-            client=WebClient(base_url=base_url(settings)),
+            client=client,
             oauth_settings=oauth_settings(settings, db, install_pages),
+            # The store is read on every request (an uninstalled workspace is refused at once); what
+            # Slack's auth.test said about a token is remembered, rather than asked before every ack.
+            authorize=InstallationStoreAuthorize(
+                logger=log,
+                installation_store=installation_store(settings, db.engine),
+                bot_only=True,
+                cache_enabled=True,
+                client=client,
+            ),
             process_before_response=False,
             listener_executor=executor,
         )
