@@ -26,6 +26,7 @@ from sqlalchemy import JSON, LargeBinary, MetaData, String, Table, Text, cast, d
 from sqlalchemy.orm import Session
 
 from transcripts.models import (
+    SLACK_OAUTH_STATES,
     Answer,
     CPDEntry,
     Escalation,
@@ -254,3 +255,10 @@ def purge_older_than(session: Session, days: int, *, kind: str = "huddle") -> in
         session.delete(event)
     session.flush()
     return len(events)
+
+
+def purge_expired_install_states(session: Session) -> int:
+    """Drop the one-time states of Slack installs that were started and never finished, once expired."""
+    now = datetime.now(UTC).replace(tzinfo=None)  # slack_sdk stores naive UTC
+    result = session.execute(delete(SLACK_OAUTH_STATES).where(SLACK_OAUTH_STATES.c.expire_at < now))
+    return max(result.rowcount, 0)

@@ -9,8 +9,8 @@ from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Te
 
 from transcripts.db import Database
 from transcripts.importers import import_path
-from transcripts.models import CPDEntry, Escalation, Event, LevelChange, MessageRow, Participant
-from transcripts.privacy import export_person, forget_person, purge_older_than
+from transcripts.models import SLACK_OAUTH_STATES, CPDEntry, Escalation, Event, LevelChange, MessageRow, Participant
+from transcripts.privacy import export_person, forget_person, purge_expired_install_states, purge_older_than
 from transcripts.samples import SEED_CHAT
 from transcripts.snapshot import REMOVED_TEXT
 
@@ -142,3 +142,14 @@ def test_export_finds_a_slack_members_escalations_by_their_user_id(db: Database)
         data = export_person(s, "@sam.nurse")
     assert [e["situation"] for e in data["escalations"]] == ["bay 3 short"]
     assert [lc["reason"] for lc in data["level_changes"]] == ["two RNs off sick"]
+
+
+def test_purge_drops_only_expired_install_states(db: Database) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with db.session() as s:
+        s.execute(SLACK_OAUTH_STATES.insert().values(state="abandoned", expire_at=now - timedelta(minutes=1)))
+        s.execute(SLACK_OAUTH_STATES.insert().values(state="in-progress", expire_at=now + timedelta(minutes=9)))
+    with db.session() as s:
+        assert purge_expired_install_states(s) == 1
+    with db.session() as s:
+        assert s.scalars(select(SLACK_OAUTH_STATES.c.state)).all() == ["in-progress"]
