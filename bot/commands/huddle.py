@@ -91,12 +91,7 @@ def huddle_level(
 @one_line_errors
 def huddle_socket() -> None:
     """Serve the Slack app over Socket Mode (SLACK_APP_TOKEN), for teams without a public address."""
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from bot.slack.socket_mode import socket_mode_handler
 
-    from bot.slack.app import build_bolt_app
-
-    config = settings()
-    if config.slack_app_token is None:
-        raise CommandError("SLACK_APP_TOKEN: Socket Mode needs an app-level token (xapp-...)")
     with open_db() as db:
-        SocketModeHandler(build_bolt_app(config, db), config.slack_app_token.get_secret_value()).start()
+        socket_mode_handler(settings(), db).start()

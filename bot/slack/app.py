@@ -39,12 +39,16 @@ LISTENER_WORKERS = 2
 BOLT_OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
 
 
-def build_bolt_app(settings: Settings, db: Database, install_pages: CallbackOptions | None = None) -> App:
-    if settings.slack_signing_secret is None:
+def build_bolt_app(
+    settings: Settings, db: Database, install_pages: CallbackOptions | None = None, *, socket_mode: bool = False
+) -> App:
+    """The app for `/slack/events`, or with `socket_mode` for Slack's websocket, where requests arrive on a
+    connection opened with the app-level token and carry no signature, so no signing secret is needed."""
+    if settings.slack_signing_secret is None and not socket_mode:
         raise RecordError("SLACK_SIGNING_SECRET", "is required to verify requests from Slack")
     # Few workers for the work after the ack: more threads only fight the acknowledging thread for the GIL.
     executor = ThreadPoolExecutor(max_workers=LISTENER_WORKERS, thread_name_prefix="slack-listener")
-    signing_secret = settings.slack_signing_secret.get_secret_value()
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     if settings.slack_multi_workspace:
         # Bolt finds each request's workspace token in the installation store and hands listeners a
         # client carrying it; this token-less client only gives that client SLACK_API_URL.

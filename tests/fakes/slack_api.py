@@ -48,6 +48,7 @@ class FakeSlack:
     tokens: list[str | None] = field(default_factory=list)  # the bearer token of each call in `calls`
     codes: dict[str, str] = field(default_factory=dict)  # unused OAuth code -> team id
     bot_tokens: dict[str, str] = field(default_factory=dict)  # issued bot token -> team id
+    socket_url: str = ""  # what apps.connections.open hands out (tests.fakes.slack_socket)
 
     @property
     def authorize_url(self) -> str:
@@ -66,6 +67,10 @@ class FakeSlack:
         if method == "auth.test":
             team = self.bot_tokens.get(token or "", TEAM)
             return {"ok": True, "user_id": BOT_USER, "team_id": team, "bot_id": f"B{team}", "user": "huddlebot"}
+        if method == "apps.connections.open":
+            if not (token or "").startswith("xapp-") or not self.socket_url:
+                return {"ok": False, "error": "invalid_auth"}
+            return {"ok": True, "url": self.socket_url}
         if method == "conversations.members":
             return {"ok": True, "members": self.members.get(params.get("channel", ""), []), "response_metadata": {}}
         if method == "conversations.history":
