@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 from bot.escalation.sbar import reescalate_overdue
 from bot.huddles import flow
 from bot.huddles.definitions import active_definitions
-from bot.slack.tokens import web_client
+from bot.slack.tokens import NoSlackToken, web_client
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings, get_settings
 from transcripts.db import Database
@@ -86,7 +86,11 @@ def open_scheduled_huddle(db_url: str, definition_id: int) -> int | None:
     if flow.is_skipped(definition, now):
         log.info("huddle %s skipped on %s", definition.name, now.date())
         return None
-    client = _clients(db)(definition.workspace)
+    try:
+        client = _clients(db)(definition.workspace)
+    except NoSlackToken as exc:  # uninstalled (or not yet installed): skipped today, back once installed
+        log.warning("huddle %s not opened: %s", definition.name, exc)
+        return None
     return flow.open_huddle(db, client, definition, definition_id=definition_id, now=now, source="schedule")
 
 

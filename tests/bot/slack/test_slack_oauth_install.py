@@ -224,6 +224,15 @@ def test_uninstalling_deletes_that_workspaces_token_only(
             web_client(settings, WARD, db)
         assert web_client(settings, COMMUNITY, db).token in fake.bot_tokens
 
+        ward_id = _huddle(db, "Ward 7 safety huddle", WARD, "CWARD7")
+        assert open_scheduled_huddle(db_url, ward_id) is None  # skipped while uninstalled: nothing posted
+        assert fake.of("chat.postMessage") == []
+        with browser_at(base) as browser:
+            assert browser.install(WARD).status_code == 200
+        assert open_scheduled_huddle(db_url, ward_id) is not None  # the same huddle is back once reinstalled
+        [(token, params)] = fake.of_with_token("chat.postMessage")
+        assert params["channel"] == "CWARD7" and fake.bot_tokens[token] == WARD
+
 
 def test_single_token_mode_stays_when_sign_in_with_slack_is_set_up(
     db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch
