@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from config.yaml_models import iana_zone, load_yaml_model
+from config.yaml_models import IanaZone, load_yaml_model
 
 _OFFSET_RE = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?$")
 _CLOCK_RE = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
@@ -72,7 +72,7 @@ class ChatDefinition(BaseModel):
     platforms: list[Platform] = Field(default_factory=lambda: ["local"], min_length=1)
     date: date
     start: str  # local clock time, "20:00"
-    timezone: str
+    timezone: IanaZone
     duration: str = "60m"
     welcome: str = Field(min_length=1, max_length=280)
     questions: list[Timed] = Field(min_length=1, max_length=20)
@@ -88,11 +88,6 @@ class ChatDefinition(BaseModel):
         if not re.fullmatch(r"#\w{1,99}", value):
             raise ValueError(f"{value!r} is not a hashtag like #WeNurses")
         return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return iana_zone(value)
 
     @field_validator("start")
     @classmethod

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from config.chat_definition import parse_offset
-from config.yaml_models import iana_zone, load_yaml_model
+from config.yaml_models import IanaZone, load_yaml_model
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
@@ -92,7 +92,7 @@ class HuddleDefinition(BaseModel):
     workspace: str | None = None
     days: list[str] = Field(min_length=1)
     time: str
-    timezone: str = "Europe/London"
+    timezone: IanaZone = "Europe/London"
     skip_dates: list[date] = Field(default_factory=list)
     window: str = "15m"
     prompts: list[PromptSpec] = Field(min_length=1, max_length=10)
@@ -128,11 +128,6 @@ class HuddleDefinition(BaseModel):
         if not _TIME_RE.match(value):
             raise ValueError(f"{value!r} is not a time like 07:45")
         return value
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        return iana_zone(value)
 
     @field_validator("window")
     @classmethod

@@ -7,11 +7,11 @@ by its line and a bad value by its field path, and never a traceback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 
 from transcripts.errors import RecordError
 
@@ -25,6 +25,10 @@ def iana_zone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"{value!r} is not an IANA time zone like Europe/London") from None
     return value
+
+
+# A definition field holding an IANA zone name, checked when the definition is read.
+IanaZone = Annotated[str, AfterValidator(iana_zone)]
 
 
 def validate_model(model: type[M], data: Any, where: str) -> M:
