@@ -18,9 +18,22 @@ import uvicorn
 
 from bot.web.app import create_app
 from config.settings import Settings
+from tests.fakes.slack_api import FakeSlack
 from transcripts.db import Database
 
 SIGNING_SECRET = "test-signing-secret"
+
+
+def slack_settings(fake: FakeSlack, db_url: str, **extra: Any) -> Settings:
+    """One workspace on the local Slack: its Web API, a bot token and the tests' signing secret."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        DATABASE_URL=db_url,
+        SLACK_API_URL=fake.url,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        **extra,
+    )
 
 
 def sign(secret: str, timestamp: str, body: str) -> str:

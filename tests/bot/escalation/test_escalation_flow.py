@@ -14,9 +14,8 @@ from bot.escalation.sbar import reescalate_overdue
 from bot.huddles.definitions import add_definition
 from bot.slack.tokens import web_client
 from config.huddle_definition import HuddleDefinition
-from config.settings import Settings
 from tests.fakes.slack_api import running_fake_slack
-from tests.fakes.slack_web import SIGNING_SECRET, interaction_body, post_signed, running_web
+from tests.fakes.slack_web import interaction_body, post_signed, running_web, slack_settings
 from tests.fakes.waiting import wait_for
 from transcripts.db import Database
 from transcripts.models import Escalation, LevelChange
@@ -65,12 +64,7 @@ def _click(action: str, escalation_id: int, user: str) -> str:
 
 def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db: Database, db_url: str) -> None:
     with running_fake_slack() as fake:
-        settings = Settings(
-            DATABASE_URL=db_url,
-            SLACK_API_URL=fake.url,
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        )
+        settings = slack_settings(fake, db_url)
         with db.session() as s:
             add_definition(
                 s,

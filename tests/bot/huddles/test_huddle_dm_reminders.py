@@ -8,15 +8,15 @@ from bot.huddles import flow
 from bot.huddles.definitions import add_definition
 from bot.slack.tokens import web_client
 from config.huddle_definition import HuddleDefinition
-from config.settings import Settings
 from tests.fakes.slack_api import BOT_USER, running_fake_slack
+from tests.fakes.slack_web import slack_settings
 from transcripts.db import Database
 from transcripts.models import Prompt
 
 
 def test_dm_reminders_go_to_the_quiet_members_only(db: Database, db_url: str) -> None:
     with running_fake_slack(members={"CWARD": ["U1", "U2", "U3", BOT_USER]}) as fake:
-        settings = Settings(_env_file=None, DATABASE_URL=db_url, SLACK_API_URL=fake.url, SLACK_BOT_TOKEN="xoxb-test")
+        settings = slack_settings(fake, db_url)
         client = web_client(settings)
         definition = HuddleDefinition(
             name="Ward 7 safety huddle", channel="CWARD", days=["mon"], time="07:45", prompts=["Staffing"],

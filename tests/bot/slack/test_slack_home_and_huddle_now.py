@@ -11,9 +11,8 @@ import httpx
 from bot.escalation.levels import set_level
 from bot.huddles.definitions import add_definition
 from config.huddle_definition import HuddleDefinition
-from config.settings import Settings
 from tests.fakes.slack_api import running_fake_slack
-from tests.fakes.slack_web import SIGNING_SECRET, event_body, post_signed, running_web
+from tests.fakes.slack_web import event_body, post_signed, running_web, slack_settings
 from tests.fakes.waiting import wait_for
 from transcripts.db import Database
 from transcripts.models import Escalation
@@ -21,12 +20,7 @@ from transcripts.models import Escalation
 
 def test_home_tab_and_huddle_now(db: Database, db_url: str) -> None:
     with running_fake_slack(members={"C1": ["U1", "UBOT"]}) as fake:
-        settings = Settings(
-            DATABASE_URL=db_url,
-            SLACK_API_URL=fake.url,
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        )
+        settings = slack_settings(fake, db_url)
         with db.session() as s:
             add_definition(
                 s, HuddleDefinition(name="Ward 7 <b>", channel="C1", days=["mon"], time="07:45", prompts=["Staffing"])

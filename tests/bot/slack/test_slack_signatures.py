@@ -16,7 +16,7 @@ from bot.slack.tokens import web_client
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from tests.fakes.slack_api import FakeSlack, running_fake_slack
-from tests.fakes.slack_web import SIGNING_SECRET, event_body, post_signed, running_web
+from tests.fakes.slack_web import event_body, post_signed, running_web, slack_settings
 from tests.fakes.waiting import wait_for
 from transcripts.db import Database
 from transcripts.models import MessageRow
@@ -44,20 +44,10 @@ class _FixedClock:
         return self._now
 
 
-def slack_settings(db_url: str, fake: FakeSlack) -> Settings:
-    return Settings(
-        DATABASE_URL=db_url,
-        SLACK_API_URL=fake.url,
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        POLL_INTERVAL_SECONDS=0.5,
-    )
-
-
 @pytest.fixture
 def web(db: Database, db_url: str) -> Iterator[tuple[str, FakeSlack, Settings]]:
     with running_fake_slack(members={"C1": ["U1"]}) as fake:
-        settings = slack_settings(db_url, fake)
+        settings = slack_settings(fake, db_url, POLL_INTERVAL_SECONDS=0.5)
         with running_web(settings, db) as base:
             yield base, fake, settings
 
