@@ -137,7 +137,7 @@ def _rows(dialect: str, event_id: int, ids: dict[tuple[str, str], int], messages
                 m.channel,
                 ids[(m.platform, m.author.id)],
                 m.text,
-                # Message times are UTC, so their ISO form always ends "+00:00": cut it off, as _sqlite_time does.
+                # Message times are UTC, so their ISO form always ends "+00:00": cut off, it is _sqlite_time's text.
                 m.created_at.isoformat(" ", "microseconds")[:-6],
                 m.reply_to,
                 m.thread,

@@ -21,14 +21,19 @@ from transcripts.models import Escalation, Event, utcnow
 
 
 def _mine(column: Any, workspace: str | None, own_workspace_only: bool) -> Any:
+    """The SQL form of `_is_mine`, for rows read with a query."""
     return column == workspace if own_workspace_only else or_(column == workspace, column.is_(None))
+
+
+def _is_mine(value: str | None, workspace: str | None, own_workspace_only: bool) -> bool:
+    return value == workspace or (value is None and not own_workspace_only)
 
 
 def home_view(db: Database, workspace: str | None = None, *, own_workspace_only: bool = False) -> dict[str, Any]:
     out: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Escalation levels"}}]
     with db.session() as s:
         for _, definition in active_definitions(s):
-            if not (definition.workspace == workspace or (definition.workspace is None and not own_workspace_only)):
+            if not _is_mine(definition.workspace, workspace, own_workspace_only):
                 continue
             change = current_level(s, definition.channel)
             number = change.level if change else 1

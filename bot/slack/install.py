@@ -38,8 +38,15 @@ def bot_scopes() -> tuple[str, ...]:
 
 
 def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
+    return _store(str(settings.slack_client_id), engine)
+
+
+@lru_cache(maxsize=8)
+def _store(client_id: str, engine: Engine) -> SQLAlchemyInstallationStore:
+    # One per app and database: the store builds its table objects when made, and every scheduled
+    # huddle, reminder and Bolt request looks a token up through it.
     return SQLAlchemyInstallationStore(
-        client_id=str(settings.slack_client_id),
+        client_id=client_id,
         engine=engine,
         bots_table_name=SLACK_BOTS.name,
         installations_table_name=SLACK_INSTALLATIONS.name,
