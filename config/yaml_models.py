@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, ValidationError
 
-from transcripts.errors import RecordError
+from config.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -32,14 +32,14 @@ IanaZone = Annotated[str, AfterValidator(iana_zone)]
 
 
 def validate_model(model: type[M], data: Any, where: str) -> M:
-    """Validate plain data; RecordError(where, "field.path: reason") on the first problem."""
+    """Validate plain data; InputError(where, "field.path: reason") on the first problem."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
-        raise RecordError(where, f"{field}: {message}" if field else message) from None
+        raise InputError(where, f"{field}: {message}" if field else message) from None
 
 
 def load_yaml_model(model: type[M], path: Path, *, what: str) -> M:
@@ -47,11 +47,11 @@ def load_yaml_model(model: type[M], path: Path, *, what: str) -> M:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise RecordError(str(path), exc.strerror or "cannot be read") from None
+        raise InputError(str(path), exc.strerror or "cannot be read") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise RecordError(where, f"not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        raise InputError(where, f"not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
     if not isinstance(data, dict):
-        raise RecordError(str(path), f"{what} is a mapping of fields")
+        raise InputError(str(path), f"{what} is a mapping of fields")
     return validate_model(model, data, str(path))

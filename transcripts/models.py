@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
-from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -270,9 +268,5 @@ class CPDEntry(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-# Slack's OAuth stores (multi-workspace install) keep bot tokens and install states in their own tables.
-# Declaring them on our metadata, with slack_sdk's own builders, lets Alembic create them in the same
-# database and the migration test check them like every other table; slack_sdk reads and writes them.
-SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(Base.metadata, "slack_installations")
-SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, "slack_bots")
-SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, "slack_oauth_states")
+# slack_sdk's OAuth store tables live on this metadata too (declared in their own module).
+from transcripts import slack_stores  # noqa: E402, F401

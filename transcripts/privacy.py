@@ -26,7 +26,6 @@ from sqlalchemy import JSON, LargeBinary, MetaData, String, Table, Text, cast, d
 from sqlalchemy.orm import Session
 
 from transcripts.models import (
-    SLACK_OAUTH_STATES,
     Answer,
     CPDEntry,
     Escalation,
@@ -35,6 +34,7 @@ from transcripts.models import (
     MessageRow,
     Participant,
 )
+from transcripts.slack_stores import SLACK_OAUTH_STATES
 from transcripts.snapshot import REMOVED_TEXT
 
 PLACEHOLDER_MENTION = "@removed"

@@ -11,9 +11,9 @@ from typing import ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from config.errors import InputError
 from config.settings import Settings, SettingsError, get_settings
 from transcripts.db import Database
-from transcripts.errors import RecordError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,13 +26,13 @@ class CommandError(Exception):
 
 
 def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Print RecordError/SettingsError/CommandError as `huddlebot: <where>: <why>` and exit 2."""
+    """Print InputError/SettingsError/CommandError as `huddlebot: <where>: <why>` and exit 2."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except (RecordError, SettingsError, CommandError) as exc:
+        except (InputError, SettingsError, CommandError) as exc:
             print(f"huddlebot: {exc}", file=sys.stderr)
             raise typer.Exit(2) from None
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 
 from config.settings import Settings
 from transcripts.db import Database
-from transcripts.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
+from transcripts.slack_stores import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.chat_definition import load_chat_definition, parse_offset
-from transcripts.errors import RecordError
+from config.errors import InputError
 
 EXAMPLES = sorted(Path("config/chats").glob("*.yaml"))
 
@@ -48,7 +48,7 @@ BASE = Path("config/chats/local-practice.yaml").read_text(encoding="utf-8")
 def test_bad_definitions_name_the_field(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
     path = tmp_path / "chat.yaml"
     path.write_text(BASE.replace(*change), encoding="utf-8")
-    with pytest.raises(RecordError) as err:
+    with pytest.raises(InputError) as err:
         load_chat_definition(path)
     assert str(err.value).startswith(f"{path}: ")
     assert expected.replace("Value error, ", "") in str(err.value)
@@ -57,5 +57,5 @@ def test_bad_definitions_name_the_field(tmp_path: Path, change: tuple[str, str],
 def test_not_yaml_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "chat.yaml"
     path.write_text("title: [unclosed\nhashtag: '#x'\n", encoding="utf-8")
-    with pytest.raises(RecordError, match=r"chat.yaml:\d+: not valid YAML"):
+    with pytest.raises(InputError, match=r"chat.yaml:\d+: not valid YAML"):
         load_chat_definition(path)

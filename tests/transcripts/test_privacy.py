@@ -9,9 +9,10 @@ from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Te
 
 from transcripts.db import Database
 from transcripts.importers import import_path
-from transcripts.models import SLACK_OAUTH_STATES, CPDEntry, Escalation, Event, LevelChange, MessageRow, Participant
+from transcripts.models import CPDEntry, Escalation, Event, LevelChange, MessageRow, Participant
 from transcripts.privacy import export_person, forget_person, purge_expired_install_states, purge_older_than
 from transcripts.samples import SEED_CHAT
+from transcripts.slack_stores import SLACK_OAUTH_STATES
 from transcripts.snapshot import REMOVED_TEXT
 
 HANDLE = "evelyn_prodger"
