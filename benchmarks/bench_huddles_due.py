@@ -69,7 +69,7 @@ def main() -> None:
                 )
                 add_definition(s, definition)
         scheduler = make_scheduler(db, blocking=False, max_workers=args.workers)
-        install_huddle_jobs(scheduler, db, Settings(POLL_INTERVAL_SECONDS=60))
+        install_huddle_jobs(scheduler, db, Settings(HUDDLE_TICK_SECONDS=60))
         scheduler.start()
         try:
             openings = 0

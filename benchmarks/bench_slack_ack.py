@@ -26,9 +26,9 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.huddles import flow
+from bot.huddles import flow, sessions
 from bot.slack.install import installation_store
-from bot.slack.tokens import web_client
+from bot.slack.tokens import slack_for
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack
@@ -127,9 +127,9 @@ def main() -> None:
             name="Bench", workspace=TEAM, channel="C1", days=["mon"], time="07:00", window="2h",
             prompts=[f"Q{i}" for i in range(1, 7)],
         )  # fmt: skip
-        event_id = flow.open_huddle(db, web_client(settings, TEAM, db), definition, definition_id=None)
+        event_id = flow.open_huddle(db, slack_for(settings, TEAM, db), definition, definition_id=None)
         with db.session() as s:
-            where = flow.opening_ts(s, event_id)
+            where = sessions.opening_ts(s, event_id)
         assert where is not None
         port = free_port()
         server = multiprocessing.get_context("spawn").Process(target=_serve, args=(settings, port), daemon=True)

@@ -131,5 +131,5 @@ class ChatDefinition(BaseModel):
 
 
 def load_chat_definition(path: Path) -> ChatDefinition:
-    """Read and validate a YAML chat definition; RecordError names the file and the field at fault."""
+    """Read and validate a YAML chat definition; InputError names the file and the field at fault."""
     return load_yaml_model(ChatDefinition, path, what="a chat definition (title, hashtag, questions, ...)")

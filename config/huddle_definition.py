@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from config.chat_definition import parse_offset
 from config.yaml_models import IanaZone, load_yaml_model
 
+# NHS guidance on messaging apps: a huddle is not the clinical record, so patients are never named in it.
+NO_PATIENT_DATA = "Please do not post patient-identifiable information: use bed or bay, never names or numbers."
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$")
 
@@ -102,6 +104,9 @@ class HuddleDefinition(BaseModel):
         default_factory=list, description="user ids expected to answer; channel members if empty"
     )
     escalation_levels: list[EscalationLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
+    owner: str | None = Field(
+        default=None, description="Slack user id told by DM when a huddle cannot be opened, and why"
+    )
     escalation_contacts: list[str] = Field(
         default_factory=list, description="channels or user ids in the order escalations go to them"
     )
@@ -168,5 +173,5 @@ class HuddleDefinition(BaseModel):
 
 
 def load_huddle_definition(path: Path) -> HuddleDefinition:
-    """Read and validate a YAML huddle definition; RecordError names the file and field on bad input."""
+    """Read and validate a YAML huddle definition; InputError names the file and field on bad input."""
     return load_yaml_model(HuddleDefinition, path, what="a huddle definition")

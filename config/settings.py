@@ -6,9 +6,11 @@ never shows a token.
 
 from __future__ import annotations
 
+import logging
+import os
 from functools import lru_cache
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # X's pay-per-use API prices in US dollars per post, as published for the v2 API. Kept here, in one
@@ -52,7 +54,12 @@ class Settings(BaseSettings):
         """OAuth install per workspace: the app's credentials are set and no single bot token overrides them."""
         return self.slack_bot_token is None and bool(self.slack_client_id and self.slack_client_secret)
 
-    poll_interval_seconds: float = Field(default=15.0, gt=0, alias="POLL_INTERVAL_SECONDS")
+    # How often the worker sends due huddle reminders and closes and re-escalates overdue escalations.
+    # (Chats poll X and Bluesky at their own definition's `poll_interval`.) POLL_INTERVAL_SECONDS was
+    # this setting's old, misleading name and is still read, with a warning.
+    huddle_tick_seconds: float = Field(
+        default=15.0, gt=0, validation_alias=AliasChoices("HUDDLE_TICK_SECONDS", "POLL_INTERVAL_SECONDS")
+    )
     worker_reconcile_seconds: float = Field(default=30.0, gt=0, alias="WORKER_RECONCILE_SECONDS")
     standby_poll_seconds: float = Field(default=5.0, gt=0, alias="STANDBY_POLL_SECONDS")
     retention_days: int | None = Field(default=None, gt=0, alias="RETENTION_DAYS")
@@ -62,16 +69,29 @@ class SettingsError(Exception):
     """Settings that failed validation; the message names each bad variable and never its value."""
 
 
+log = logging.getLogger(__name__)
+RENAMED = {"POLL_INTERVAL_SECONDS": "HUDDLE_TICK_SECONDS"}
+
+
 def load_settings() -> Settings:
     """Validate the environment, turning pydantic's report into one line per bad variable."""
+    for old, new in RENAMED.items():
+        if old in os.environ:
+            log.warning("%s is now called %s; the old name still works but will be dropped", old, new)
     try:
         return Settings()
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
             name = str(err["loc"][0]) if err["loc"] else "settings"
-            problems.append(f"{name.upper()}: {err['msg']}")
+            problems.append(f"{_as_set(name.upper())}: {err['msg']}")
         raise SettingsError("bad settings: " + "; ".join(problems)) from None
+
+
+def _as_set(name: str) -> str:
+    """A renamed variable's error names the name the environment actually used."""
+    old = next((o for o, new in RENAMED.items() if new == name and o in os.environ and new not in os.environ), None)
+    return old or name
 
 
 @lru_cache(maxsize=1)

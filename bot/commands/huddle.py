@@ -72,7 +72,7 @@ def huddle_level(
     """Set a team's escalation level; recorded with who and why, and announced in the channel."""
     from bot.escalation.levels import set_level
     from bot.huddles.definitions import definition_for_channel
-    from bot.slack.tokens import NoSlackToken, web_client
+    from bot.slack.tokens import NoSlackToken, slack_for
 
     config = settings()
     with open_db() as db:
@@ -80,7 +80,7 @@ def huddle_level(
             _, definition = definition_for_channel(s, channel)
         workspace = definition.workspace if definition else None
         try:
-            client = web_client(config, workspace, db) if announce else None
+            client = slack_for(config, workspace, db) if announce else None
         except NoSlackToken as exc:
             raise CommandError(f"{channel}: {exc}") from None
         chosen = set_level(db, client, team_channel=channel, level=level, set_by=by, reason=reason, workspace=workspace)

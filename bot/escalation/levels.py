@@ -1,30 +1,62 @@
-"""The team's current escalation level: every change is a `LevelChange` row with who and why."""
+"""A team's escalation scale and its current level, looked up in one place for Slack, the CLI and the web.
+
+A team is a huddle channel: its newest active definition gives the levels and contacts (NHS England's
+OPEL 1-4 when it names none), and every change of level is a `LevelChange` row with who and why.
+"""
 
 from __future__ import annotations
 
-from slack_sdk import WebClient
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.huddles.definitions import definition_for_channel, levels_for
+from bot.platforms.slack import SlackPlatform
 from bot.slack.blocks import level_text
-from config.huddle_definition import EscalationLevel
+from config.huddle_definition import EscalationLevel, HuddleDefinition
 from transcripts.db import Database
 from transcripts.errors import RecordError
 from transcripts.models import LevelChange, utcnow
 
 
-def current_level(session: Session, team_channel: str) -> LevelChange | None:
-    return session.scalars(
+@dataclass(frozen=True)
+class Team:
+    channel: str
+    definition_id: int | None
+    definition: HuddleDefinition | None
+    levels: list[EscalationLevel]
+    contacts: list[str]  # where escalations go, in order; the team's own channel when none are named
+
+    def level(self, number: int) -> EscalationLevel:
+        """Level `number`, or the highest the team has when it has fewer."""
+        return next((lv for lv in self.levels if lv.number == number), self.levels[-1])
+
+
+@dataclass(frozen=True)
+class CurrentLevel:
+    change: LevelChange | None  # None: no level was ever set for this team
+    level: EscalationLevel | None
+
+
+def team(session: Session, channel: str) -> Team:
+    definition_id, definition = definition_for_channel(session, channel)
+    contacts = list(definition.escalation_contacts) if definition else []
+    return Team(channel, definition_id, definition, levels_for(definition), contacts or [channel])
+
+
+def current_level(session: Session, channel: str) -> CurrentLevel:
+    change = session.scalars(
         select(LevelChange)
-        .where(LevelChange.team_channel == team_channel)
+        .where(LevelChange.team_channel == channel)
         .order_by(LevelChange.set_at.desc(), LevelChange.id.desc())
     ).first()
+    return CurrentLevel(change, team(session, channel).level(change.level) if change else None)
 
 
 def set_level(
     db: Database,
-    client: WebClient | None,
+    slack: SlackPlatform | None,
     *,
     team_channel: str,
     level: int,
@@ -32,10 +64,9 @@ def set_level(
     reason: str,
     workspace: str | None = None,
 ) -> EscalationLevel:
-    """Record the change and, with a client, announce it in the team channel with the level's actions."""
+    """Record the change and, with Slack, announce it in the team channel with the level's actions."""
     with db.session() as s:
-        _, definition = definition_for_channel(s, team_channel)
-        levels = levels_for(definition)
+        levels = team(s, team_channel).levels
         chosen = next((lv for lv in levels if lv.number == level), None)
         if chosen is None:
             raise RecordError("level", f"{level} is not one of this team's levels (1-{len(levels)})")
@@ -49,6 +80,6 @@ def set_level(
                 set_at=utcnow(),
             )
         )
-    if client is not None:
-        client.chat_postMessage(channel=team_channel, text=level_text(chosen, set_by, reason))
+    if slack is not None:
+        slack.say(team_channel, level_text(chosen, set_by, reason))
     return chosen

@@ -2,7 +2,9 @@
 
 Each escalation goes to the first contact of its team's list; if nobody acknowledges within its
 level's response target, `reescalate_overdue` sends it to the next contact and says so in the
-original thread. Every step is appended to `Escalation.history` with its time.
+original thread. Every step is appended to `Escalation.history` with its time, and every copy posted
+(one per contact reached) is kept there too, so a change of state updates every copy: nobody is left
+looking at an "open" escalation with a live Acknowledge button after someone else took it.
 """
 
 from __future__ import annotations
@@ -12,30 +14,15 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.huddles.definitions import definition_for_channel, levels_for
+from bot.escalation.levels import Team, team
+from bot.platforms.slack import SlackPlatform
 from bot.slack.blocks import escalation_message
-from config.huddle_definition import EscalationLevel
 from transcripts.db import Database
 from transcripts.models import Escalation, utcnow
 
 log = logging.getLogger(__name__)
-
-
-def _context(db: Database, team_channel: str) -> tuple[int | None, list[EscalationLevel], list[str]]:
-    with db.session() as s:
-        definition_id, definition = definition_for_channel(s, team_channel)
-    contacts = list(definition.escalation_contacts) if definition else []
-    return definition_id, levels_for(definition), contacts or [team_channel]
-
-
-def _level(levels: list[EscalationLevel], number: int) -> EscalationLevel:
-    for lv in levels:
-        if lv.number == number:
-            return lv
-    return levels[-1]
 
 
 def _sbar(e: Escalation) -> dict[str, str]:
@@ -47,9 +34,22 @@ def _sbar(e: Escalation) -> dict[str, str]:
     }
 
 
+def _team(db: Database, channel: str) -> Team:
+    with db.session() as s:
+        return team(s, channel)
+
+
+def copies(row: Escalation) -> list[tuple[str, str]]:
+    """(channel, ts) of every copy of the escalation that was posted, oldest first."""
+    found = [(h["channel"], h["ts"]) for h in row.history or [] if h.get("channel") and h.get("ts")]
+    if row.posted_channel and row.posted_ts and (row.posted_channel, row.posted_ts) not in found:
+        found.append((row.posted_channel, row.posted_ts))
+    return found
+
+
 def raise_escalation(
     db: Database,
-    client: WebClient,
+    slack: SlackPlatform,
     *,
     team_channel: str,
     raised_by: str,
@@ -61,14 +61,15 @@ def raise_escalation(
     now: datetime | None = None,
 ) -> int:
     now = now or utcnow()
-    definition_id, levels, contacts = _context(db, team_channel)
-    lv = _level(levels, level)
+    the_team = _team(db, team_channel)
+    lv = the_team.level(level)
+    first = the_team.contacts[0]
     with db.session() as s:
         row = Escalation(
             workspace=workspace,
             team_channel=team_channel,
             event_id=event_id,
-            definition_id=definition_id,
+            definition_id=the_team.definition_id,
             level=lv.number,
             situation=sbar.get("situation", ""),
             background=sbar.get("background", ""),
@@ -79,39 +80,56 @@ def raise_escalation(
             raised_at=now,
             contact_step=0,
             next_escalation_at=now + lv.response_target,
-            history=[{"step": 0, "to": contacts[0], "at": now.isoformat(), "what": "raised"}],
+            history=[{"step": 0, "to": first, "at": now.isoformat(), "what": "raised"}],
         )
         s.add(row)
         s.flush()
         escalation_id = row.id
-    response = client.chat_postMessage(
-        channel=contacts[0],
-        text=f"Escalation #{escalation_id} level {lv.number} ({lv.name}) from <#{team_channel}>",
-        blocks=escalation_message(escalation_id, lv, raised_by, sbar, "open"),
+    channel, ts = slack.post_blocks(
+        first,
+        f"Escalation #{escalation_id} level {lv.number} ({lv.name}) from <#{team_channel}>",
+        escalation_message(escalation_id, lv, raised_by, sbar, "open"),
     )
     with db.session() as s:
         row = s.get(Escalation, escalation_id)
         assert row is not None
-        row.posted_channel, row.posted_ts = str(response.get("channel") or contacts[0]), str(response["ts"])
-    if contacts[0] != team_channel:
-        client.chat_postMessage(
-            channel=team_channel,
-            text=f":rotating_light: <@{raised_by}> raised escalation #{escalation_id} at level {lv.number} ({lv.name})",
+        row.posted_channel, row.posted_ts = channel, ts
+        row.history = [{**row.history[0], "channel": channel, "ts": ts}, *row.history[1:]]
+    if first != team_channel:
+        slack.say(
+            team_channel,
+            f":rotating_light: <@{raised_by}> raised escalation #{escalation_id} at level {lv.number} ({lv.name})",
         )
     return escalation_id
 
 
-def _refresh(client: WebClient, row: Escalation, levels: list[EscalationLevel], note: str) -> None:
-    if row.posted_channel and row.posted_ts:
-        client.chat_update(
-            channel=row.posted_channel,
-            ts=row.posted_ts,
-            text=f"Escalation #{row.id}: {row.status}",
-            blocks=escalation_message(row.id, _level(levels, row.level), row.raised_by, _sbar(row), row.status, note),
-        )
+def _refresh(slack: SlackPlatform, row: Escalation, the_team: Team, note: str) -> None:
+    """Every copy shows the new state; a copy that cannot be updated does not stop the others."""
+    content = escalation_message(row.id, the_team.level(row.level), row.raised_by, _sbar(row), row.status, note)
+    for channel, ts in copies(row):
+        try:
+            slack.update_blocks(channel, ts, f"Escalation #{row.id}: {row.status}", content)
+        except Exception as exc:
+            log.warning("escalation %s: copy in %s not updated (%s)", row.id, channel, type(exc).__name__)
 
 
-def acknowledge(db: Database, client: WebClient, escalation_id: int, user: str, now: datetime | None = None) -> bool:
+def what_happened(db: Database, escalation_id: int) -> str:
+    """For a stale button: the escalation's state now, and who made it so."""
+    with db.session() as s:
+        row = s.get(Escalation, escalation_id)
+        if row is None:
+            return f"Escalation #{escalation_id} no longer exists."
+        if row.status == "resolved":
+            return f"Escalation #{row.id} was already resolved by <@{row.resolved_by}> at {row.resolved_at:%H:%M} UTC."
+        if row.status == "acknowledged":
+            return (
+                f"Escalation #{row.id} was already acknowledged by <@{row.acknowledged_by}> "
+                f"at {row.acknowledged_at:%H:%M} UTC."
+            )
+        return f"Escalation #{row.id} is {row.status}."
+
+
+def acknowledge(db: Database, slack: SlackPlatform, escalation_id: int, user: str, now: datetime | None = None) -> bool:
     """First acknowledgement wins; later clicks change nothing. Stops re-escalation."""
     now = now or utcnow()
     with db.session() as s:
@@ -123,27 +141,27 @@ def acknowledge(db: Database, client: WebClient, escalation_id: int, user: str, 
             *row.history,
             {"step": row.contact_step, "by": user, "at": now.isoformat(), "what": "acknowledged"},
         ]
-        _, levels, _ = _context(db, row.team_channel or "")
-        _refresh(client, row, levels, f"acknowledged by <@{user}>")
+        _refresh(slack, row, team(s, row.team_channel or ""), f"acknowledged by <@{user}>")
     return True
 
 
-def resolve(db: Database, client: WebClient, escalation_id: int, user: str, now: datetime | None = None) -> bool:
+def resolve(db: Database, slack: SlackPlatform, escalation_id: int, user: str, now: datetime | None = None) -> bool:
     now = now or utcnow()
     with db.session() as s:
         row = s.get(Escalation, escalation_id)
         if row is None or row.status == "resolved":
             return False
-        if row.acknowledged_at is None:  # resolving implies it was seen
+        if row.acknowledged_at is None and user != row.raised_by:  # resolving implies it was seen
             row.acknowledged_by, row.acknowledged_at = user, now
         row.status, row.resolved_by, row.resolved_at, row.next_escalation_at = "resolved", user, now, None
         row.history = [*row.history, {"step": row.contact_step, "by": user, "at": now.isoformat(), "what": "resolved"}]
-        _, levels, _ = _context(db, row.team_channel or "")
-        _refresh(client, row, levels, f"resolved by <@{user}>")
+        _refresh(slack, row, team(s, row.team_channel or ""), f"resolved by <@{user}>")
     return True
 
 
-def reescalate_overdue(db: Database, client_for: Callable[[str | None], Any], now: datetime | None = None) -> list[int]:
+def reescalate_overdue(
+    db: Database, slack_for: Callable[[str | None], SlackPlatform], now: datetime | None = None
+) -> list[int]:
     """Send every open escalation past its target to the next contact; returns the ids moved on."""
     now = now or utcnow()
     with db.session() as s:
@@ -153,37 +171,40 @@ def reescalate_overdue(db: Database, client_for: Callable[[str | None], Any], no
     moved = []
     for escalation_id in due:
         try:
-            if _step(db, client_for, escalation_id, now):
+            if _step(db, slack_for, escalation_id, now):
                 moved.append(escalation_id)
         except Exception:  # one unreachable contact must not hold up the others; retried next tick
             log.exception("escalation %s: re-escalation failed", escalation_id)
     return moved
 
 
-def _step(db: Database, client_for: Callable[[str | None], Any], escalation_id: int, now: datetime) -> bool:
+def _step(db: Database, slack_for: Callable[[str | None], Any], escalation_id: int, now: datetime) -> bool:
     with db.session() as s:
         row = s.get(Escalation, escalation_id)
         if row is None or row.status != "open" or row.next_escalation_at is None or row.next_escalation_at > now:
             return False
-        _, levels, contacts = _context(db, row.team_channel or "")
-        lv = _level(levels, row.level)
-        step = min(row.contact_step + 1, len(contacts) - 1)
-        target = contacts[step]
-        client = client_for(row.workspace)
+        the_team = team(s, row.team_channel or "")
+        lv = the_team.level(row.level)
+        step = min(row.contact_step + 1, len(the_team.contacts) - 1)
+        target = the_team.contacts[step]
+        slack: SlackPlatform = slack_for(row.workspace)
         note = f"not acknowledged within {lv.response}; re-escalated to {_mention(target)}"
         if row.posted_channel and row.posted_ts:
-            client.chat_postMessage(channel=row.posted_channel, thread_ts=row.posted_ts, text=f":arrow_up: {note}.")
-        response = client.chat_postMessage(
-            channel=target,
-            text=f"Re-escalated: escalation #{row.id} level {lv.number} was not acknowledged within {lv.response}",
-            blocks=escalation_message(row.id, lv, row.raised_by, _sbar(row), "open", note),
+            slack.say(row.posted_channel, f":arrow_up: {note}.", thread_ts=row.posted_ts)
+        channel, ts = slack.post_blocks(
+            target,
+            f"Re-escalated: escalation #{row.id} level {lv.number} was not acknowledged within {lv.response}",
+            escalation_message(row.id, lv, row.raised_by, _sbar(row), "open", note),
         )
         if row.team_channel and row.team_channel != target:
-            client.chat_postMessage(channel=row.team_channel, text=f"Escalation #{row.id} {note}.")
+            slack.say(row.team_channel, f"Escalation #{row.id} {note}.")
         row.contact_step = step
-        row.posted_channel, row.posted_ts = str(response.get("channel") or target), str(response["ts"])
+        row.posted_channel, row.posted_ts = channel, ts
         row.next_escalation_at = now + lv.response_target
-        row.history = [*row.history, {"step": step, "to": target, "at": now.isoformat(), "what": "re-escalated"}]
+        row.history = [
+            *row.history,
+            {"step": step, "to": target, "at": now.isoformat(), "what": "re-escalated", "channel": channel, "ts": ts},
+        ]
     return True
 
 

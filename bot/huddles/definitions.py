@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,11 +20,16 @@ def add_definition(session: Session, definition: HuddleDefinition) -> int:
     return row.id
 
 
-def active_definitions(session: Session) -> list[tuple[int, HuddleDefinition]]:
+def active_definition_rows(session: Session) -> list[tuple[int, datetime, HuddleDefinition]]:
+    """(id, when added, definition) of every active huddle, read back through the model."""
     rows = session.scalars(
         select(Definition).where(Definition.kind == "huddle", Definition.status == "active").order_by(Definition.id)
     )
-    return [(row.id, HuddleDefinition.model_validate(row.body)) for row in rows]
+    return [(row.id, row.created_at, HuddleDefinition.model_validate(row.body)) for row in rows]
+
+
+def active_definitions(session: Session) -> list[tuple[int, HuddleDefinition]]:
+    return [(row_id, definition) for row_id, _, definition in active_definition_rows(session)]
 
 
 def definition_for_channel(session: Session, channel: str) -> tuple[int | None, HuddleDefinition | None]:

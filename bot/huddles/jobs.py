@@ -1,42 +1,41 @@
-"""The huddles' scheduled work, as persisted APScheduler jobs with plain arguments.
+"""The huddles' scheduled work, as persisted APScheduler jobs whose arguments are plain ids.
 
-One cron job per active definition opens the day's session; one interval job sends due reminders and
-closes, and re-escalates overdue escalations. Reminders and closes are rows with `due_at`, not jobs,
-so a worker that restarts mid-huddle still sends them.
+One cron job per active definition opens the day's session; one interval job (the tick) sends due
+reminders and closes, and re-escalates overdue escalations. Reminders and closes are rows with
+`due_at`, not jobs, so a worker that restarts mid-huddle still sends them.
+
+The worker reconciles these jobs with the record every few seconds. Reconciling adds what is missing
+and changes what was edited, but never re-adds a job that exists: re-adding resets its next run,
+which once kept a 30-second tick from ever firing and moved a missed huddle to next week. A job's
+first run is counted from when its definition was added, so a huddle added moments before its time
+(or while no worker was up, within its window) still opens today.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import lru_cache
+from datetime import datetime, timedelta
 
+from apscheduler.job import Job
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
-from slack_sdk import WebClient
+from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import job_context
 from bot.escalation.sbar import reescalate_overdue
-from bot.huddles import flow
-from bot.huddles.definitions import active_definitions
-from bot.slack.tokens import NoSlackToken, web_client
+from bot.huddles import flow, sessions
+from bot.huddles.definitions import active_definition_rows
+from bot.slack.tokens import NoSlackToken, slack_for
 from config.huddle_definition import HuddleDefinition
-from config.settings import Settings, get_settings
+from config.settings import Settings
 from transcripts.db import Database
 from transcripts.models import Definition, utcnow
 
 log = logging.getLogger(__name__)
 JOBS = "bot.huddles.jobs"
+OPEN_JOB = f"{JOBS}:open_scheduled_huddle"
+TICK_JOB = f"{JOBS}:tick"
 TICK_JOB_ID = "huddles:tick"
-
-
-@lru_cache(maxsize=8)
-def database(url: str) -> Database:
-    return Database(url, migrate=False)
-
-
-def _clients(db: Database) -> Callable[[str | None], WebClient]:
-    """Each workspace's client, its token found in the same database the job reads."""
-    return lambda workspace: web_client(get_settings(), workspace, db)
 
 
 def trigger_for(definition: HuddleDefinition) -> CronTrigger:
@@ -51,50 +50,78 @@ def trigger_for(definition: HuddleDefinition) -> CronTrigger:
 
 
 def install_huddle_jobs(scheduler: BaseScheduler, db: Database, settings: Settings) -> None:
-    url = db.engine.url.render_as_string(hide_password=False)
+    """Make the scheduler's huddle jobs match the record, without moving any job's next run."""
+    job_context.install(job_context.JobContext(settings, db))
+    now = utcnow()
     with db.session() as s:
-        definitions = active_definitions(s)
-    for definition_id, definition in definitions:
-        scheduler.add_job(
-            f"{JOBS}:open_scheduled_huddle",
-            trigger_for(definition),
-            args=[url, definition_id],
-            id=f"huddle:{definition_id}",
-            replace_existing=True,
-            misfire_grace_time=int(definition.window_delta.total_seconds()),
-        )
-    scheduler.add_job(
-        f"{JOBS}:tick",
-        "interval",
-        seconds=settings.poll_interval_seconds,
-        args=[url],
-        id=TICK_JOB_ID,
-        replace_existing=True,
-    )
+        rows = active_definition_rows(s)
+    wanted = set()
+    for row_id, created_at, definition in rows:
+        job_id = f"huddle:{row_id}"
+        wanted.add(job_id)
+        trigger = trigger_for(definition)
+        grace = int(definition.window_delta.total_seconds())
+        job = scheduler.get_job(job_id)
+        if job is None:
+            # Counted from when the definition was added (at most one window back), so a time that passed
+            # between `huddle add` and this reconcile is a missed run the scheduler fires within its grace.
+            since = max(created_at, now - timedelta(seconds=grace))
+            scheduler.add_job(
+                OPEN_JOB, trigger, args=[row_id], id=job_id, misfire_grace_time=grace,
+                next_run_time=trigger.get_next_fire_time(None, since),
+            )  # fmt: skip
+        elif str(job.trigger) != str(trigger) or job.misfire_grace_time != grace:
+            scheduler.reschedule_job(job_id, trigger=trigger)
+            scheduler.modify_job(job_id, misfire_grace_time=grace)
+        else:
+            _current_form(scheduler, job, OPEN_JOB, [row_id])
+    for job in scheduler.get_jobs():
+        if job.id.startswith("huddle:") and job.id not in wanted:
+            scheduler.remove_job(job.id)
+    tick = scheduler.get_job(TICK_JOB_ID)
+    interval = timedelta(seconds=settings.huddle_tick_seconds)
+    if tick is None:
+        scheduler.add_job(TICK_JOB, IntervalTrigger(seconds=settings.huddle_tick_seconds), id=TICK_JOB_ID)
+    elif not isinstance(tick.trigger, IntervalTrigger) or tick.trigger.interval != interval:
+        scheduler.reschedule_job(TICK_JOB_ID, trigger=IntervalTrigger(seconds=settings.huddle_tick_seconds))
+    else:
+        _current_form(scheduler, tick, TICK_JOB, [])
 
 
-def open_scheduled_huddle(db_url: str, definition_id: int) -> int | None:
-    db = database(db_url)
+def _current_form(scheduler: BaseScheduler, job: Job, func: str, args: list[int]) -> None:
+    """A job stored by an older version (its arguments once held the database URL) is brought up to date
+    in place: modify_job keeps its next run, where re-adding would reset it."""
+    if job.func_ref != func or list(job.args) != args:
+        scheduler.modify_job(job.id, func=func, args=args)
+
+
+def _slack(context: job_context.JobContext, workspace: str | None):  # type: ignore[no-untyped-def]
+    return slack_for(context.settings, workspace, context.db)
+
+
+def open_scheduled_huddle(definition_id: int, now: datetime | None = None) -> int | None:
+    context = job_context.current()
+    db = context.db
+    now = now or utcnow()
     with db.session() as s:
         row = s.get(Definition, definition_id)
         if row is None or row.status != "active":
             return None
         definition = HuddleDefinition.model_validate(row.body)
-        now = utcnow()
-        if flow.opened_today(s, definition_id, definition, now):
+        if sessions.opened_today(s, definition_id, definition, now):
             return None
-    if flow.is_skipped(definition, now):
+    if sessions.is_skipped(definition, now):
         log.info("huddle %s skipped on %s", definition.name, now.date())
         return None
     try:
-        client = _clients(db)(definition.workspace)
+        slack = _slack(context, definition.workspace)
     except NoSlackToken as exc:  # uninstalled (or not yet installed): skipped today, back once installed
         log.warning("huddle %s not opened: %s", definition.name, exc)
         return None
-    return flow.open_huddle(db, client, definition, definition_id=definition_id, now=now, source="schedule")
+    return flow.open_huddle(db, slack, definition, definition_id=definition_id, now=now, source="schedule")
 
 
-def tick(db_url: str) -> None:
-    db = database(db_url)
-    flow.advance(db, _clients(db))
-    reescalate_overdue(db, _clients(db))
+def tick() -> None:
+    context = job_context.current()
+    flow.advance(context.db, lambda workspace: _slack(context, workspace), context.settings.web_base_url)
+    reescalate_overdue(context.db, lambda workspace: _slack(context, workspace))

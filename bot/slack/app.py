@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -20,23 +21,25 @@ from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions
 from slack_sdk import WebClient
 
-from bot.escalation.levels import set_level
-from bot.escalation.sbar import acknowledge, raise_escalation, resolve
-from bot.huddles import flow
-from bot.huddles.definitions import definition_for_channel, levels_for
+from bot.escalation.levels import set_level, team
+from bot.escalation.sbar import acknowledge, raise_escalation, resolve, what_happened
+from bot.huddles import flow, sessions
+from bot.platforms import slack as slack_adapter
+from bot.platforms.slack import SlackPlatform
 from bot.slack import blocks
-from bot.slack.home import publish_home
+from bot.slack.home import home_view
 from bot.slack.install import installation_store, oauth_settings
 from bot.slack.tokens import base_url, web_client
-from config.huddle_definition import HuddleDefinition
+from config.huddle_definition import HuddleDefinition, load_huddle_definition
 from config.settings import Settings
 from transcripts.db import Database
 from transcripts.errors import RecordError
-from transcripts.models import Event
+from transcripts.models import Event, utcnow
 
 log = logging.getLogger(__name__)
 LISTENER_WORKERS = 2
 BOLT_OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+WARD_SAFETY_HUDDLE = Path(__file__).parents[2] / "config" / "huddles" / "ward-safety-huddle.yaml"
 
 
 def build_bolt_app(
@@ -80,23 +83,29 @@ def build_bolt_app(
                 process_before_response=False,
                 listener_executor=executor,
             )
-    own_workspace_only = settings.slack_multi_workspace
+    single_workspace = not settings.slack_multi_workspace
 
     @app.event("message")
     def on_message(event: dict[str, Any]) -> None:
         subtype = event.get("subtype")
         channel = event.get("channel", "")
         if subtype is None or subtype == "thread_broadcast":
-            flow.record_thread_reply(db, event)
+            reply = slack_adapter.thread_reply(event)
+            if reply is not None:
+                sessions.record_reply(db, reply)
         elif subtype == "message_changed":
-            flow.record_edit(db, channel, event.get("message") or {})
+            changed = event.get("message") or {}
+            message_id, text, edited_at = slack_adapter.edited(channel, changed)
+            sessions.record_edit(db, message_id, text, edited_at, changed)
         elif subtype == "message_deleted" and event.get("deleted_ts"):
-            flow.record_delete(db, channel, event["deleted_ts"])
+            sessions.record_delete(db, f"{channel}:{event['deleted_ts']}")
 
     @app.event("app_home_opened")
     def on_home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         if event.get("tab", "home") == "home":
-            publish_home(db, client, event["user"], context.team_id, own_workspace_only=own_workspace_only)
+            SlackPlatform(client).publish_home(
+                event["user"], home_view(db, context.team_id, single_workspace=single_workspace)
+            )
 
     @app.action("huddle_answer")
     def on_answer_button(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -106,31 +115,34 @@ def build_bolt_app(
             event = s.get(Event, event_id)
             prompts = [p.text for p in event.prompts if p.kind == "question"] if event else []
             title = event.title if event else "Huddle"
-        client.views_open(trigger_id=body["trigger_id"], view=blocks.answer_modal(title, prompts, event_id))
+        SlackPlatform(client).open_view(body["trigger_id"], blocks.answer_modal(title, prompts, event_id))
 
     @app.view("huddle_answers")
     def on_answers(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()
-        flow.record_form(db, int(view["private_metadata"]), body["user"]["id"], view)
+        event_id = int(view["private_metadata"])
+        with db.session() as s:
+            event = s.get(Event, event_id)
+            channel = (event.channel or "") if event else ""
+        answers = slack_adapter.form_answers(view, body["user"]["id"], channel, utcnow())
+        sessions.record_form(db, event_id, answers)
 
     @app.command("/escalate")
     def on_escalate(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         ack()
         with db.session() as s:
-            _, definition = definition_for_channel(s, command["channel_id"])
-        view = blocks.sbar_modal(levels_for(definition), command["channel_id"], command.get("text", ""))
-        client.views_open(trigger_id=command["trigger_id"], view=view)
+            levels = team(s, command["channel_id"]).levels
+        view = blocks.sbar_modal(levels, command["channel_id"], command.get("text", ""))
+        SlackPlatform(client).open_view(command["trigger_id"], view)
 
     @app.shortcut("escalate_message")
     def on_escalate_message(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
         ack()
         channel = shortcut["channel"]["id"]
         with db.session() as s:
-            _, definition = definition_for_channel(s, channel)
+            levels = team(s, channel).levels
         link = f"Re message {shortcut['message'].get('ts')} in <#{channel}>"
-        client.views_open(
-            trigger_id=shortcut["trigger_id"], view=blocks.sbar_modal(levels_for(definition), channel, link)
-        )
+        SlackPlatform(client).open_view(shortcut["trigger_id"], blocks.sbar_modal(levels, channel, link))
 
     @app.view("sbar")
     def on_sbar(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
@@ -145,7 +157,7 @@ def build_bolt_app(
         summary = (values.get("summary", {}).get("summary", {}).get("value") or "").strip()
         raise_escalation(
             db,
-            client,
+            SlackPlatform(client),
             team_channel=view["private_metadata"],
             raised_by=body["user"]["id"],
             level=level,
@@ -155,27 +167,31 @@ def build_bolt_app(
         )
 
     @app.action("escalation_ack")
-    def on_ack(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_ack(ack: Ack, body: dict[str, Any], client: WebClient, respond: Any) -> None:
         ack()
-        acknowledge(db, client, int(body["actions"][0]["value"]), body["user"]["id"])
+        escalation_id = int(body["actions"][0]["value"])
+        if not acknowledge(db, SlackPlatform(client), escalation_id, body["user"]["id"]):
+            respond(response_type="ephemeral", replace_original=False, text=what_happened(db, escalation_id))
 
     @app.action("escalation_resolve")
-    def on_resolve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def on_resolve(ack: Ack, body: dict[str, Any], client: WebClient, respond: Any) -> None:
         ack()
-        resolve(db, client, int(body["actions"][0]["value"]), body["user"]["id"])
+        escalation_id = int(body["actions"][0]["value"])
+        if not resolve(db, SlackPlatform(client), escalation_id, body["user"]["id"]):
+            respond(response_type="ephemeral", replace_original=False, text=what_happened(db, escalation_id))
 
     @app.command("/huddle")
     def on_huddle(ack: Ack, command: dict[str, Any], client: WebClient, respond: Any) -> None:
         words = (command.get("text") or "").split()
         if words[:1] == ["now"]:
             ack("Calling a huddle now.")
-            _huddle_now(db, client, command)
+            _huddle_now(db, SlackPlatform(client), command)
         elif words[:1] == ["level"] and len(words) >= 2 and words[1].isdigit():
             ack()
             try:
                 set_level(
                     db,
-                    client,
+                    SlackPlatform(client),
                     team_channel=command["channel_id"],
                     level=int(words[1]),
                     set_by=command["user_id"],
@@ -203,20 +219,15 @@ def _hidden_from_bolt(names: tuple[str, ...]) -> Iterator[None]:
         os.environ.update(saved)
 
 
-def _huddle_now(db: Database, client: WebClient, command: dict[str, Any]) -> None:
+def _huddle_now(db: Database, slack: SlackPlatform, command: dict[str, Any]) -> None:
     """An extra huddle at once, with the channel's usual questions (or the ward safety ones if it has none)."""
     channel = command["channel_id"]
     with db.session() as s:
-        definition_id, definition = definition_for_channel(s, channel)
+        the_team = team(s, channel)
+    definition = the_team.definition
     if definition is None:
-        from pathlib import Path
-
-        from config.huddle_definition import load_huddle_definition
-
-        definition = load_huddle_definition(
-            Path(__file__).parents[2] / "config" / "huddles" / "ward-safety-huddle.yaml"
-        )
+        definition = load_huddle_definition(WARD_SAFETY_HUDDLE)
         definition = HuddleDefinition.model_validate({**definition.model_dump(), "channel": channel, "members": []})
     flow.open_huddle(
-        db, client, definition, definition_id=definition_id, channel=channel, workspace=command.get("team_id")
+        db, slack, definition, definition_id=the_team.definition_id, channel=channel, workspace=command.get("team_id")
     )

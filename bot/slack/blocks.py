@@ -1,68 +1,39 @@
-"""Block Kit for huddles, escalations and the Home tab. Every user text goes out as plain_text or escaped mrkdwn."""
+"""Block Kit for huddles, escalations and the Home tab, built with slack_sdk's models.
+
+The models check Slack's own limits (a section's 3,000 characters, a header's 150, a modal title's
+24) when the payload is built, so a long answer or team name is cut here, in `fit`, where we choose
+how, rather than refused by Slack at 07:30 with nobody noticing. Every user text goes out as
+plain_text or escaped mrkdwn.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
-from config.huddle_definition import EscalationLevel
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
 
-NO_PATIENT_DATA = "Please do not post patient-identifiable information: use bed or bay, never names or numbers."
+from config.huddle_definition import NO_PATIENT_DATA, EscalationLevel
 
-
-def escape(text: str) -> str:
-    """Slack's mrkdwn escaping: without it a reply could ping @channel or forge a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def huddle_opening(title: str, prompts: list[str], event_id: int, closes: str) -> list[dict[str, Any]]:
-    lines = "\n".join(f"*{i}.* {escape(p)}" for i, p in enumerate(prompts, 1))
-    return [
-        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
-        _section(lines),
-        _section(
-            f"Answer with the button, or reply in this thread starting with the number (`2: ...`). Closes {closes}."
-        ),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f":warning: {NO_PATIENT_DATA}"}]},
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": "huddle_answer",
-                    "style": "primary",
-                    "text": {"type": "plain_text", "text": "Answer"},
-                    "value": str(event_id),
-                }
-            ],
-        },
-    ]
-
-
-def answer_modal(title: str, prompts: list[str], event_id: int) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "plain_text", "text": NO_PATIENT_DATA}]}]
-    for i, prompt in enumerate(prompts, 1):
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": f"p{i}",
-                "optional": True,
-                "label": {"type": "plain_text", "text": f"{i}. {prompt}"[:2000]},
-                "element": {"type": "plain_text_input", "action_id": "answer", "multiline": True, "max_length": 2000},
-            }
-        )
-    return {
-        "type": "modal",
-        "callback_id": "huddle_answers",
-        "private_metadata": str(event_id),
-        "title": {"type": "plain_text", "text": title[:24]},
-        "submit": {"type": "plain_text", "text": "Send"},
-        "blocks": blocks,
-    }
-
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+LABEL_LIMIT = 2000
+TITLE_LIMIT = 24
+OPTION_LIMIT = 75
+HOME_BLOCKS_LIMIT = 100
 
 SBAR_FIELDS = (
     ("situation", "Situation", "What is happening now?"),
@@ -72,97 +43,138 @@ SBAR_FIELDS = (
 )
 
 
-def sbar_modal(levels: list[EscalationLevel], metadata: str, situation: str = "") -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = [{"type": "context", "elements": [{"type": "plain_text", "text": NO_PATIENT_DATA}]}]
-    for key, label, hint in SBAR_FIELDS:
-        element: dict[str, Any] = {
-            "type": "plain_text_input",
-            "action_id": key,
-            "multiline": True,
-            "placeholder": {"type": "plain_text", "text": hint},
-        }
-        if key == "situation" and situation:
-            element["initial_value"] = situation[:3000]
+def escape(text: str) -> str:
+    """Slack's mrkdwn escaping: without it a reply could ping @channel or forge a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` within a Block Kit limit, cut with an ellipsis that says it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def section(mrkdwn: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=fit(mrkdwn, SECTION_LIMIT)))
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=fit(text, HEADER_LIMIT)))
+
+
+def _plain(text: str, limit: int = LABEL_LIMIT) -> PlainTextObject:
+    return PlainTextObject(text=fit(text, limit))
+
+
+def _warning() -> ContextBlock:
+    return ContextBlock(elements=[PlainTextObject(text=NO_PATIENT_DATA)])
+
+
+def huddle_opening(title: str, prompts: Sequence[str], event_id: int, closes: str) -> list[Block]:
+    lines = "\n".join(f"*{i}.* {escape(p)}" for i, p in enumerate(prompts, 1))
+    return [
+        header(title),
+        section(lines),
+        section(
+            "Answer with the button, or reply in this thread starting with the number (`2: ...`). "
+            f"Closes {closes}."
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text=f":warning: {NO_PATIENT_DATA}")]),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    action_id="huddle_answer", style="primary", text=_plain("Answer"), value=str(event_id)
+                )
+            ]
+        ),
+    ]
+
+
+def answer_modal(title: str, prompts: Sequence[str], event_id: int) -> View:
+    blocks: list[Block] = [_warning()]
+    for i, prompt in enumerate(prompts, 1):
         blocks.append(
-            {
-                "type": "input",
-                "block_id": key,
-                "optional": key != "situation",
-                "label": _plain(label),
-                "element": element,
-            }
+            InputBlock(
+                block_id=f"p{i}",
+                optional=True,
+                label=_plain(f"{i}. {prompt}"),
+                element=PlainTextInputElement(action_id="answer", multiline=True, max_length=2000),
+            )
         )
-    options = [{"text": _plain(f"{lv.number} - {lv.name}"[:75]), "value": str(lv.number)} for lv in levels]
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": "level",
-            "label": _plain("Level"),
-            "element": {
-                "type": "static_select",
-                "action_id": "level",
-                "options": options,
-                "initial_option": options[0],
-            },
-        }
+    return View(
+        type="modal",
+        callback_id="huddle_answers",
+        private_metadata=str(event_id),
+        title=_plain(title, TITLE_LIMIT),
+        submit=_plain("Send"),
+        blocks=blocks,
     )
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": "summary",
-            "optional": True,
-            "label": _plain("Summary without patient details (shown on the Home tab)"),
-            "element": {"type": "plain_text_input", "action_id": "summary", "max_length": 300},
-        }
-    )
-    return {
-        "type": "modal",
-        "callback_id": "sbar",
-        "private_metadata": metadata,
-        "title": _plain("Escalate (SBAR)"),
-        "submit": _plain("Escalate"),
-        "blocks": blocks,
-    }
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
+def sbar_modal(levels: Sequence[EscalationLevel], metadata: str, situation: str = "") -> View:
+    blocks: list[Block] = [_warning()]
+    for key, label, hint in SBAR_FIELDS:
+        blocks.append(
+            InputBlock(
+                block_id=key,
+                optional=key != "situation",
+                label=_plain(label),
+                element=PlainTextInputElement(
+                    action_id=key,
+                    multiline=True,
+                    placeholder=_plain(hint, 150),
+                    initial_value=fit(situation, SECTION_LIMIT) if key == "situation" and situation else None,
+                ),
+            )
+        )
+    options = [Option(text=_plain(f"{lv.number} - {lv.name}", OPTION_LIMIT), value=str(lv.number)) for lv in levels]
+    blocks.append(
+        InputBlock(
+            block_id="level",
+            label=_plain("Level"),
+            element=StaticSelectElement(action_id="level", options=options, initial_option=options[0]),
+        )
+    )
+    blocks.append(
+        InputBlock(
+            block_id="summary",
+            optional=True,
+            label=_plain("Summary without patient details (shown on the Home tab)"),
+            element=PlainTextInputElement(action_id="summary", max_length=300),
+        )
+    )
+    return View(
+        type="modal",
+        callback_id="sbar",
+        private_metadata=metadata,
+        title=_plain("Escalate (SBAR)", TITLE_LIMIT),
+        submit=_plain("Escalate"),
+        blocks=blocks,
+    )
 
 
 def escalation_message(
     escalation_id: int, level: EscalationLevel, raised_by: str, sbar: dict[str, str], status: str, note: str = ""
-) -> list[dict[str, Any]]:
+) -> list[Block]:
     body = "\n".join(f"*{label}:* {escape(sbar.get(key) or '-')}" for key, label, _ in SBAR_FIELDS)
-    blocks = [
-        _section(
+    blocks: list[Block] = [
+        section(
             f":rotating_light: *Escalation #{escalation_id} - level {level.number} ({escape(level.name)})* "
             f"raised by <@{raised_by}>. Acknowledge within {level.response}."
         ),
-        _section(body),
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": f"Status: *{status}*{(' - ' + note) if note else ''}"}],
-        },
+        section(body),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Status: *{status}*{(' - ' + note) if note else ''}")]),
     ]
     if status != "resolved":
         buttons = []
         if status == "open":
-            buttons.append(_button("escalation_ack", "Acknowledge", escalation_id, "primary"))
-        buttons.append(_button("escalation_resolve", "Resolve", escalation_id, None))
-        blocks.append({"type": "actions", "elements": buttons})
+            buttons.append(
+                ButtonElement(
+                    action_id="escalation_ack", text=_plain("Acknowledge"), value=str(escalation_id), style="primary"
+                )
+            )
+        buttons.append(ButtonElement(action_id="escalation_resolve", text=_plain("Resolve"), value=str(escalation_id)))
+        blocks.append(ActionsBlock(elements=buttons))
     return blocks
-
-
-def _button(action_id: str, text: str, escalation_id: int, style: str | None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "text": _plain(text),
-        "value": str(escalation_id),
-    }
-    if style:
-        button["style"] = style
-    return button
 
 
 def level_text(level: EscalationLevel, set_by: str, reason: str) -> str:
@@ -172,3 +184,7 @@ def level_text(level: EscalationLevel, set_by: str, reason: str) -> str:
         f":vertical_traffic_light: Escalation level is now *{level.number} - {escape(level.name)}* "
         f"(set by <@{set_by}>{why}).\n{escape(level.meaning)}\n*Agreed actions:*\n{actions}"
     )
+
+
+def home(blocks: Sequence[Block]) -> View:
+    return View(type="home", blocks=list(blocks)[:HOME_BLOCKS_LIMIT])

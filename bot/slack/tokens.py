@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from slack_sdk import WebClient
 
+from bot.platforms.slack import SlackPlatform, retry_handlers
 from bot.slack.install import installation_store
 from config.settings import Settings
 from transcripts.db import Database
@@ -40,6 +41,11 @@ def web_client(settings: Settings, team_id: str | None = None, db: Database | No
     return _client(base_url(settings), bot_token(settings, team_id, db))
 
 
+def slack_for(settings: Settings, team_id: str | None = None, db: Database | None = None) -> SlackPlatform:
+    """The Slack adapter speaking as `team_id`'s bot."""
+    return SlackPlatform(web_client(settings, team_id, db))
+
+
 def base_url(settings: Settings) -> str:
     """SLACK_API_URL as slack_sdk joins it with method names: with its trailing slash."""
     url = settings.slack_api_url
@@ -49,4 +55,4 @@ def base_url(settings: Settings) -> str:
 @lru_cache(maxsize=32)
 def _client(url: str, token: str) -> WebClient:
     # WebClient is thread-safe and keeps no per-call state; one per token avoids re-building it per job.
-    return WebClient(token=token, base_url=url)
+    return WebClient(token=token, base_url=url, retry_handlers=retry_handlers())

@@ -8,26 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from bot.escalation.levels import team
 from bot.web.auth import current_user
 from bot.web.common import ZONES, db_of, now, page
-from transcripts.models import Definition, Escalation, Event, LevelChange
+from transcripts.models import Escalation, Event, LevelChange
 
 router = APIRouter(include_in_schema=False)
 
-# NHS England's OPEL levels, used when a huddle definition does not list its own.
-OPEL_LEVELS: dict[int, tuple[str, list[str]]] = {
-    1: ("OPEL 1", ["Able to maintain flow and meet anticipated demand within available resources."]),
-    2: ("OPEL 2", ["Starting to show signs of pressure: focused actions to avoid further escalation."]),
-    3: ("OPEL 3", ["Major pressures compromising flow: escalate to senior management and act on the plan."]),
-    4: ("OPEL 4", ["Unable to deliver comprehensive care: invoke the organisation's full escalation plan."]),
-}
 PAST_HUDDLES = 30
 
 
@@ -40,27 +33,6 @@ class TeamLevel:
     set_by: str
     set_at: datetime
     reason: str
-
-
-def levels_of(body: dict[str, Any] | None) -> dict[int, tuple[str, list[str]]]:
-    """A definition's escalation levels (number -> name, actions), read defensively; OPEL 1-4 otherwise."""
-    raw = (body or {}).get("escalation_levels") or (body or {}).get("levels")
-    if isinstance(raw, dict):
-        raw = [{"level": k, **v} if isinstance(v, dict) else {"level": k, "actions": v} for k, v in raw.items()]
-    levels: dict[int, tuple[str, list[str]]] = {}
-    for item in raw if isinstance(raw, list) else []:
-        if not isinstance(item, dict):
-            continue
-        try:
-            number = int(item.get("level", item.get("number")))
-        except (TypeError, ValueError):
-            continue
-        actions = item.get("actions") or []
-        if isinstance(actions, str):
-            actions = [actions]
-        name = str(item.get("name") or item.get("label") or f"Level {number}")
-        levels[number] = (name, [str(a) for a in actions if a])
-    return levels or dict(OPEL_LEVELS)
 
 
 def _age(since: datetime, moment: datetime) -> str:
@@ -78,12 +50,6 @@ def dashboard(request: Request) -> HTMLResponse:
         raise HTTPException(401, "sign in to see your team's huddle dashboard")
     moment = now()
     with db_of(request).session() as session:
-        definitions = list(
-            session.scalars(
-                select(Definition).where(Definition.kind == "huddle", Definition.workspace == user.workspace)
-            )
-        )
-        by_channel = {str(d.body.get("channel")): d for d in definitions if isinstance(d.body, dict)}
         changes = session.scalars(
             select(LevelChange)
             .where(LevelChange.workspace == user.workspace)
@@ -93,13 +59,11 @@ def dashboard(request: Request) -> HTMLResponse:
         for change in changes:
             if change.team_channel in teams:
                 continue
-            definition = by_channel.get(change.team_channel)
-            name, actions = levels_of(definition.body if definition else None).get(
-                change.level, (f"Level {change.level}", [])
-            )
+            chosen = team(session, change.team_channel).level(change.level)
             teams[change.team_channel] = TeamLevel(
-                change.team_channel, change.level, name, actions, change.set_by, change.set_at, change.reason
-            )
+                change.team_channel, chosen.number, chosen.name, list(chosen.actions), change.set_by, change.set_at,
+                change.reason,
+            )  # fmt: skip
         escalations = [
             {"e": e, "age": _age(e.raised_at, moment)}
             for e in session.scalars(

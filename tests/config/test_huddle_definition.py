@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bot.huddles.flow import is_skipped
 from bot.huddles.jobs import trigger_for
+from bot.huddles.sessions import is_skipped
 from config.huddle_definition import HuddleDefinition, load_huddle_definition
 
 HUDDLES = Path(__file__).resolve().parents[2] / "config" / "huddles"

@@ -49,6 +49,8 @@ class FakeSlack:
     codes: dict[str, str] = field(default_factory=dict)  # unused OAuth code -> team id
     bot_tokens: dict[str, str] = field(default_factory=dict)  # issued bot token -> team id
     socket_url: str = ""  # what apps.connections.open hands out (tests.fakes.slack_socket)
+    refuse: dict[str, str] = field(default_factory=dict)  # channel -> the error chat.postMessage answers there
+    outages: list[int] = field(default_factory=list)  # HTTP statuses answered, one per call, before any answer
 
     @property
     def authorize_url(self) -> str:
@@ -61,8 +63,10 @@ class FakeSlack:
             if method == "oauth.v2.access":
                 return self._exchange(params, token)
             if method == "chat.postMessage":
-                ts = f"{int(time.time())}.{next(self._ts):06d}"
                 channel = params.get("channel", "")
+                if channel in self.refuse:
+                    return {"ok": False, "error": self.refuse[channel]}
+                ts = f"{int(time.time())}.{next(self._ts):06d}"
                 return {"ok": True, "channel": channel, "ts": ts, "message": {"text": params.get("text"), "ts": ts}}
         if method == "auth.test":
             team = self.bot_tokens.get(token or "", TEAM)
@@ -166,6 +170,16 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 time.sleep(fake.delay)
             credential = (self.headers.get("Authorization") or "").partition(" ")[2]
             method = self.path.strip("/").removeprefix("api/")
+            with fake.lock:
+                outage = fake.outages.pop(0) if fake.outages else None
+            if outage is not None:
+                fake.calls.append((f"{method}:{outage}", params))
+                self.send_response(outage)
+                self.send_header("Content-Length", "0")
+                if outage == 429:
+                    self.send_header("Retry-After", "1")
+                self.end_headers()
+                return
             body = json.dumps(fake.record(method, params, credential or params.get("token"))).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

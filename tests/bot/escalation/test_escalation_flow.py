@@ -7,12 +7,12 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
-from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.escalation.sbar import reescalate_overdue
 from bot.huddles.definitions import add_definition
-from bot.slack.tokens import web_client
+from bot.platforms.slack import SlackPlatform
+from bot.slack.tokens import slack_for
 from config.huddle_definition import HuddleDefinition
 from tests.fakes.slack_api import running_fake_slack
 from tests.fakes.slack_web import interaction_body, post_signed, running_web, slack_settings
@@ -48,9 +48,10 @@ def _command(text: str, command: str) -> str:
     )
 
 
-def _click(action: str, escalation_id: int, user: str) -> str:
+def _click(action: str, escalation_id: int, user: str, response_url: str | None = None) -> str:
     return interaction_body(
         {
+            **({"response_url": response_url} if response_url else {}),
             "type": "block_actions",
             "team": {"id": "T0TEAM"},
             "user": {"id": user},
@@ -124,10 +125,10 @@ def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db
             assert row is not None and row.level == 3 and row.raised_by == "U1" and row.workspace == "T0TEAM"
             assert row.posted_channel == "C0SITE" and row.next_escalation_at == row.raised_at + timedelta(minutes=15)
 
-            client_for: Callable[[str | None], WebClient] = lambda _team: web_client(settings)  # noqa: E731
-            assert reescalate_overdue(db, client_for, now=row.raised_at + timedelta(minutes=14)) == []
+            slack_for_team: Callable[[str | None], SlackPlatform] = lambda _team: slack_for(settings)  # noqa: E731
+            assert reescalate_overdue(db, slack_for_team, now=row.raised_at + timedelta(minutes=14)) == []
             moved_at = row.raised_at + timedelta(minutes=15, seconds=30)
-            assert reescalate_overdue(db, client_for, now=moved_at) == [row.id]
+            assert reescalate_overdue(db, slack_for_team, now=moved_at) == [row.id]
             posts = fake.of("chat.postMessage")
             assert any(p["channel"] == "U0MATRON" and p.get("blocks") for p in posts)
             note = [p for p in posts if p.get("thread_ts") == row.posted_ts]
@@ -150,8 +151,21 @@ def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db
             assert done is not None and done.acknowledged_by == "U0MATRON" and done.resolved_by == "U0MATRON"
             assert done.acknowledged_at is not None and done.resolved_at is not None
             assert done.raised_at < done.acknowledged_at <= done.resolved_at and done.next_escalation_at is None
-            assert reescalate_overdue(db, client_for, now=moved_at + timedelta(hours=2)) == []
-            assert len(fake.of("chat.update")) == 2
+            assert reescalate_overdue(db, slack_for_team, now=moved_at + timedelta(hours=2)) == []
+            # Every copy (the site channel's first one and the matron's) shows each new state: none is left
+            # "open" with a live Acknowledge button.
+            updates = [(u["channel"], u["text"]) for u in fake.of("chat.update")]
+            assert sorted(updates) == sorted(
+                (channel, f"Escalation #{row.id}: {state}")
+                for channel in ("C0SITE", "U0MATRON")
+                for state in ("acknowledged", "resolved")
+            )
+            # A stale button on the first copy, clicked later: told what happened and by whom, privately.
+            late = _click("escalation_ack", row.id, "U0SITE", response_url=fake.url.removesuffix("api/") + "respond/1")
+            assert post_signed(http, base, late, content_type=FORM).status_code == 200
+            told = wait_for(lambda: fake.of("respond/1"))
+            assert isinstance(told, list) and told[0]["response_type"] == "ephemeral"
+            assert "already resolved by <@U0MATRON>" in told[0]["text"]
 
             level = _command("level 3 two RNs short tonight", "/huddle")
             assert post_signed(http, base, level, content_type=FORM).status_code == 200

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.huddles import flow
+from bot.huddles import flow, sessions
 from bot.huddles.definitions import add_definition
-from bot.slack.tokens import web_client
+from bot.platforms.slack import thread_reply
+from bot.slack.tokens import slack_for
 from config.huddle_definition import HuddleDefinition
 from tests.fakes.slack_api import BOT_USER, running_fake_slack
 from tests.fakes.slack_web import slack_settings
@@ -17,24 +18,25 @@ from transcripts.models import Prompt
 def test_dm_reminders_go_to_the_quiet_members_only(db: Database, db_url: str) -> None:
     with running_fake_slack(members={"CWARD": ["U1", "U2", "U3", BOT_USER]}) as fake:
         settings = slack_settings(fake, db_url)
-        client = web_client(settings)
+        slack = slack_for(settings)
         definition = HuddleDefinition(
             name="Ward 7 safety huddle", channel="CWARD", days=["mon"], time="07:45", prompts=["Staffing"],
             window="10m", reminders=["5m"], remind_via="dm",
         )  # fmt: skip
         with db.session() as s:
             definition_id = add_definition(s, definition)
-        event_id = flow.open_huddle(db, client, definition, definition_id=definition_id)
+        event_id = flow.open_huddle(db, slack, definition, definition_id=definition_id)
         with db.session() as s:
-            where = flow.opening_ts(s, event_id)
+            where = sessions.opening_ts(s, event_id)
             reminders = select(Prompt.id).where(Prompt.event_id == event_id, Prompt.kind == "reminder")
             reminder_id = s.scalars(reminders).one()
         assert where is not None
         channel, thread_ts = where
         reply = {"channel": channel, "ts": "1900000000.000100", "thread_ts": thread_ts, "user": "U1", "text": "full"}
-        assert flow.record_thread_reply(db, reply)
+        message = thread_reply(reply)
+        assert message is not None and sessions.record_reply(db, message)
 
-        reminded = flow.remind(db, client, event_id, reminder_id)
+        reminded = flow.remind(db, slack, event_id, reminder_id)
 
     assert sorted(reminded) == ["U2", "U3"]
     after_opening = fake.of("chat.postMessage")[1:]

@@ -63,7 +63,7 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
         }.items():
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
-        settings = Settings(POLL_INTERVAL_SECONDS=0.5)
+        settings = Settings(HUDDLE_TICK_SECONDS=0.5)
         with db.session() as s:
             add_definition(s, _definition(datetime.now(UTC) + timedelta(seconds=4)))
             add_definition(  # another team's huddle, not due now, must not post
@@ -180,7 +180,7 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
                 assert isinstance(summary, list) and len(summary) == 1
                 text = summary[0]["text"]
                 assert summary[0]["thread_ts"] == root
-                assert "*Answered (2):* <@U1>, <@U2>" in text
+                assert "*Took part (2):* <@U1>, <@U2>" in text
                 assert "<@U1>: bay 4 falls risk" in text and "bay 3" not in text and "wrong thread" not in text
                 assert "*Concerns flagged (3):*" in text  # bay 4, one HCA short, agency nurse; "None" is not one
                 assert "*Absent (1):* <@U3>" in text
@@ -207,7 +207,7 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
 
 
 def _opening_ts(db: Database) -> str | None:
-    from bot.huddles.flow import opening_ts
+    from bot.huddles.sessions import opening_ts
 
     with db.session() as s:
         event_id = s.scalar(select(Event.id))

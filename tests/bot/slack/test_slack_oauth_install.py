@@ -15,8 +15,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bot import job_context
 from bot.huddles.definitions import add_definition
 from bot.huddles.jobs import open_scheduled_huddle
+from bot.job_context import JobContext
 from bot.slack.tokens import NoSlackToken, web_client
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings, get_settings
@@ -24,7 +26,7 @@ from tests.fakes.slack_api import FakeSlack, running_fake_slack
 from tests.fakes.slack_web import SIGNING_SECRET, event_body, free_port, post_signed, running_web
 from tests.fakes.waiting import wait_for
 from transcripts.db import Database
-from transcripts.models import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
+from transcripts.slack_stores import SLACK_BOTS, SLACK_INSTALLATIONS, SLACK_OAUTH_STATES
 
 WARD, COMMUNITY = "T1WARD", "T2COMMUNITY"
 WORKSPACES = {WARD: "City Hospital <Ward 7>", COMMUNITY: "Community Nursing"}
@@ -114,7 +116,8 @@ def test_two_workspaces_install_and_each_uses_its_own_token(
     db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    with multi_workspace_app(db, db_url, monkeypatch) as (fake, base, _):
+    with multi_workspace_app(db, db_url, monkeypatch) as (fake, base, settings):
+        job_context.install(JobContext(settings, db))
         with browser_at(base) as browser:
             start = browser.start(WARD)
             assert start.status_code == 302 and "HttpOnly" in start.headers["set-cookie"]
@@ -139,8 +142,8 @@ def test_two_workspaces_install_and_each_uses_its_own_token(
 
         ward_id = _huddle(db, "Ward 7 safety huddle", WARD, "CWARD7")
         community_id = _huddle(db, "Community check-in", COMMUNITY, "CCOMM")
-        assert open_scheduled_huddle(db_url, ward_id) is not None
-        assert open_scheduled_huddle(db_url, community_id) is not None
+        assert open_scheduled_huddle(ward_id) is not None
+        assert open_scheduled_huddle(community_id) is not None
         posted = {params["channel"]: token for token, params in fake.of_with_token("chat.postMessage")}
         assert posted == {"CWARD7": bots[WARD], "CCOMM": bots[COMMUNITY]}
 
@@ -224,12 +227,13 @@ def test_uninstalling_deletes_that_workspaces_token_only(
             web_client(settings, WARD, db)
         assert web_client(settings, COMMUNITY, db).token in fake.bot_tokens
 
+        job_context.install(JobContext(settings, db))
         ward_id = _huddle(db, "Ward 7 safety huddle", WARD, "CWARD7")
-        assert open_scheduled_huddle(db_url, ward_id) is None  # skipped while uninstalled: nothing posted
+        assert open_scheduled_huddle(ward_id) is None  # skipped while uninstalled: nothing posted
         assert fake.of("chat.postMessage") == []
         with browser_at(base) as browser:
             assert browser.install(WARD).status_code == 200
-        assert open_scheduled_huddle(db_url, ward_id) is not None  # the same huddle is back once reinstalled
+        assert open_scheduled_huddle(ward_id) is not None  # the same huddle is back once reinstalled
         [(token, params)] = fake.of_with_token("chat.postMessage")
         assert params["channel"] == "CWARD7" and fake.bot_tokens[token] == WARD
 

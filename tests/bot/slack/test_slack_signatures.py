@@ -11,8 +11,8 @@ import pytest
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import func, select
 
-from bot.huddles import flow
-from bot.slack.tokens import web_client
+from bot.huddles import flow, sessions
+from bot.slack.tokens import slack_for
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from tests.fakes.slack_api import FakeSlack, running_fake_slack
@@ -47,16 +47,16 @@ class _FixedClock:
 @pytest.fixture
 def web(db: Database, db_url: str) -> Iterator[tuple[str, FakeSlack, Settings]]:
     with running_fake_slack(members={"C1": ["U1"]}) as fake:
-        settings = slack_settings(fake, db_url, POLL_INTERVAL_SECONDS=0.5)
+        settings = slack_settings(fake, db_url, HUDDLE_TICK_SECONDS=0.5)
         with running_web(settings, db) as base:
             yield base, fake, settings
 
 
 def _huddle(db: Database, settings: Settings) -> str:
     definition = HuddleDefinition(name="Safety", channel="C1", days=["mon"], time="07:45", prompts=["Incidents"])
-    flow.open_huddle(db, web_client(settings), definition, definition_id=None)
+    flow.open_huddle(db, slack_for(settings), definition, definition_id=None)
     with db.session() as s:
-        where = flow.opening_ts(s, 1)
+        where = sessions.opening_ts(s, 1)
     assert where is not None
     return where[1]
 

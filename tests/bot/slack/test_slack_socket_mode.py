@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.huddles import flow
+from bot.huddles import flow, sessions
 from bot.slack.socket_mode import socket_mode_handler
-from bot.slack.tokens import web_client
+from bot.slack.tokens import slack_for
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from tests.fakes.slack_api import BOT_USER, TEAM, running_fake_slack
@@ -34,9 +34,9 @@ def test_socket_mode_acks_stores_answers_and_answers_commands(db: Database, db_u
             SLACK_APP_TOKEN="xapp-test",
         )  # fmt: skip  (no signing secret: Socket Mode requests are not signed)
         definition = HuddleDefinition(name="Ward 7", channel="CWARD", days=["mon"], time="07:45", prompts=["Staffing"])
-        event_id = flow.open_huddle(db, web_client(settings), definition, definition_id=None)
+        event_id = flow.open_huddle(db, slack_for(settings), definition, definition_id=None)
         with db.session() as s:
-            where = flow.opening_ts(s, event_id)
+            where = sessions.opening_ts(s, event_id)
         assert where is not None
 
         handler = socket_mode_handler(settings, db)

@@ -1,0 +1,329 @@
+"""A huddle session in the record: created, opened, answered, reminded, closed — with no Slack in it.
+
+A session is an `Event(kind="huddle")` whose numbered questions are `Prompt`s, so the chat analysis,
+exports and CPD logs work on huddles unchanged. The opening post is a `welcome` prompt whose
+`OutboundPost` holds the Slack ts: thread replies find their huddle by it. Reminder and close are
+prompts with `due_at`, advanced by the tick, so a restarted worker picks up where it was. Slack (the
+adapter in `bot.platforms.slack`) only renders and sends what these rules decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from cachetools import LRUCache
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.huddles.matching import Question, match_prompt
+from config.chat_definition import parse_offset
+from config.huddle_definition import NO_PATIENT_DATA, HuddleDefinition
+from transcripts.db import Database
+from transcripts.message import Message
+from transcripts.models import (
+    Answer,
+    Definition,
+    Escalation,
+    Event,
+    MessageRow,
+    OutboundPost,
+    Participant,
+    Prompt,
+    utcnow,
+)
+from transcripts.store import store_messages
+
+PLATFORM = "slack"
+WELCOME = "welcome"
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """What the adapter needs to post a session's opening message."""
+
+    event_id: int
+    channel: str
+    title: str
+    prompts: tuple[str, ...]
+    closes_local: str
+
+
+@dataclass(frozen=True, slots=True)
+class DueWork:
+    prompt_id: int
+    kind: str  # reminder | close
+    event_id: int
+    workspace: str | None
+
+
+def create_session(
+    db: Database,
+    definition: HuddleDefinition,
+    *,
+    definition_id: int | None,
+    now: datetime,
+    channel: str,
+    workspace: str | None,
+    source: str,
+) -> Opening:
+    """The session's rows, and the intent to post its opening, committed before Slack is called."""
+    zone = ZoneInfo(definition.timezone)
+    closes_at = now + definition.window_delta
+    prompts = tuple(p.text for p in definition.prompts)
+    with db.session() as s:
+        event = Event(
+            kind="huddle",
+            title=f"{definition.name} {now.astimezone(zone):%Y-%m-%d}",
+            channel=channel,
+            platforms=[PLATFORM],
+            starts_at=now,
+            ends_at=closes_at,
+            timezone=definition.timezone,
+            status="running",
+            workspace=workspace,
+            definition_id=definition_id,
+            source=source,
+        )
+        s.add(event)
+        s.flush()
+        event.prompts.append(Prompt(kind=WELCOME, text=f"{definition.name}. {NO_PATIENT_DATA}", due_at=now))
+        for i, text in enumerate(prompts, 1):
+            event.prompts.append(Prompt(kind="question", number=i, text=text, due_at=now))
+        for reminder in definition.reminders:
+            event.prompts.append(Prompt(kind="reminder", text="reminder", due_at=closes_at - parse_offset(reminder)))
+        event.prompts.append(Prompt(kind="close", text="summary", due_at=closes_at))
+        s.flush()
+        s.add(OutboundPost(prompt_id=event.prompts[0].id, platform=PLATFORM, channel=channel, attempted_at=now))
+        return Opening(event.id, channel, definition.name, prompts, f"{closes_at.astimezone(zone):%H:%M}")
+
+
+def mark_failed(db: Database, event_id: int, reason: str) -> None:
+    """The opening could not be posted: the session is `failed` with why, so no reminder or close is tried
+    and the day can be opened again once the cause is fixed."""
+    with db.session() as s:
+        post = _opening_post(s, event_id)
+        post.status, post.error = "failed", reason[:500]
+        event = s.get(Event, event_id)
+        if event is not None:
+            event.status = "failed"
+
+
+def failure_reason(session: Session, event_id: int) -> str | None:
+    post = session.scalars(
+        select(OutboundPost).join(Prompt).where(Prompt.event_id == event_id, Prompt.kind == WELCOME)
+    ).first()
+    return post.error if post is not None and post.status == "failed" else None
+
+
+def mark_opened(db: Database, event_id: int, channel: str, ts: str, posted: datetime) -> None:
+    with db.session() as s:
+        post = _opening_post(s, event_id)
+        post.status, post.platform_id, post.posted_at, post.channel = "posted", ts, posted, channel
+        for prompt in s.scalars(
+            select(Prompt).where(Prompt.event_id == event_id, Prompt.kind.in_((WELCOME, "question")))
+        ):
+            prompt.posted_at = posted
+
+
+def _opening_post(session: Session, event_id: int) -> OutboundPost:
+    return session.scalars(
+        select(OutboundPost).join(Prompt).where(Prompt.event_id == event_id, Prompt.kind == WELCOME)
+    ).one()
+
+
+def opening_ts(session: Session, event_id: int) -> tuple[str, str] | None:
+    """(channel, ts) of the session's opening post, once Slack has it."""
+    post = session.scalars(
+        select(OutboundPost).join(Prompt).where(Prompt.event_id == event_id, Prompt.kind == WELCOME)
+    ).first()
+    if post is None or post.platform_id is None or post.channel is None:
+        return None
+    return post.channel, post.platform_id
+
+
+def questions(session: Session, event_id: int) -> list[Prompt]:
+    return list(
+        session.scalars(
+            select(Prompt).where(Prompt.event_id == event_id, Prompt.kind == "question").order_by(Prompt.number)
+        )
+    )
+
+
+# (database url, channel, opening ts) -> (event id, questions). A huddle's questions never change once
+# posted, and a busy thread would otherwise look its huddle up again for every reply.
+_threads: LRUCache[tuple[str, str, str], tuple[int, tuple[Question, ...]]] = LRUCache(maxsize=4096)
+
+
+def _thread_huddle(
+    db: Database, session: Session, channel: str, thread_ts: str
+) -> tuple[int, tuple[Question, ...]] | None:
+    key = (db.url, channel, thread_ts)
+    found = _threads.get(key)
+    if found is not None:
+        return found
+    event_id = session.scalar(
+        select(Event.id)
+        .join(Prompt, Prompt.event_id == Event.id)
+        .join(OutboundPost, OutboundPost.prompt_id == Prompt.id)
+        .where(
+            Prompt.kind == WELCOME,
+            OutboundPost.platform == PLATFORM,
+            OutboundPost.channel == channel,
+            OutboundPost.platform_id == thread_ts,
+        )
+    )
+    if event_id is None:
+        return None
+    found = (event_id, tuple(Question(p.id, p.number, p.text) for p in questions(session, event_id)))
+    _threads[key] = found
+    return found
+
+
+def record_reply(db: Database, message: Message) -> bool:
+    """Store a thread reply to a huddle as an answer; False when its thread is no huddle's."""
+    if not message.thread or message.id.endswith(f":{message.thread}"):
+        return False
+    with db.session() as s:
+        found = _thread_huddle(db, s, message.channel, message.thread)
+        if found is None:
+            return False
+        event_id, asked = found
+        if store_messages(s, event_id, [message]) == 0:
+            return True
+        row_id = s.scalar(
+            select(MessageRow.id).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message.id)
+        )
+        prompt, method = match_prompt(message.text, asked)
+        s.add(Answer(message_id=row_id, prompt_id=prompt.id, method=method))
+    return True
+
+
+def record_edit(db: Database, message_id: str, text: str, edited_at: datetime, latest: dict) -> bool:  # type: ignore[type-arg]
+    """A changed reply: new text and edited_at; earlier text stays in raw["history"]; the answer follows the text."""
+    with db.session() as s:
+        row = s.scalars(
+            select(MessageRow).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message_id)
+        ).first()
+        if row is None:
+            return False
+        raw = dict(row.raw or {})
+        raw["history"] = [
+            *raw.get("history", []),
+            {"text": row.text, "edited_at": (row.edited_at or row.created_at).isoformat()},
+        ]
+        raw["latest"] = latest
+        row.raw, row.text, row.edited_at = raw, text, edited_at
+        answer = s.scalars(select(Answer).where(Answer.message_id == row.id)).first()
+        if answer is not None and answer.method in ("marker", "thread"):
+            prompt, method = match_prompt(row.text, questions(s, row.event_id))
+            answer.prompt_id, answer.method = prompt.id, method
+    return True
+
+
+def record_delete(db: Database, message_id: str) -> bool:
+    with db.session() as s:
+        row = s.scalars(
+            select(MessageRow).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message_id)
+        ).first()
+        if row is None:
+            return False
+        row.deleted_at = utcnow()
+    return True
+
+
+def record_form(db: Database, event_id: int, messages: Sequence[tuple[int, Message]]) -> int:
+    """One message and one `Answer(method="form")` per (question number, message); returns how many were new."""
+    stored = 0
+    with db.session() as s:
+        if s.get(Event, event_id) is None:
+            return 0
+        by_number = {p.number: p for p in questions(s, event_id)}
+        for number, message in messages:
+            prompt = by_number.get(number)
+            if prompt is None or store_messages(s, event_id, [message]) == 0:
+                continue
+            row_id = s.scalar(
+                select(MessageRow.id).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message.id)
+            )
+            s.add(Answer(message_id=row_id, prompt_id=prompt.id, method="form"))
+            stored += 1
+    return stored
+
+
+def took_part(session: Session, event: Event) -> set[str]:
+    """Who took part: answered in the thread or form, or raised an escalation during the huddle."""
+    answered = set(
+        session.scalars(
+            select(Participant.platform_user_id)
+            .join(MessageRow, MessageRow.participant_id == Participant.id)
+            .where(MessageRow.event_id == event.id, MessageRow.deleted_at.is_(None))
+        )
+    )
+    raised = session.scalars(select(Escalation.raised_by).where(escalations_of(event)))
+    return answered | set(raised)
+
+
+def escalations_of(event: Event):  # type: ignore[no-untyped-def]
+    """The SQL condition for the escalations a huddle lists: raised from it, or in its channel while it ran."""
+    from sqlalchemy import or_
+
+    return or_(
+        Escalation.event_id == event.id,
+        (Escalation.team_channel == event.channel)
+        & (Escalation.raised_at >= event.starts_at)
+        & (Escalation.raised_at <= (event.ends_at or event.starts_at)),
+    )
+
+
+def definition_of(session: Session, event: Event) -> HuddleDefinition | None:
+    if event.definition_id is None:
+        return None
+    row = session.get(Definition, event.definition_id)
+    return HuddleDefinition.model_validate(row.body) if row else None
+
+
+def due_work(db: Database, now: datetime) -> list[DueWork]:
+    """Reminders and closes that are due in running huddles, oldest first."""
+    with db.session() as s:
+        rows = s.execute(
+            select(Prompt.id, Prompt.kind, Event.id, Event.workspace)
+            .join(Event, Event.id == Prompt.event_id)
+            .where(
+                Event.kind == "huddle",
+                Event.status == "running",
+                Prompt.kind.in_(("reminder", "close")),
+                Prompt.posted_at.is_(None),
+                Prompt.due_at <= now,
+            )
+            .order_by(Prompt.due_at)
+        )
+        return [DueWork(*row) for row in rows]
+
+
+def mark_done(session: Session, prompt_id: int) -> None:
+    prompt = session.get(Prompt, prompt_id)
+    if prompt is not None:
+        prompt.posted_at = utcnow()
+
+
+def opened_today(session: Session, definition_id: int, definition: HuddleDefinition, now: datetime) -> bool:
+    """Whether today's scheduled session already exists: a job run twice (restart, failover) opens one huddle."""
+    zone = ZoneInfo(definition.timezone)
+    starts = session.scalars(
+        select(Event.starts_at)
+        .where(
+            Event.kind == "huddle",
+            Event.definition_id == definition_id,
+            Event.source == "schedule",
+            Event.status != "failed",
+        )
+        .order_by(Event.starts_at.desc())
+    ).first()
+    return starts is not None and starts.astimezone(zone).date() == now.astimezone(zone).date()
+
+
+def is_skipped(definition: HuddleDefinition, now: datetime) -> bool:
+    return now.astimezone(ZoneInfo(definition.timezone)).date() in definition.skip_dates
