@@ -19,7 +19,7 @@ demo: install
 test: install
 	bash scripts/test_services.sh
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	VENV=$(VENV) bash scripts/run_tests.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test suite and the deployment-install check side by side: pytest is CPU-bound, while building and
+# installing the wheel in a clean venv mostly waits on the package index, so together they take little
+# longer than pytest alone. Both must pass.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+log="$(mktemp)"
+PYTHON="$VENV/bin/python" bash scripts/check_wheel.sh >"$log" 2>&1 &
+wheel=$!
+"$VENV/bin/python" -m pytest "$@"
+tests=$?
+wait "$wheel"
+checked=$?
+if [ "$checked" -ne 0 ]; then
+  echo "scripts/check_wheel.sh failed:" >&2
+  cat "$log" >&2
+else
+  grep '^check_wheel:' "$log"
+fi
+rm -f "$log"
+[ "$tests" -eq 0 ] && [ "$checked" -eq 0 ]
