@@ -191,6 +191,9 @@ class MessageRow(Base):
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # Why a huddle reply is kept out of summaries, pages and CPD logs (it looked like patient-identifiable
+    # information); its text is not kept meanwhile. None for every message that is shown.
+    withheld_reason: Mapped[str | None] = mapped_column(Text)
     captured_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     event: Mapped[Event] = relationship(back_populates="messages")

@@ -155,7 +155,7 @@ def load_event(session: Session, event_id: int) -> EventSnapshot:
             type_coerce(c.hashtags, Text), type_coerce(c.urls, Text), c.raw["in_reply_to_handle"].as_string(),
             c.edited_at,
         )
-        .where(c.event_id == event_id, c.deleted_at.is_(None))
+        .where(c.event_id == event_id, c.deleted_at.is_(None), c.withheld_reason.is_(None))
         .order_by(c.created_at, c.id)
     )  # fmt: skip
     author_ids: set[int] = set()

@@ -59,10 +59,17 @@ def raise_escalation(
     workspace: str | None = None,
     event_id: int | None = None,
     now: datetime | None = None,
+    identifiers_confirmed: list[str] | None = None,
 ) -> int:
+    """`identifiers_confirmed`: the kinds of patient identifier the person confirmed safety needed (recorded)."""
     now = now or utcnow()
     the_team = _team(db, team_channel)
     lv = the_team.level(level)
+    confirmed = (
+        [{"by": raised_by, "at": now.isoformat(), "what": "identifiers confirmed", "kinds": identifiers_confirmed}]
+        if identifiers_confirmed
+        else []
+    )
     first = the_team.contacts[0]
     with db.session() as s:
         row = Escalation(
@@ -80,7 +87,7 @@ def raise_escalation(
             raised_at=now,
             contact_step=0,
             next_escalation_at=now + lv.response_target,
-            history=[{"step": 0, "to": first, "at": now.isoformat(), "what": "raised"}],
+            history=[{"step": 0, "to": first, "at": now.isoformat(), "what": "raised"}, *confirmed],
         )
         s.add(row)
         s.flush()

@@ -10,8 +10,9 @@ adapter in `bot.platforms.slack`) only renders and sends what these rules decide
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.huddles.matching import Question, match_prompt
 from config.chat_definition import parse_offset
 from config.huddle_definition import NO_PATIENT_DATA, HuddleDefinition
+from transcripts import patient_identifiers
 from transcripts.db import Database
 from transcripts.message import Message
 from transcripts.models import (
@@ -38,6 +40,7 @@ from transcripts.store import store_messages
 
 PLATFORM = "slack"
 WELCOME = "welcome"
+WITHHELD_TEXT = "[withheld: it looked like patient-identifiable information]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,55 +185,92 @@ def _thread_huddle(
     return found
 
 
-def record_reply(db: Database, message: Message) -> bool:
-    """Store a thread reply to a huddle as an answer; False when its thread is no huddle's."""
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A reply taken into a huddle; `withheld` says why it is kept out of everything until edited."""
+
+    message_id: str
+    withheld: str | None = None
+
+
+def withhold(message: Message, reason: str) -> Message:
+    """The message as stored while withheld: who and when, but not the words that identified a patient."""
+    raw = {"ts": (message.raw or {}).get("ts"), "user": message.author.id, "withheld": True}
+    return replace(message, text=WITHHELD_TEXT, mentions=(), urls=(), raw=raw)
+
+
+def record_reply(db: Database, message: Message) -> Recorded | None:
+    """Store a thread reply to a huddle as an answer; None when its thread is no huddle's.
+
+    A reply that looks like patient-identifiable information is stored without its text and withheld
+    from summaries, pages and CPD logs until its author edits it.
+    """
     if not message.thread or message.id.endswith(f":{message.thread}"):
-        return False
+        return None
+    findings = patient_identifiers.find(message.text)
+    reason = patient_identifiers.describe(findings) if findings else None
     with db.session() as s:
         found = _thread_huddle(db, s, message.channel, message.thread)
         if found is None:
-            return False
+            return None
         event_id, asked = found
-        if store_messages(s, event_id, [message]) == 0:
-            return True
-        row_id = s.scalar(
-            select(MessageRow.id).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message.id)
-        )
         prompt, method = match_prompt(message.text, asked)
-        s.add(Answer(message_id=row_id, prompt_id=prompt.id, method=method))
-    return True
+        if store_messages(s, event_id, [withhold(message, reason) if reason else message]) == 0:
+            return Recorded(message.id, reason)
+        row = s.scalars(
+            select(MessageRow).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message.id)
+        ).one()
+        row.withheld_reason = reason
+        s.add(Answer(message_id=row.id, prompt_id=prompt.id, method=method))
+    return Recorded(message.id, reason)
 
 
-def record_edit(db: Database, message_id: str, text: str, edited_at: datetime, latest: dict) -> bool:  # type: ignore[type-arg]
-    """A changed reply: new text and edited_at; earlier text stays in raw["history"]; the answer follows the text."""
+def record_edit(
+    db: Database, message_id: str, text: str, edited_at: datetime, latest: dict[str, Any]
+) -> Recorded | None:
+    """A changed reply: new text and edited_at; earlier text stays in raw["history"]; the answer follows the text.
+
+    An edit that still identifies a patient keeps the reply withheld; one that no longer does releases it.
+    """
+    findings = patient_identifiers.find(text)
+    reason = patient_identifiers.describe(findings) if findings else None
     with db.session() as s:
         row = s.scalars(
             select(MessageRow).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message_id)
         ).first()
         if row is None:
-            return False
+            return None
         raw = dict(row.raw or {})
-        raw["history"] = [
-            *raw.get("history", []),
-            {"text": row.text, "edited_at": (row.edited_at or row.created_at).isoformat()},
-        ]
-        raw["latest"] = latest
-        row.raw, row.text, row.edited_at = raw, text, edited_at
+        if reason:
+            row.withheld_reason, row.text, row.edited_at = reason, WITHHELD_TEXT, edited_at
+            return Recorded(message_id, reason)
+        if row.withheld_reason is None:
+            raw["history"] = [
+                *raw.get("history", []),
+                {"text": row.text, "edited_at": (row.edited_at or row.created_at).isoformat()},
+            ]
+            raw["latest"] = latest
+        row.raw, row.text, row.edited_at, row.withheld_reason = raw, text, edited_at, None
         answer = s.scalars(select(Answer).where(Answer.message_id == row.id)).first()
         if answer is not None and answer.method in ("marker", "thread"):
             prompt, method = match_prompt(row.text, questions(s, row.event_id))
             answer.prompt_id, answer.method = prompt.id, method
-    return True
+    return Recorded(message_id)
 
 
-def record_delete(db: Database, message_id: str) -> bool:
+def record_delete(db: Database, message_id: str, *, author: str | None = None) -> bool:
+    """The reply is gone; with `author`, only if that person wrote it."""
     with db.session() as s:
         row = s.scalars(
             select(MessageRow).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message_id)
         ).first()
         if row is None:
             return False
+        if author is not None and s.get(Participant, row.participant_id).platform_user_id != author:  # type: ignore[union-attr]
+            return False
         row.deleted_at = utcnow()
+        if row.withheld_reason:
+            row.text = WITHHELD_TEXT
     return True
 
 

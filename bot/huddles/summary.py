@@ -61,7 +61,9 @@ def huddle_summary(session: Session, event_id: int, expected: list[str]) -> Hudd
         select(Answer.prompt_id, MessageRow.text, Participant.platform_user_id)
         .join(MessageRow, MessageRow.id == Answer.message_id)
         .join(Participant, Participant.id == MessageRow.participant_id)
-        .where(MessageRow.event_id == event_id, MessageRow.deleted_at.is_(None))
+        .where(
+            MessageRow.event_id == event_id, MessageRow.deleted_at.is_(None), MessageRow.withheld_reason.is_(None)
+        )
         .order_by(MessageRow.created_at)
     ).all()
     by_prompt: dict[int, list[tuple[str, str]]] = {}

@@ -109,6 +109,13 @@ class SlackPlatform:
     def update_blocks(self, channel: str, ts: str, text: str, content: Sequence[Block]) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=text, blocks=list(content))
 
+    def warn_privately(self, channel: str, user: str, thread_ts: str | None, reason: str, message_id: str) -> None:
+        """An ephemeral message only `user` sees, in the thread they wrote in."""
+        self.client.chat_postEphemeral(
+            channel=channel, user=user, thread_ts=thread_ts, text=reason,
+            blocks=blocks.withheld_warning(reason, message_id),
+        )  # fmt: skip
+
     def open_view(self, trigger_id: str, view: View) -> None:
         self.client.views_open(trigger_id=trigger_id, view=view)
 

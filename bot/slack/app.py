@@ -27,14 +27,17 @@ from bot.huddles import flow, sessions
 from bot.platforms import slack as slack_adapter
 from bot.platforms.slack import SlackPlatform
 from bot.slack import blocks
+from bot.slack.blocks import fit
 from bot.slack.home import home_view
 from bot.slack.install import installation_store, oauth_settings
 from bot.slack.tokens import base_url, web_client
 from config.huddle_definition import HuddleDefinition, load_huddle_definition
 from config.settings import Settings
+from transcripts import patient_identifiers
 from transcripts.db import Database
 from transcripts.errors import RecordError
 from transcripts.models import Event, utcnow
+from transcripts.patient_identifiers import Finding
 
 log = logging.getLogger(__name__)
 LISTENER_WORKERS = 2
@@ -86,19 +89,36 @@ def build_bolt_app(
     single_workspace = not settings.slack_multi_workspace
 
     @app.event("message")
-    def on_message(event: dict[str, Any]) -> None:
+    def on_message(event: dict[str, Any], client: WebClient) -> None:
         subtype = event.get("subtype")
         channel = event.get("channel", "")
+        recorded, author = None, event.get("user")
         if subtype is None or subtype == "thread_broadcast":
             reply = slack_adapter.thread_reply(event)
             if reply is not None:
-                sessions.record_reply(db, reply)
+                recorded = sessions.record_reply(db, reply)
         elif subtype == "message_changed":
             changed = event.get("message") or {}
             message_id, text, edited_at = slack_adapter.edited(channel, changed)
-            sessions.record_edit(db, message_id, text, edited_at, changed)
+            recorded, author = sessions.record_edit(db, message_id, text, edited_at, changed), changed.get("user")
+            event = changed
         elif subtype == "message_deleted" and event.get("deleted_ts"):
             sessions.record_delete(db, f"{channel}:{event['deleted_ts']}")
+        if recorded is not None and recorded.withheld and author:
+            SlackPlatform(client).warn_privately(
+                channel, str(author), event.get("thread_ts"), recorded.withheld, recorded.message_id
+            )
+
+    @app.action("withheld_remove")
+    def on_withheld_remove(ack: Ack, body: dict[str, Any], respond: Any) -> None:
+        ack()
+        message_id = str(body["actions"][0]["value"])
+        removed = sessions.record_delete(db, message_id, author=body["user"]["id"])
+        respond(
+            response_type="ephemeral", replace_original=True,
+            text="Removed from huddlebot's record. Please delete it in Slack too (More actions → Delete message)."
+            if removed else "Only the person who wrote that reply can remove it.",
+        )  # fmt: skip
 
     @app.event("app_home_opened")
     def on_home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -119,12 +139,20 @@ def build_bolt_app(
 
     @app.view("huddle_answers")
     def on_answers(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ack()
         event_id = int(view["private_metadata"])
         with db.session() as s:
             event = s.get(Event, event_id)
             channel = (event.channel or "") if event else ""
         answers = slack_adapter.form_answers(view, body["user"]["id"], channel, utcnow())
+        errors = {
+            f"p{number}": fit(patient_identifiers.describe(found), 2000)
+            for number, message in answers
+            if (found := patient_identifiers.find(message.text))
+        }
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
         sessions.record_form(db, event_id, answers)
 
     @app.command("/escalate")
@@ -147,14 +175,15 @@ def build_bolt_app(
     @app.view("sbar")
     def on_sbar(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         values = view["state"]["values"]
-        situation = (values["situation"]["situation"].get("value") or "").strip()
-        if not situation:
-            ack(response_action="errors", errors={"situation": "Say what is happening now."})
+        sbar = {key: (values.get(key, {}).get(key, {}).get("value") or "").strip() for key, _, _ in blocks.SBAR_FIELDS}
+        summary = (values.get("summary", {}).get("summary", {}).get("value") or "").strip()
+        confirmed = bool((values.get(blocks.CONFIRM_BLOCK, {}).get(blocks.CONFIRM_BLOCK) or {}).get("selected_options"))
+        errors, found = sbar_errors({**sbar, "summary": summary}, confirmed=confirmed)
+        if errors:
+            ack(response_action="errors", errors=errors)
             return
         ack()
-        sbar = {key: (values.get(key, {}).get(key, {}).get("value") or "").strip() for key, _, _ in blocks.SBAR_FIELDS}
         level = int(values["level"]["level"]["selected_option"]["value"])
-        summary = (values.get("summary", {}).get("summary", {}).get("value") or "").strip()
         raise_escalation(
             db,
             SlackPlatform(client),
@@ -164,6 +193,7 @@ def build_bolt_app(
             sbar=sbar,
             summary=summary,
             workspace=(body.get("team") or {}).get("id"),
+            identifiers_confirmed=sorted({f.kind for f in found}),
         )
 
     @app.action("escalation_ack")
@@ -204,6 +234,24 @@ def build_bolt_app(
             ack("Use `/huddle now` to call a huddle, or `/huddle level N why` to set the escalation level.")
 
     return app
+
+
+def sbar_errors(fields: dict[str, str], *, confirmed: bool) -> tuple[dict[str, str], list[Finding]]:
+    """Field errors for an SBAR form: the two fields an escalation cannot do without, and patient
+    identifiers unless the person confirmed (one click) that safety needs them; and what was found."""
+    errors = {}
+    if not fields.get("situation"):
+        errors["situation"] = "Say what is happening now."
+    if not fields.get("recommendation"):
+        errors["recommendation"] = "Say what you need, from whom, by when: the clear ask."
+    found: list[Finding] = []
+    for key, text in fields.items():
+        findings = patient_identifiers.find(text)
+        found += findings
+        if findings and not confirmed:
+            advice = f"{patient_identifiers.describe(findings)} Or tick '{blocks.CONFIRM_TEXT}'."
+            errors.setdefault(key, fit(advice, 2000))
+    return errors, found
 
 
 @contextmanager

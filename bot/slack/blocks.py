@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    CheckboxesElement,
     ContextBlock,
     HeaderBlock,
     InputBlock,
@@ -35,6 +36,10 @@ TITLE_LIMIT = 24
 OPTION_LIMIT = 75
 HOME_BLOCKS_LIMIT = 100
 
+# A clear ask is half of an escalation: without it nobody knows what would resolve it.
+SBAR_REQUIRED = ("situation", "recommendation")
+CONFIRM_BLOCK = "confirm_identifiers"
+CONFIRM_TEXT = "Send anyway: safety needs these patient details"
 SBAR_FIELDS = (
     ("situation", "Situation", "What is happening now?"),
     ("background", "Background", "What led up to it?"),
@@ -116,7 +121,7 @@ def sbar_modal(levels: Sequence[EscalationLevel], metadata: str, situation: str 
         blocks.append(
             InputBlock(
                 block_id=key,
-                optional=key != "situation",
+                optional=key not in SBAR_REQUIRED,
                 label=_plain(label),
                 element=PlainTextInputElement(
                     action_id=key,
@@ -142,6 +147,17 @@ def sbar_modal(levels: Sequence[EscalationLevel], metadata: str, situation: str 
             element=PlainTextInputElement(action_id="summary", max_length=300),
         )
     )
+    blocks.append(
+        InputBlock(
+            block_id=CONFIRM_BLOCK,
+            optional=True,
+            label=_plain("Patient details"),
+            element=CheckboxesElement(
+                action_id=CONFIRM_BLOCK,
+                options=[Option(text=_plain(CONFIRM_TEXT, OPTION_LIMIT), value="confirmed")],
+            ),
+        )
+    )
     return View(
         type="modal",
         callback_id="sbar",
@@ -150,6 +166,22 @@ def sbar_modal(levels: Sequence[EscalationLevel], metadata: str, situation: str 
         submit=_plain("Escalate"),
         blocks=blocks,
     )
+
+
+def withheld_warning(reason: str, message_id: str) -> list[Block]:
+    """What the author of a withheld reply sees, and only they: why, and a button to take it out of the record."""
+    return [
+        section(f":warning: Your reply was kept out of the huddle summary. {escape(reason)}"),
+        section("Please delete it in Slack (More actions → Delete message), or edit it to leave the details out."),
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    action_id="withheld_remove", style="danger", text=_plain("Remove it from huddlebot"),
+                    value=message_id,
+                )
+            ]
+        ),
+    ]  # fmt: skip
 
 
 def escalation_message(

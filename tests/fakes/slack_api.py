@@ -82,6 +82,8 @@ class FakeSlack:
         if method == "users.info":
             user = self.users.get(params.get("user", ""))
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
         if method in ("chat.update", "views.open", "views.publish", "views.update"):
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"), "view": {"id": "V0"}}
         return {"ok": False, "error": "unknown_method"}

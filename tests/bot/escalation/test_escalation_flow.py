@@ -94,6 +94,7 @@ def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db
                 "recommendation",
                 "level",
                 "summary",
+                "confirm_identifiers",
             ]
             submission = {
                 "type": "view_submission",

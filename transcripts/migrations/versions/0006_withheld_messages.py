@@ -1,0 +1,29 @@
+"""withheld messages: huddle replies that looked like patient-identifiable information
+
+Such a reply is kept out of summaries, pages and CPD logs until its author edits it; its text is not
+kept meanwhile, only why it was withheld.
+
+Revision ID: 0006
+Revises: 0003
+Create Date: 2026-11-23 17:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("withheld_reason", sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_column("withheld_reason")
