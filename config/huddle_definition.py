@@ -31,9 +31,14 @@ class EscalationLevel(BaseModel):
     name: str = Field(min_length=1, max_length=80)
     meaning: str = Field(default="", max_length=500)
     actions: list[str] = Field(default_factory=list)
+    triggers: list[str] = Field(default_factory=list, description="what puts the team at this level")
     response: str = Field(default="30m", description="how soon an escalation at this level must be acknowledged")
+    resolve_within: str = Field(default="4h", description="how soon an acknowledged escalation must be resolved")
+    contacts: list[str] = Field(
+        default_factory=list, description="who escalations at this level go to, in order; the team's list if empty"
+    )
 
-    @field_validator("response")
+    @field_validator("response", "resolve_within")
     @classmethod
     def _duration(cls, value: str) -> str:
         parse_offset(value)
@@ -43,8 +48,14 @@ class EscalationLevel(BaseModel):
     def response_target(self) -> timedelta:
         return parse_offset(self.response)
 
+    @property
+    def resolution_target(self) -> timedelta:
+        return parse_offset(self.resolve_within)
 
-# NHS England's Operational Pressures Escalation Levels, used when a team has not agreed its own.
+
+# NHS England's Operational Pressures Escalation Levels, used when a team has not agreed its own. The
+# meanings are NHS England's; the response and resolution targets are a starting point for a team to
+# agree and edit, not national figures.
 DEFAULT_LEVELS: tuple[EscalationLevel, ...] = (
     EscalationLevel(
         number=1,
@@ -101,8 +112,12 @@ class HuddleDefinition(BaseModel):
     reminders: list[str] = Field(default_factory=lambda: ["5m"], description="how long before the close to remind")
     remind_via: str = Field(default="thread", pattern="^(thread|dm)$")
     members: list[str] = Field(
-        default_factory=list, description="user ids expected to answer; channel members if empty"
+        default_factory=list, description="the rota: user ids expected to take part, reminded and listed if absent"
     )
+    user_group: str | None = Field(
+        default=None, description="a Slack user group (S...) whose members are expected, beside `members`"
+    )
+    level_review: str = Field(default="24h", description="how old a level may be before it shows as out of date")
     escalation_levels: list[EscalationLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
     owner: str | None = Field(
         default=None, description="Slack user id told by DM when a huddle cannot be opened, and why"
@@ -134,7 +149,7 @@ class HuddleDefinition(BaseModel):
             raise ValueError(f"{value!r} is not a time like 07:45")
         return value
 
-    @field_validator("window")
+    @field_validator("window", "level_review")
     @classmethod
     def _window(cls, value: str) -> str:
         parse_offset(value)
@@ -160,6 +175,10 @@ class HuddleDefinition(BaseModel):
     @property
     def window_delta(self) -> timedelta:
         return parse_offset(self.window)
+
+    @property
+    def level_review_period(self) -> timedelta:
+        return parse_offset(self.level_review)
 
     @property
     def local_time(self) -> time:

@@ -254,6 +254,8 @@ class LevelChange(Base):
     set_by: Mapped[str] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text, default="")
     set_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The level's agreed actions as they stood when it was declared: what the team committed to do.
+    actions_taken: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
 
 class CPDEntry(Base):

@@ -7,6 +7,7 @@ OPEL 1-4 when it names none), and every change of level is a `LevelChange` row w
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,11 +33,30 @@ class Team:
         """Level `number`, or the highest the team has when it has fewer."""
         return next((lv for lv in self.levels if lv.number == number), self.levels[-1])
 
+    def contacts_for(self, number: int) -> list[str]:
+        """Where an escalation at level `number` goes, in order: the level's own contacts, else the team's."""
+        return list(self.level(number).contacts) or self.contacts
+
+    @property
+    def owner(self) -> str | None:
+        return self.definition.owner if self.definition else None
+
 
 @dataclass(frozen=True)
 class CurrentLevel:
     change: LevelChange | None  # None: no level was ever set for this team
     level: EscalationLevel | None
+    review: timedelta
+
+    def out_of_date(self, now: datetime) -> bool:
+        """A level not reviewed within its period is not live data, and staff stop trusting levels that aren't."""
+        return self.change is not None and now - self.change.set_at > self.review
+
+    def describe(self, now: datetime) -> str:
+        if self.change is None or self.level is None:
+            return "level not set"
+        stale = " - *out of date*, please review" if self.out_of_date(now) else ""
+        return f"{self.level.number} - {self.level.name} (set {self.change.set_at:%d %b %H:%M} UTC){stale}"
 
 
 def team(session: Session, channel: str) -> Team:
@@ -51,7 +71,9 @@ def current_level(session: Session, channel: str) -> CurrentLevel:
         .where(LevelChange.team_channel == channel)
         .order_by(LevelChange.set_at.desc(), LevelChange.id.desc())
     ).first()
-    return CurrentLevel(change, team(session, channel).level(change.level) if change else None)
+    the_team = team(session, channel)
+    review = the_team.definition.level_review_period if the_team.definition else timedelta(hours=24)
+    return CurrentLevel(change, the_team.level(change.level) if change else None, review)
 
 
 def set_level(
@@ -78,6 +100,7 @@ def set_level(
                 set_by=set_by,
                 reason=reason,
                 set_at=utcnow(),
+                actions_taken=list(chosen.actions),
             )
         )
     if slack is not None:

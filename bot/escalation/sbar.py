@@ -1,9 +1,13 @@
-"""Raising, acknowledging, resolving and re-escalating an SBAR escalation.
+"""Raising, acknowledging, resolving and re-escalating an SBAR escalation: a loop that closes.
 
-Each escalation goes to the first contact of its team's list; if nobody acknowledges within its
-level's response target, `reescalate_overdue` sends it to the next contact and says so in the
-original thread. Every step is appended to `Escalation.history` with its time, and every copy posted
-(one per contact reached) is kept there too, so a change of state updates every copy: nobody is left
+Each escalation goes to the first contact for its level (the level's own list, else the team's); if
+nobody acknowledges within the level's response target, or an acknowledged one is not resolved within
+its resolution target, `reescalate_overdue` sends it to the next contact and says so in the original
+thread. Past the last contact the definition's owner is alerted, once. Acknowledging records a
+read-back (what the contact understood and will do), resolving records the outcome, and the person who
+raised it is told of each step by DM and can say they are not satisfied, which moves it on at once.
+Every step is appended to `Escalation.history` with its time, and every copy posted (one per contact
+reached) is kept there too, so a change of state updates every copy: nobody is left
 looking at an "open" escalation with a live Acknowledge button after someone else took it.
 """
 
@@ -18,7 +22,7 @@ from sqlalchemy import select
 
 from bot.escalation.levels import Team, team
 from bot.platforms.slack import SlackPlatform
-from bot.slack.blocks import escalation_message
+from bot.slack.blocks import escalation_message, escape, raiser_update
 from transcripts.db import Database
 from transcripts.models import Escalation, utcnow
 
@@ -70,7 +74,7 @@ def raise_escalation(
         if identifiers_confirmed
         else []
     )
-    first = the_team.contacts[0]
+    first = the_team.contacts_for(lv.number)[0]
     with db.session() as s:
         row = Escalation(
             workspace=workspace,
@@ -136,23 +140,50 @@ def what_happened(db: Database, escalation_id: int) -> str:
         return f"Escalation #{row.id} is {row.status}."
 
 
-def acknowledge(db: Database, slack: SlackPlatform, escalation_id: int, user: str, now: datetime | None = None) -> bool:
-    """First acknowledgement wins; later clicks change nothing. Stops re-escalation."""
+def _tell_raiser(slack: SlackPlatform, row: Escalation, text: str, *, can_push: bool) -> None:
+    """The person who raised it hears of every step; while it is not resolved they can push it further."""
+    try:
+        slack.post_blocks(row.raised_by, text, raiser_update(row.id, text, can_push=can_push))
+    except Exception as exc:  # the step itself is recorded; a DM that fails must not undo it
+        log.warning("escalation %s: could not tell the raiser (%s)", row.id, type(exc).__name__)
+
+
+def acknowledge(
+    db: Database,
+    slack: SlackPlatform,
+    escalation_id: int,
+    user: str,
+    readback: str = "",
+    now: datetime | None = None,
+) -> bool:
+    """First acknowledgement wins; later clicks change nothing. Starts the resolution clock."""
     now = now or utcnow()
     with db.session() as s:
         row = s.get(Escalation, escalation_id)
         if row is None or row.status != "open":
             return False
-        row.status, row.acknowledged_by, row.acknowledged_at, row.next_escalation_at = "acknowledged", user, now, None
+        the_team = team(s, row.team_channel or "")
+        row.status, row.acknowledged_by, row.acknowledged_at = "acknowledged", user, now
+        row.readback = readback or None
+        row.next_escalation_at = now + the_team.level(row.level).resolution_target
         row.history = [
             *row.history,
-            {"step": row.contact_step, "by": user, "at": now.isoformat(), "what": "acknowledged"},
+            {"step": row.contact_step, "by": user, "at": now.isoformat(), "what": "acknowledged", "readback": readback},
         ]
-        _refresh(slack, row, team(s, row.team_channel or ""), f"acknowledged by <@{user}>")
+        said = f": “{escape(readback)}”" if readback else ""
+        _refresh(slack, row, the_team, f"acknowledged by <@{user}>{said}")
+        _tell_raiser(slack, row, f"Escalation #{row.id} was acknowledged by <@{user}>{said}", can_push=True)
     return True
 
 
-def resolve(db: Database, slack: SlackPlatform, escalation_id: int, user: str, now: datetime | None = None) -> bool:
+def resolve(
+    db: Database,
+    slack: SlackPlatform,
+    escalation_id: int,
+    user: str,
+    outcome: str = "",
+    now: datetime | None = None,
+) -> bool:
     now = now or utcnow()
     with db.session() as s:
         row = s.get(Escalation, escalation_id)
@@ -161,9 +192,30 @@ def resolve(db: Database, slack: SlackPlatform, escalation_id: int, user: str, n
         if row.acknowledged_at is None and user != row.raised_by:  # resolving implies it was seen
             row.acknowledged_by, row.acknowledged_at = user, now
         row.status, row.resolved_by, row.resolved_at, row.next_escalation_at = "resolved", user, now, None
-        row.history = [*row.history, {"step": row.contact_step, "by": user, "at": now.isoformat(), "what": "resolved"}]
-        _refresh(slack, row, team(s, row.team_channel or ""), f"resolved by <@{user}>")
+        row.history = [
+            *row.history,
+            {"step": row.contact_step, "by": user, "at": now.isoformat(), "what": "resolved", "outcome": outcome},
+        ]
+        said = f": “{escape(outcome)}”" if outcome else ""
+        _refresh(slack, row, team(s, row.team_channel or ""), f"resolved by <@{user}>{said}")
+        if user != row.raised_by:
+            _tell_raiser(slack, row, f"Escalation #{row.id} was resolved by <@{user}>{said}", can_push=True)
     return True
+
+
+def escalate_further(
+    db: Database, slack_for: Callable[[str | None], SlackPlatform], escalation_id: int, user: str
+) -> bool:
+    """The person who raised it is not satisfied: it moves to the next contact now, whatever its state."""
+    now = utcnow()
+    with db.session() as s:
+        row = s.get(Escalation, escalation_id)
+        if row is None or user != row.raised_by:
+            return False
+        row.history = [*row.history, {"by": user, "at": now.isoformat(), "what": "not satisfied"}]
+        row.status, row.next_escalation_at = "open", now
+        row.resolved_at = row.resolved_by = None
+    return _step(db, slack_for, escalation_id, now, why="the person who raised it was not satisfied")
 
 
 def reescalate_overdue(
@@ -173,7 +225,11 @@ def reescalate_overdue(
     now = now or utcnow()
     with db.session() as s:
         due = list(
-            s.scalars(select(Escalation.id).where(Escalation.status == "open", Escalation.next_escalation_at <= now))
+            s.scalars(
+                select(Escalation.id).where(
+                    Escalation.status.in_(("open", "acknowledged")), Escalation.next_escalation_at <= now
+                )
+            )
         )
     moved = []
     for escalation_id in due:
@@ -185,17 +241,31 @@ def reescalate_overdue(
     return moved
 
 
-def _step(db: Database, slack_for: Callable[[str | None], Any], escalation_id: int, now: datetime) -> bool:
+def _step(
+    db: Database, slack_for: Callable[[str | None], Any], escalation_id: int, now: datetime, why: str = ""
+) -> bool:
     with db.session() as s:
         row = s.get(Escalation, escalation_id)
-        if row is None or row.status != "open" or row.next_escalation_at is None or row.next_escalation_at > now:
+        if row is None or row.status == "resolved" or row.next_escalation_at is None or row.next_escalation_at > now:
             return False
         the_team = team(s, row.team_channel or "")
         lv = the_team.level(row.level)
-        step = min(row.contact_step + 1, len(the_team.contacts) - 1)
-        target = the_team.contacts[step]
+        contacts = the_team.contacts_for(lv.number)
         slack: SlackPlatform = slack_for(row.workspace)
-        note = f"not acknowledged within {lv.response}; re-escalated to {_mention(target)}"
+        if not why:
+            why = (
+                f"not resolved within {lv.resolve_within} of being acknowledged"
+                if row.status == "acknowledged"
+                else f"not acknowledged within {lv.response}"
+            )
+        if row.contact_step + 1 >= len(contacts):
+            _alert_owner(slack, row, the_team, why, now)
+            return True
+        step = row.contact_step + 1
+        target = contacts[step]
+        row.status = "open"
+        row.acknowledged_by = row.acknowledged_at = row.readback = None
+        note = f"{why}; re-escalated to {_mention(target)}"
         if row.posted_channel and row.posted_ts:
             slack.say(row.posted_channel, f":arrow_up: {note}.", thread_ts=row.posted_ts)
         channel, ts = slack.post_blocks(
@@ -205,6 +275,7 @@ def _step(db: Database, slack_for: Callable[[str | None], Any], escalation_id: i
         )
         if row.team_channel and row.team_channel != target:
             slack.say(row.team_channel, f"Escalation #{row.id} {note}.")
+        _refresh(slack, row, the_team, note)  # the earlier copies say where it went
         row.contact_step = step
         row.posted_channel, row.posted_ts = channel, ts
         row.next_escalation_at = now + lv.response_target
@@ -212,7 +283,24 @@ def _step(db: Database, slack_for: Callable[[str | None], Any], escalation_id: i
             *row.history,
             {"step": step, "to": target, "at": now.isoformat(), "what": "re-escalated", "channel": channel, "ts": ts},
         ]
+        _tell_raiser(slack, row, f"Escalation #{row.id} {note}.", can_push=False)
     return True
+
+
+def _alert_owner(slack: SlackPlatform, row: Escalation, the_team: Team, why: str, now: datetime) -> None:
+    """Every contact has had it: the definition's owner (else the team channel) is told, once; the
+    escalation stops moving, and stays open for someone to pick up."""
+    where = the_team.owner or row.team_channel or the_team.channel
+    text = (
+        f":sos: Escalation #{row.id} (level {row.level}) has reached the last contact and is {why}. "
+        f"Nobody on the escalation list has closed it: please act on it now."
+    )
+    slack.say(where, text)
+    row.next_escalation_at = None
+    row.history = [*row.history, {"to": where, "at": now.isoformat(), "what": "owner alerted", "why": why}]
+    _tell_raiser(slack, row, f"Escalation #{row.id} {why} by anyone on the list; <@{where}> has been alerted."
+                 if where.startswith(("U", "W")) else f"Escalation #{row.id} {why}; the team has been alerted.",
+                 can_push=False)  # fmt: skip
 
 
 def _mention(target: str) -> str:

@@ -22,7 +22,7 @@ from slack_bolt.oauth.callback_options import CallbackOptions
 from slack_sdk import WebClient
 
 from bot.escalation.levels import set_level, team
-from bot.escalation.sbar import acknowledge, raise_escalation, resolve, what_happened
+from bot.escalation.sbar import acknowledge, escalate_further, raise_escalation, resolve, what_happened
 from bot.huddles import flow, sessions
 from bot.platforms import slack as slack_adapter
 from bot.platforms.slack import SlackPlatform
@@ -36,7 +36,7 @@ from config.settings import Settings
 from transcripts import patient_identifiers
 from transcripts.db import Database
 from transcripts.errors import RecordError
-from transcripts.models import Event, utcnow
+from transcripts.models import Escalation, Event, utcnow
 from transcripts.patient_identifiers import Finding
 
 log = logging.getLogger(__name__)
@@ -196,19 +196,54 @@ def build_bolt_app(
             identifiers_confirmed=sorted({f.kind for f in found}),
         )
 
+    def _open_step(body: dict[str, Any], client: WebClient, respond: Any, step: str, still: tuple[str, ...]) -> None:
+        """A button on an escalation: the read-back or outcome form if it is still in a state for that step,
+        else who got there first."""
+        escalation_id = int(body["actions"][0]["value"])
+        with db.session() as s:
+            row = s.get(Escalation, escalation_id)
+            status = row.status if row else None
+        if status in still:
+            SlackPlatform(client).open_view(body["trigger_id"], blocks.close_loop_modal(escalation_id, step))
+        else:
+            respond(response_type="ephemeral", replace_original=False, text=what_happened(db, escalation_id))
+
     @app.action("escalation_ack")
     def on_ack(ack: Ack, body: dict[str, Any], client: WebClient, respond: Any) -> None:
         ack()
-        escalation_id = int(body["actions"][0]["value"])
-        if not acknowledge(db, SlackPlatform(client), escalation_id, body["user"]["id"]):
-            respond(response_type="ephemeral", replace_original=False, text=what_happened(db, escalation_id))
+        _open_step(body, client, respond, "readback", ("open",))
 
     @app.action("escalation_resolve")
     def on_resolve(ack: Ack, body: dict[str, Any], client: WebClient, respond: Any) -> None:
         ack()
+        _open_step(body, client, respond, "outcome", ("open", "acknowledged"))
+
+    @app.view("escalation_readback")
+    def on_readback(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        said = (view["state"]["values"].get("readback", {}).get("readback", {}).get("value") or "").strip()
+        if not said:
+            ack(response_action="errors", errors={"readback": "Say what you understood and what you will do."})
+            return
+        ack()
+        acknowledge(db, SlackPlatform(client), int(view["private_metadata"]), body["user"]["id"], readback=said)
+
+    @app.view("escalation_outcome")
+    def on_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        said = (view["state"]["values"].get("outcome", {}).get("outcome", {}).get("value") or "").strip()
+        if not said:
+            ack(response_action="errors", errors={"outcome": "Say what was done and what happens next."})
+            return
+        ack()
+        resolve(db, SlackPlatform(client), int(view["private_metadata"]), body["user"]["id"], outcome=said)
+
+    @app.action("escalation_further")
+    def on_further(ack: Ack, body: dict[str, Any], client: WebClient, respond: Any) -> None:
+        ack()
         escalation_id = int(body["actions"][0]["value"])
-        if not resolve(db, SlackPlatform(client), escalation_id, body["user"]["id"]):
-            respond(response_type="ephemeral", replace_original=False, text=what_happened(db, escalation_id))
+        slack = SlackPlatform(client)
+        moved = escalate_further(db, lambda _workspace: slack, escalation_id, body["user"]["id"])
+        text = "Escalated further: the next contact has it." if moved else what_happened(db, escalation_id)
+        respond(response_type="ephemeral", replace_original=False, text=text)
 
     @app.command("/huddle")
     def on_huddle(ack: Ack, command: dict[str, Any], client: WebClient, respond: Any) -> None:

@@ -209,6 +209,45 @@ def escalation_message(
     return blocks
 
 
+def raiser_update(escalation_id: int, text: str, *, can_push: bool) -> list[Block]:
+    blocks: list[Block] = [section(text)]
+    if can_push:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        action_id="escalation_further", text=_plain("Not satisfied - escalate further"),
+                        value=str(escalation_id),
+                    )
+                ]
+            )
+        )  # fmt: skip
+    return blocks
+
+
+def close_loop_modal(escalation_id: int, step: str) -> View:
+    """Acknowledging asks for a read-back; resolving asks for the outcome. One line each, required."""
+    label, hint = (
+        ("Read-back", "What you understood, and what you will do")
+        if step == "readback"
+        else ("Outcome", "What was done, and what happens next")
+    )
+    return View(
+        type="modal",
+        callback_id=f"escalation_{step}",
+        private_metadata=str(escalation_id),
+        title=_plain(f"Escalation #{escalation_id}", TITLE_LIMIT),
+        submit=_plain("Acknowledge" if step == "readback" else "Resolve"),
+        blocks=[
+            _warning(),
+            InputBlock(
+                block_id=step, label=_plain(label),
+                element=PlainTextInputElement(action_id=step, placeholder=_plain(hint, 150), max_length=500),
+            ),
+        ],
+    )  # fmt: skip
+
+
 def level_text(level: EscalationLevel, set_by: str, reason: str) -> str:
     actions = "\n".join(f"- {escape(a)}" for a in level.actions)
     why = f" because: {escape(reason)}" if reason else ""

@@ -63,6 +63,15 @@ def _click(action: str, escalation_id: int, user: str, response_url: str | None 
     )
 
 
+def _step_form(step: str, escalation_id: int, user: str, text: str) -> str:
+    values = {step: {step: {"type": "plain_text_input", "value": text}}}
+    return interaction_body({
+        "type": "view_submission", "team": {"id": "T0TEAM"}, "user": {"id": user}, "api_app_id": "A0APP",
+        "view": {"id": f"V{step}", "type": "modal", "callback_id": f"escalation_{step}",
+                 "private_metadata": str(escalation_id), "state": {"values": values}},
+    })  # fmt: skip
+
+
 def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db: Database, db_url: str) -> None:
     with running_fake_slack() as fake:
         settings = slack_settings(fake, db_url)
@@ -138,18 +147,40 @@ def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db
             assert row is not None and row.contact_step == 1 and row.posted_channel == "U0MATRON"
             assert [h["what"] for h in row.history] == ["raised", "re-escalated"]
 
-            assert (
-                post_signed(http, base, _click("escalation_ack", row.id, "U0MATRON"), content_type=FORM).status_code
-                == 200
+            # Acknowledging asks for a read-back; resolving asks for the outcome; the raiser hears of each.
+            click = _click("escalation_ack", row.id, "U0MATRON")
+            assert post_signed(http, base, click, content_type=FORM).status_code == 200
+            form = wait_for(
+                lambda: [v for v in fake.of("views.open") if v["view"]["callback_id"] == "escalation_readback"]
             )
+            assert isinstance(form, list) and form[0]["view"]["private_metadata"] == str(row.id)
+            empty = post_signed(http, base, _step_form("readback", row.id, "U0MATRON", ""), content_type=FORM)
+            assert empty.json()["response_action"] == "errors"
+            readback = "Moving an RN from ward 9 for nights; will confirm by 18:00"
+            said = post_signed(http, base, _step_form("readback", row.id, "U0MATRON", readback), content_type=FORM)
+            assert said.status_code == 200
             wait_for(lambda: (r := _escalation(db)) is not None and r.status == "acknowledged")
-            assert (
-                post_signed(http, base, _click("escalation_resolve", row.id, "U0MATRON"), content_type=FORM).status_code
-                == 200
-            )
+            acked = _escalation(db)
+            assert acked is not None and acked.readback == readback
+            assert acked.next_escalation_at == acked.acknowledged_at + timedelta(hours=4)  # OPEL 3 resolution target
+            told_raiser = wait_for(lambda: [p for p in fake.of("chat.postMessage") if p["channel"] == "U1"
+                                            and "acknowledged by <@U0MATRON>" in p["text"]])  # fmt: skip
+            assert isinstance(told_raiser, list) and readback in told_raiser[0]["text"]
+            assert "escalation_further" in str(told_raiser[0]["blocks"])
+
+            click = _click("escalation_resolve", row.id, "U0MATRON")
+            assert post_signed(http, base, click, content_type=FORM).status_code == 200
+            wait_for(lambda: [v for v in fake.of("views.open") if v["view"]["callback_id"] == "escalation_outcome"])
+            outcome = "RN from ward 9 in place for nights"
+            done_form = _step_form("outcome", row.id, "U0MATRON", outcome)
+            assert post_signed(http, base, done_form, content_type=FORM).status_code == 200
             wait_for(lambda: (r := _escalation(db)) is not None and r.status == "resolved")
+            wait_for(
+                lambda: [p for p in fake.of("chat.postMessage") if p["channel"] == "U1" and "resolved" in p["text"]]
+            )
             done = _escalation(db)
             assert done is not None and done.acknowledged_by == "U0MATRON" and done.resolved_by == "U0MATRON"
+            assert done.history[-1]["outcome"] == outcome
             assert done.acknowledged_at is not None and done.resolved_at is not None
             assert done.raised_at < done.acknowledged_at <= done.resolved_at and done.next_escalation_at is None
             assert reescalate_overdue(db, slack_for_team, now=moved_at + timedelta(hours=2)) == []
@@ -157,9 +188,12 @@ def test_unacknowledged_escalation_moves_on_then_is_acknowledged_and_resolved(db
             # "open" with a live Acknowledge button.
             updates = [(u["channel"], u["text"]) for u in fake.of("chat.update")]
             assert sorted(updates) == sorted(
-                (channel, f"Escalation #{row.id}: {state}")
-                for channel in ("C0SITE", "U0MATRON")
-                for state in ("acknowledged", "resolved")
+                [("C0SITE", f"Escalation #{row.id}: open")]  # the re-escalation: where it went
+                + [
+                    (channel, f"Escalation #{row.id}: {state}")
+                    for channel in ("C0SITE", "U0MATRON")
+                    for state in ("acknowledged", "resolved")
+                ]
             )
             # A stale button on the first copy, clicked later: told what happened and by whom, privately.
             late = _click("escalation_ack", row.id, "U0SITE", response_url=fake.url.removesuffix("api/") + "respond/1")
