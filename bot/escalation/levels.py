@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.huddles.definitions import definition_for_channel, levels_for
-from bot.platforms.slack import SlackPlatform
 from bot.slack.blocks import level_text
 from config.huddle_definition import EscalationLevel, HuddleDefinition
 from transcripts.db import Database
 from transcripts.errors import RecordError
 from transcripts.models import LevelChange, utcnow
+
+if TYPE_CHECKING:  # the Slack adapter lays out summaries that show a team's level
+    from bot.platforms.slack import SlackPlatform
 
 
 @dataclass(frozen=True)

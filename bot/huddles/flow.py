@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 
+from bot.escalation.levels import current_level
 from bot.huddles import sessions
 from bot.huddles.summary import huddle_summary
 from bot.platforms.slack import SlackPlatform
@@ -72,9 +73,11 @@ def open_huddle(
         workspace=workspace or definition.workspace,
         source=source,
     )
+    with db.session() as s:
+        level = current_level(s, channel).describe(utcnow())
     try:
         where, ts = slack.post_huddle_opening(
-            channel, opening.title, opening.prompts, opening.event_id, opening.closes_local
+            channel, opening.title, opening.prompts, opening.event_id, opening.closes_local, level
         )
     except Exception as exc:
         reason = why_failed(exc, channel)
@@ -99,11 +102,15 @@ def _local(moment: datetime | None, zone: str) -> str:
     return f"{moment.astimezone(ZoneInfo(zone)):%H:%M}" if moment else ""
 
 
-def expected_members(slack: SlackPlatform, definition: HuddleDefinition | None, channel: str) -> list[str]:
-    """Who should take part: the definition's list, else the channel's members."""
-    if definition and definition.members:
-        return list(definition.members)
-    return slack.channel_members(channel)
+def expected_members(slack: SlackPlatform, definition: HuddleDefinition | None) -> list[str]:
+    """Who is on the rota: the definition's members and its Slack user group. Nobody else is reminded or
+    listed as absent (a channel holds off-duty staff too); anyone else who takes part is welcome."""
+    if definition is None:
+        return []
+    expected = list(definition.members)
+    if definition.user_group:
+        expected += [u for u in slack.user_group_members(definition.user_group) if u not in expected]
+    return expected
 
 
 def remind(db: Database, slack: SlackPlatform, event_id: int, prompt_id: int) -> list[str]:
@@ -117,7 +124,7 @@ def remind(db: Database, slack: SlackPlatform, event_id: int, prompt_id: int) ->
         present = sessions.took_part(s, event)
         closes = _local(event.ends_at, event.timezone)
     channel, ts = where
-    quiet = [m for m in expected_members(slack, definition, channel) if m not in present]
+    quiet = [m for m in expected_members(slack, definition) if m not in present]
     slack.remind(channel, ts, quiet, closes, by_dm=bool(definition and definition.remind_via == "dm"))
     with db.session() as s:
         sessions.mark_done(s, prompt_id)
@@ -134,7 +141,7 @@ def close(db: Database, slack: SlackPlatform, event_id: int, prompt_id: int, web
             return
         definition = sessions.definition_of(s, event)
     channel, ts = where
-    expected = expected_members(slack, definition, channel)
+    expected = expected_members(slack, definition)
     with db.session() as s:
         summary = huddle_summary(s, event_id, expected)
     slack.post_summary(channel, ts, summary, f"{web_base_url.rstrip('/')}/events/{event_id}")

@@ -6,14 +6,15 @@ posts, so the rules of the summary are written once whatever shows them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.escalation.levels import current_level
 from bot.huddles.matching import strip_marker
 from bot.huddles.sessions import definition_of, escalations_of, questions, took_part
-from transcripts.models import Answer, Escalation, Event, MessageRow, Participant
+from transcripts.models import Answer, Escalation, Event, MessageRow, Participant, utcnow
 
 # Answers to a concern question that mean "nothing to report" are not listed as concerns.
 NOTHING = {"none", "no", "nil", "n/a", "na", "-", "nothing", "no concerns", "none today"}
@@ -43,8 +44,9 @@ class HuddleSummary:
     concerns: list[tuple[int, str, str]]  # (question number, user id, text)
     escalations: list[RaisedEscalation]
     absent: list[str]
+    level: str  # the team's escalation level as it stands at the close
+    expected: bool  # whether the huddle has a rota; without one nobody is listed as absent
     event_id: int = 0
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def is_concern(text: str) -> bool:
@@ -91,5 +93,7 @@ def huddle_summary(session: Session, event_id: int, expected: list[str]) -> Hudd
         concerns=concerns,
         escalations=escalations,
         absent=[m for m in expected if m not in present],
+        level=current_level(session, event.channel or "").describe(utcnow()),
+        expected=bool(expected),
         event_id=event_id,
     )

@@ -123,10 +123,10 @@ class SlackPlatform:
         self.client.views_publish(user_id=user, view=view)
 
     def post_huddle_opening(
-        self, channel: str, title: str, prompts: Sequence[str], event_id: int, closes: str
+        self, channel: str, title: str, prompts: Sequence[str], event_id: int, closes: str, level: str
     ) -> tuple[str, str]:
         text = f"{title}: {len(prompts)} questions, closes {closes}. {blocks.NO_PATIENT_DATA}"
-        return self.post_blocks(channel, text, blocks.huddle_opening(title, prompts, event_id, closes))
+        return self.post_blocks(channel, text, blocks.huddle_opening(title, prompts, event_id, closes, level))
 
     def remind(self, channel: str, thread_ts: str, users: Sequence[str], closes: str, *, by_dm: bool) -> None:
         if not users:
@@ -144,6 +144,9 @@ class SlackPlatform:
         for i, text in enumerate(posts):
             self.say(channel, text, thread_ts=thread_ts, broadcast=i == 0)
         return len(posts)
+
+    def user_group_members(self, group: str) -> list[str]:
+        return [str(u) for u in self.client.usergroups_users_list(usergroup=group).get("users", [])]
 
     def channel_members(self, channel: str) -> list[str]:
         """The channel's members, the bot excluded."""
@@ -204,6 +207,7 @@ def summary_lines(summary: HuddleSummary) -> list[str]:
     lines = [
         f"*Summary of {esc(summary.title)}*",
         f"*Took part ({len(summary.took_part)}):* " + (_people(summary.took_part) or "nobody"),
+        f"*Escalation level:* {esc(summary.level)}",
     ]
     for q in summary.questions:
         lines.append(f"*{q.number}. {esc(q.text)}*")
@@ -215,7 +219,8 @@ def summary_lines(summary: HuddleSummary) -> list[str]:
         [f"- #{e.id} level {e.level} by <@{e.raised_by}> ({e.status}): {esc(e.summary)}" for e in summary.escalations]
         or ["  none"]
     )
-    lines.append(f"*Absent ({len(summary.absent)}):* " + (_people(summary.absent) or "nobody"))
+    if summary.expected:
+        lines.append(f"*Absent ({len(summary.absent)}):* " + (_people(summary.absent) or "nobody"))
     return lines
 
 

@@ -74,10 +74,12 @@ def _warning() -> ContextBlock:
     return ContextBlock(elements=[PlainTextObject(text=NO_PATIENT_DATA)])
 
 
-def huddle_opening(title: str, prompts: Sequence[str], event_id: int, closes: str) -> list[Block]:
+def huddle_opening(title: str, prompts: Sequence[str], event_id: int, closes: str, level: str) -> list[Block]:
     lines = "\n".join(f"*{i}.* {escape(p)}" for i, p in enumerate(prompts, 1))
+    review = "" if "out of date" not in level and "not set" not in level else " Set it with `/huddle level N why`."
     return [
         header(title),
+        section(f"*Escalation level:* {escape(level)}.{review}"),
         section(lines),
         section(
             "Answer with the button, or reply in this thread starting with the number (`2: ...`). "
@@ -250,10 +252,13 @@ def close_loop_modal(escalation_id: int, step: str) -> View:
 
 def level_text(level: EscalationLevel, set_by: str, reason: str) -> str:
     actions = "\n".join(f"- {escape(a)}" for a in level.actions)
+    triggers = "".join(f"\n- {escape(t)}" for t in level.triggers)
     why = f" because: {escape(reason)}" if reason else ""
     return (
         f":vertical_traffic_light: Escalation level is now *{level.number} - {escape(level.name)}* "
-        f"(set by <@{set_by}>{why}).\n{escape(level.meaning)}\n*Agreed actions:*\n{actions}"
+        f"(set by <@{set_by}>{why}).\n{escape(level.meaning)}"
+        + (f"\n*Triggers:*{triggers}" if triggers else "")
+        + f"\n*Agreed actions:*\n{actions}"
     )
 
 

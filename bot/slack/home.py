@@ -28,16 +28,16 @@ def home_view(db: Database, workspace: str | None, *, single_workspace: bool) ->
         for _, definition in active_definitions(s):
             if not belongs(definition.workspace, workspace, single_workspace=single_workspace):
                 continue
-            now = current_level(s, definition.channel)
-            if now.change is None or now.level is None:
-                out.append(section(f"*<#{definition.channel}>* {escape(definition.name)}: *level not set*"))
+            level = current_level(s, definition.channel)
+            described = escape(level.describe(utcnow()))
+            if level.change is None or level.level is None:
+                out.append(section(f"*<#{definition.channel}>* {escape(definition.name)}: *{described}*"))
                 continue
-            actions = "\n".join(f"- {escape(a)}" for a in now.level.actions)
+            actions = "\n".join(f"- {escape(a)}" for a in level.level.actions)
             out.append(
                 section(
-                    f"*<#{definition.channel}>* {escape(definition.name)}: "
-                    f"*{now.level.number} - {escape(now.level.name)}* "
-                    f"(set by <@{now.change.set_by}>: {escape(now.change.reason)})\n{actions}"
+                    f"*<#{definition.channel}>* {escape(definition.name)}: *{described}* "
+                    f"by <@{level.change.set_by}>: {escape(level.change.reason)}\n{actions}"
                 )
             )
         open_rows = list(

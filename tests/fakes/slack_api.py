@@ -49,6 +49,7 @@ class FakeSlack:
     codes: dict[str, str] = field(default_factory=dict)  # unused OAuth code -> team id
     bot_tokens: dict[str, str] = field(default_factory=dict)  # issued bot token -> team id
     socket_url: str = ""  # what apps.connections.open hands out (tests.fakes.slack_socket)
+    groups: dict[str, list[str]] = field(default_factory=dict)  # user group id -> its members
     refuse: dict[str, str] = field(default_factory=dict)  # channel -> the error chat.postMessage answers there
     outages: list[int] = field(default_factory=list)  # HTTP statuses answered, one per call, before any answer
 
@@ -77,6 +78,8 @@ class FakeSlack:
             return {"ok": True, "url": self.socket_url}
         if method == "conversations.members":
             return {"ok": True, "members": self.members.get(params.get("channel", ""), []), "response_metadata": {}}
+        if method == "usergroups.users.list":
+            return {"ok": True, "users": self.groups.get(params.get("usergroup", ""), [])}
         if method == "conversations.history":
             return self._history(params)
         if method == "users.info":

@@ -16,12 +16,14 @@ from transcripts.models import Prompt
 
 
 def test_dm_reminders_go_to_the_quiet_members_only(db: Database, db_url: str) -> None:
-    with running_fake_slack(members={"CWARD": ["U1", "U2", "U3", BOT_USER]}) as fake:
+    # The channel holds off-duty staff too (U4): only the rota, the night team's user group, is reminded.
+    with running_fake_slack(members={"CWARD": ["U1", "U2", "U3", "U4", BOT_USER]},
+                            groups={"S0NIGHTS": ["U1", "U2", "U3"]}) as fake:  # fmt: skip
         settings = slack_settings(fake, db_url)
         slack = slack_for(settings)
         definition = HuddleDefinition(
             name="Ward 7 safety huddle", channel="CWARD", days=["mon"], time="07:45", prompts=["Staffing"],
-            window="10m", reminders=["5m"], remind_via="dm",
+            window="10m", reminders=["5m"], remind_via="dm", user_group="S0NIGHTS",
         )  # fmt: skip
         with db.session() as s:
             definition_id = add_definition(s, definition)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlencode
 
 import httpx
@@ -49,6 +50,7 @@ def test_home_tab_and_huddle_now(db: Database, db_url: str) -> None:
             published = wait_for(lambda: fake.of("views.publish"))
             assert isinstance(published, list)
         text = json.dumps(published[0]["view"])
-        assert "*3 - OPEL 3*" in text and "two RNs short" in text and "Escalate to the matron" in text
+        assert "*3 - OPEL 3 (set " in text and "two RNs short" in text and "Escalate to the matron" in text
+        assert "out of date" not in text  # set moments ago, within the day it is good for
         assert "Open escalations (1)" in text and "Nights &lt;short&gt;" in text and "<short>" not in text
-        assert "Ward 7 &lt;b&gt;" in text and "running" in text
+        assert re.search(r"Ward 7 &lt;b&gt; \d{4}-\d{2}-\d{2} in <#C1>: running", text)
