@@ -118,6 +118,13 @@ class HuddleDefinition(BaseModel):
         default=None, description="a Slack user group (S...) whose members are expected, beside `members`"
     )
     level_review: str = Field(default="24h", description="how old a level may be before it shows as out of date")
+    harm_kinds: list[str] = Field(
+        default_factory=lambda: ["falls", "pressure ulcers", "deterioration", "medication"],
+        description="the harms the team tallies days since the last of",
+    )
+    milestones: list[int] = Field(
+        default_factory=lambda: [30, 60, 100, 200, 365], description="harm-free days celebrated in the channel"
+    )
     escalation_levels: list[EscalationLevel] = Field(default_factory=lambda: list(DEFAULT_LEVELS))
     owner: str | None = Field(
         default=None, description="Slack user id told by DM when a huddle cannot be opened, and why"

@@ -258,6 +258,40 @@ class LevelChange(Base):
     actions_taken: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
 
 
+class Action(Base):
+    """Something a huddle agreed to do: what, whose, by when. Open actions are followed up at the next huddle."""
+
+    __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_team_status", "team_channel", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace: Mapped[str | None] = mapped_column(String(64), index=True)
+    team_channel: Mapped[str] = mapped_column(String(100))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"))
+    what: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | done
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+
+
+class HarmEvent(Base):
+    """A harm a team recorded (a fall, a pressure ulcer...): the days since the last of each kind are its tally."""
+
+    __tablename__ = "harm_events"
+    __table_args__ = (Index("ix_harm_events_team_kind", "team_channel", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace: Mapped[str | None] = mapped_column(String(64), index=True)
+    team_channel: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(80))
+    occurred_at: Mapped[datetime]
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class CPDEntry(Base):
     """A participant's own reflections on an event, saved only at their request."""
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError
 
 from bot.escalation.levels import current_level
-from bot.huddles import sessions
+from bot.huddles import safety, sessions
 from bot.huddles.summary import huddle_summary
 from bot.platforms.slack import SlackPlatform
 from config.huddle_definition import HuddleDefinition
@@ -64,20 +64,23 @@ def open_huddle(
     A post Slack refuses fails the session with the reason, and tells the definition's owner.
     """
     channel = channel or definition.channel
+    moment = now or utcnow()
     opening = sessions.create_session(
         db,
         definition,
         definition_id=definition_id,
-        now=now or utcnow(),
+        now=moment,
         channel=channel,
         workspace=workspace or definition.workspace,
         source=source,
     )
     with db.session() as s:
-        level = current_level(s, channel).describe(utcnow())
+        level = current_level(s, channel).describe(moment)
+        follow_up = safety.open_actions(s, channel, moment)
+        harm = safety.harm_tallies(s, definition, moment)
     try:
         where, ts = slack.post_huddle_opening(
-            channel, opening.title, opening.prompts, opening.event_id, opening.closes_local, level
+            channel, opening.title, opening.prompts, opening.event_id, opening.closes_local, level, follow_up, harm
         )
     except Exception as exc:
         reason = why_failed(exc, channel)
@@ -86,6 +89,9 @@ def open_huddle(
         _tell_owner(slack, definition, f"Today's huddle '{definition.name}' could not be opened. {reason}.")
         return opening.event_id
     sessions.mark_opened(db, opening.event_id, where, ts, utcnow())
+    for tally in harm:
+        if tally.milestone:
+            slack.say(channel, f":tada: {tally.milestone} days without {tally.kind} on {definition.name}. Well done!")
     return opening.event_id
 
 

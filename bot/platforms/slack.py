@@ -23,6 +23,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.huddles.safety import HarmTally, OpenAction
 from bot.huddles.summary import HuddleSummary
 from bot.platforms.base import Posted
 from bot.slack import blocks
@@ -123,10 +124,19 @@ class SlackPlatform:
         self.client.views_publish(user_id=user, view=view)
 
     def post_huddle_opening(
-        self, channel: str, title: str, prompts: Sequence[str], event_id: int, closes: str, level: str
+        self,
+        channel: str,
+        title: str,
+        prompts: Sequence[str],
+        event_id: int,
+        closes: str,
+        level: str,
+        follow_up: Sequence[OpenAction] = (),
+        harm: Sequence[HarmTally] = (),
     ) -> tuple[str, str]:
         text = f"{title}: {len(prompts)} questions, closes {closes}. {blocks.NO_PATIENT_DATA}"
-        return self.post_blocks(channel, text, blocks.huddle_opening(title, prompts, event_id, closes, level))
+        content = blocks.huddle_opening(title, prompts, event_id, closes, level, follow_up, harm)
+        return self.post_blocks(channel, text, content)
 
     def remind(self, channel: str, thread_ts: str, users: Sequence[str], closes: str, *, by_dm: bool) -> None:
         if not users:

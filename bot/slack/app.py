@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from slack_sdk import WebClient
 
 from bot.escalation.levels import set_level, team
 from bot.escalation.sbar import acknowledge, escalate_further, raise_escalation, resolve, what_happened
-from bot.huddles import flow, sessions
+from bot.huddles import flow, safety, sessions
 from bot.platforms import slack as slack_adapter
 from bot.platforms.slack import SlackPlatform
 from bot.slack import blocks
@@ -245,10 +246,54 @@ def build_bolt_app(
         text = "Escalated further: the next contact has it." if moved else what_happened(db, escalation_id)
         respond(response_type="ephemeral", replace_original=False, text=text)
 
+    @app.action("action_done")
+    def on_action_done(ack: Ack, body: dict[str, Any], respond: Any) -> None:
+        ack()
+        with db.session() as s:
+            said = safety.close_action(s, int(body["actions"][0]["value"]), body["user"]["id"])
+        respond(response_type="ephemeral", replace_original=False, text=said)
+
+    @app.shortcut("huddle_action")
+    def on_make_action(ack: Ack, shortcut: dict[str, Any], client: WebClient) -> None:
+        ack()
+        what = (shortcut.get("message") or {}).get("text") or ""
+        SlackPlatform(client).open_view(shortcut["trigger_id"], blocks.action_modal(shortcut["channel"]["id"], what))
+
+    @app.view("huddle_action")
+    def on_action(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = view["state"]["values"]
+        what = (values["what"]["what"].get("value") or "").strip()
+        owner = values["owner"]["owner"].get("selected_user")
+        due = values["due"]["due"].get("selected_date")
+        found = patient_identifiers.find(what)
+        errors = {
+            **({"what": fit(patient_identifiers.describe(found), 2000)} if found else {}),
+            **({} if what else {"what": "Say what needs doing."}),
+            **({} if owner else {"owner": "Who will do it?"}),
+            **({} if due else {"due": "By when?"}),
+        }
+        if errors:
+            ack(response_action="errors", errors=errors)
+            return
+        ack()
+        channel = view["private_metadata"]
+        with db.session() as s:
+            the_team = team(s, channel)
+            zone = the_team.definition.timezone if the_team.definition else "Europe/London"
+            safety.add_action(
+                s, team_channel=channel, what=what, owner=owner, created_by=body["user"]["id"],
+                due_at=safety.due_at_end_of(date.fromisoformat(due), zone),
+                workspace=(body.get("team") or {}).get("id"),
+            )  # fmt: skip
+
     @app.command("/huddle")
     def on_huddle(ack: Ack, command: dict[str, Any], client: WebClient, respond: Any) -> None:
         words = (command.get("text") or "").split()
-        if words[:1] == ["now"]:
+        if words[:1] == ["harm"]:
+            ack()
+            said = _record_harm(db, SlackPlatform(client), command, " ".join(words[1:]))
+            respond(response_type="ephemeral", text=said)
+        elif words[:1] == ["now"]:
             ack("Calling a huddle now.")
             _huddle_now(db, SlackPlatform(client), command)
         elif words[:1] == ["level"] and len(words) >= 2 and words[1].isdigit():
@@ -266,9 +311,29 @@ def build_bolt_app(
             except RecordError as exc:
                 respond(str(exc))
         else:
-            ack("Use `/huddle now` to call a huddle, or `/huddle level N why` to set the escalation level.")
+            ack(
+                "Use `/huddle now` to call a huddle, `/huddle level N why` to set the escalation level, "
+                "or `/huddle harm <kind>` to record a harm."
+            )
 
     return app
+
+
+def _record_harm(db: Database, slack: SlackPlatform, command: dict[str, Any], kind: str) -> str:
+    """A harm recorded from the channel; the team sees it, since the tally starts again for everyone."""
+    channel = command["channel_id"]
+    with db.session() as s:
+        definition = team(s, channel).definition
+        if definition is None:
+            return "This channel has no huddle, so there is no harm tally to add to."
+        try:
+            recorded = safety.record_harm(
+                s, definition, kind=kind, recorded_by=command["user_id"], workspace=command.get("team_id")
+            )
+        except ValueError as exc:
+            return f"Not recorded: {exc}."
+    slack.say(channel, f"<@{command['user_id']}> recorded a harm: {recorded}. The days-since tally starts again.")
+    return f"Recorded: {recorded}."
 
 
 def sbar_errors(fields: dict[str, str], *, confirmed: bool) -> tuple[dict[str, str], list[Finding]]:

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     CheckboxesElement,
     ContextBlock,
+    DatePickerElement,
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
@@ -24,9 +25,11 @@ from slack_sdk.models.blocks import (
     PlainTextObject,
     SectionBlock,
     StaticSelectElement,
+    UserSelectElement,
 )
 from slack_sdk.models.views import View
 
+from bot.huddles.safety import HarmTally, OpenAction
 from config.huddle_definition import NO_PATIENT_DATA, EscalationLevel
 
 SECTION_LIMIT = 3000
@@ -74,12 +77,22 @@ def _warning() -> ContextBlock:
     return ContextBlock(elements=[PlainTextObject(text=NO_PATIENT_DATA)])
 
 
-def huddle_opening(title: str, prompts: Sequence[str], event_id: int, closes: str, level: str) -> list[Block]:
+def huddle_opening(
+    title: str,
+    prompts: Sequence[str],
+    event_id: int,
+    closes: str,
+    level: str,
+    follow_up: Sequence[OpenAction] = (),
+    harm: Sequence[HarmTally] = (),
+) -> list[Block]:
     lines = "\n".join(f"*{i}.* {escape(p)}" for i, p in enumerate(prompts, 1))
     review = "" if "out of date" not in level and "not set" not in level else " Set it with `/huddle level N why`."
     return [
         header(title),
+        *_follow_up(follow_up),
         section(f"*Escalation level:* {escape(level)}.{review}"),
+        *([section(harm_line(harm))] if harm else []),
         section(lines),
         section(
             "Answer with the button, or reply in this thread starting with the number (`2: ...`). "
@@ -94,6 +107,52 @@ def huddle_opening(title: str, prompts: Sequence[str], event_id: int, closes: st
             ]
         ),
     ]
+
+
+def _follow_up(actions: Sequence[OpenAction]) -> list[Block]:
+    """Yesterday's open actions come first: a huddle follows up before it looks ahead."""
+    if not actions:
+        return []
+    out: list[Block] = [section(f"*Follow up ({len(actions)} open):*")]
+    for a in actions[:20]:
+        late = " *overdue*" if a.overdue else ""
+        out.append(
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=fit(f"{escape(a.what)} - <@{a.owner}>, due {a.due_at:%d %b %H:%M} UTC{late}", SECTION_LIMIT)
+                ),
+                accessory=ButtonElement(action_id="action_done", text=_plain("Done"), value=str(a.id)),
+            )
+        )
+    return out
+
+
+def harm_line(tallies: Sequence[HarmTally]) -> str:
+    known = [f"{escape(t.kind)}: {t.days}" for t in tallies if t.days is not None]
+    unknown = [escape(t.kind) for t in tallies if t.days is None]
+    parts = [f"*Days since the last harm* - {', '.join(known)}" if known else "*Days since the last harm*"]
+    if unknown:
+        parts.append(f"(none recorded yet: {', '.join(unknown)})")
+    return " ".join(parts) + ". Record one with `/huddle harm <kind>`."
+
+
+def action_modal(team_channel: str, what: str) -> View:
+    return View(
+        type="modal",
+        callback_id="huddle_action",
+        private_metadata=team_channel,
+        title=_plain("New action", TITLE_LIMIT),
+        submit=_plain("Save"),
+        blocks=[
+            _warning(),
+            InputBlock(
+                block_id="what", label=_plain("What needs doing"),
+                element=PlainTextInputElement(action_id="what", initial_value=fit(what, 500) or None, max_length=500),
+            ),
+            InputBlock(block_id="owner", label=_plain("Owner"), element=UserSelectElement(action_id="owner")),
+            InputBlock(block_id="due", label=_plain("Due by the end of"), element=DatePickerElement(action_id="due")),
+        ],
+    )  # fmt: skip
 
 
 def answer_modal(title: str, prompts: Sequence[str], event_id: int) -> View:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from bot.escalation.levels import team
 from bot.web.auth import current_user
 from bot.web.common import ZONES, db_of, now, page
+from bot.web.safety_board import safety_board
 from transcripts.models import Escalation, Event, LevelChange
 
 router = APIRouter(include_in_schema=False)
@@ -80,6 +81,7 @@ def dashboard(request: Request) -> HTMLResponse:
                 .limit(PAST_HUDDLES + 20)
             )
         )
+        boards = safety_board(session, user.workspace, moment)
         session.expunge_all()
 
     def is_today(e: Event) -> bool:
@@ -95,5 +97,6 @@ def dashboard(request: Request) -> HTMLResponse:
         escalations=escalations,
         today=today,
         past=past,
+        boards=boards,
         workspace=user.workspace,
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from config.huddle_definition import EscalationLevel, HuddleDefinition
 from transcripts.db import Database
 from transcripts.message import Author, Message
-from transcripts.models import Definition, Escalation, Event, LevelChange
+from transcripts.models import Action, Definition, Escalation, Event, HarmEvent, LevelChange
 from transcripts.store import store_messages
 
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\"><script>alert('x')</script>"
@@ -25,17 +26,17 @@ T_OURS, T_THEIRS = "T0URS", "T7HEIRS"
 def add_huddles(db: Database) -> Huddles:
     moment = datetime.now(UTC).replace(microsecond=0)
     with db.session() as session:
+        levels = [
+            EscalationLevel(number=1, name="OPEL 1", actions=["Business as usual"]),
+            EscalationLevel(number=2, name="OPEL 2", actions=["Tell the bed manager"]),
+            EscalationLevel(number=3, name="OPEL 3", actions=["Call the site manager", "Stop elective admissions"]),
+        ]
+        body = HuddleDefinition(
+            name="Ward 7 safety huddle", channel="C_WARD7", workspace=T_OURS, days=["mon"], time="07:45",
+            prompts=["Staffing"], escalation_levels=levels,
+        )  # fmt: skip
         definition = Definition(
-            kind="huddle",
-            name="Ward 7 safety huddle",
-            workspace=T_OURS,
-            body={
-                "channel": "C_WARD7",
-                "escalation_levels": [
-                    {"level": 1, "name": "OPEL 1", "actions": ["Business as usual"]},
-                    {"level": 3, "name": "OPEL 3", "actions": ["Call the site manager", "Stop elective admissions"]},
-                ],
-            },
+            kind="huddle", name=body.name, workspace=T_OURS, body=body.model_dump(mode="json")
         )
         session.add(definition)
         session.flush()
@@ -55,6 +56,18 @@ def add_huddles(db: Database) -> Huddles:
             )
         )
         session.add(LevelChange(workspace=T_THEIRS, team_channel="C_OTHER", level=4, set_by="U9", set_at=moment))
+        session.add(
+            Action(
+                workspace=T_OURS, team_channel="C_WARD7", what="Fix the bay 2 hoist " + HOSTILE, owner="U3",
+                due_at=moment - timedelta(hours=2), created_by="U2",
+            )
+        )  # fmt: skip
+        session.add(
+            HarmEvent(
+                workspace=T_OURS, team_channel="C_WARD7", kind="falls", occurred_at=moment - timedelta(days=3),
+                recorded_by="U2",
+            )
+        )  # fmt: skip
         session.add(
             Escalation(
                 workspace=T_OURS,
