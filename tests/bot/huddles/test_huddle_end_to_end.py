@@ -14,7 +14,7 @@ import httpx
 import pytest
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.huddles.definitions import add_definition
 from bot.huddles.jobs import install_huddle_jobs
@@ -37,8 +37,8 @@ def _definition(due: datetime) -> HuddleDefinition:
         days=[local.strftime("%a").lower()],
         time=local.strftime("%H:%M:%S"),
         timezone=ZONE,
-        window="20s",
-        reminders=["10s"],
+        window="10m",
+        reminders=["5m"],
         prompts=[
             "Incidents since yesterday",
             {"text": "Patients at risk today", "concern": True},
@@ -167,12 +167,16 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
                 assert response.status_code == 200
                 wait_for(lambda: _answers(db).get("V123:p3"), timeout=30)
 
+                # Every answer is in: bring the reminder due now (the tick, every 0.5 s, sends it) rather than
+                # racing a short window on a loaded machine; then the close, the same way.
+                _due_now(db, "reminder")
                 reminder = wait_for(
                     lambda: [p for p in fake.of("chat.postMessage") if "reminder" in p.get("text", "")], timeout=40
                 )
                 assert isinstance(reminder, list) and len(reminder) == 1
                 assert reminder[0]["thread_ts"] == root and reminder[0]["text"].startswith("<@U3> a reminder")
 
+                _due_now(db, "close")
                 summary = wait_for(
                     lambda: [p for p in fake.of("chat.postMessage") if p.get("text", "").startswith("*Summary")],
                     timeout=40,
@@ -184,6 +188,7 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
                 assert "<@U1>: bay 4 falls risk" in text and "bay 3" not in text and "wrong thread" not in text
                 assert "*Concerns flagged (3):*" in text  # bay 4, one HCA short, agency nurse; "None" is not one
                 assert "*Absent (1):* <@U3>" in text
+                wait_for(lambda: _status(db) == "closed", "the session to be marked closed after its summary")
         finally:
             scheduler.shutdown(wait=False)
             get_settings.cache_clear()
@@ -213,6 +218,16 @@ def _opening_ts(db: Database) -> str | None:
         event_id = s.scalar(select(Event.id))
         where = opening_ts(s, event_id) if event_id else None
     return where[1] if where else None
+
+
+def _due_now(db: Database, kind: str) -> None:
+    with db.session() as s:
+        s.execute(update(Prompt).where(Prompt.kind == kind).values(due_at=datetime.now(UTC)))
+
+
+def _status(db: Database) -> str | None:
+    with db.session() as s:
+        return s.scalar(select(Event.status))
 
 
 def _event_id(db: Database) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -123,3 +124,23 @@ def test_the_published_slash_command_body_with_its_signature_is_refused_as_stale
         response = client.post(f"{base}/slack/events", content=PUBLISHED_BODY, headers=headers)
     assert response.status_code == 401
     assert json.dumps(fake.of("views.open")) == "[]"
+
+
+def test_a_stale_signed_command_that_would_act_is_refused_and_a_fresh_one_acts(
+    web: tuple[str, FakeSlack, Settings], db: Database
+) -> None:
+    """A command we do handle (it opens the SBAR form), replayed after five minutes: refused, nothing opened;
+    the same body freshly signed opens the form, so the refusal is the signature's doing."""
+    base, fake, _ = web
+    body = urlencode({
+        "command": "/escalate", "text": "", "channel_id": "C1", "user_id": "U1", "team_id": "T0TEAM",
+        "trigger_id": "trig-stale", "response_url": "http://127.0.0.1:9/unused", "api_app_id": "A0APP",
+    })  # fmt: skip
+    form = "application/x-www-form-urlencoded"
+    with httpx.Client(timeout=10) as client:
+        stale = post_signed(client, base, body, content_type=form, at=time.time() - 301)
+        assert stale.status_code == 401
+        fresh = post_signed(client, base, body, content_type=form)
+    assert fresh.status_code == 200
+    opened = wait_for(lambda: fake.of("views.open"))
+    assert isinstance(opened, list) and len(opened) == 1 and opened[0]["trigger_id"] == "trig-stale"
