@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from config.settings import Settings, SettingsError, get_settings
-from transcripts.db import Database
+from transcripts.db import Database, DatabaseUnavailable
 from transcripts.errors import RecordError
 
 P = ParamSpec("P")
@@ -26,7 +26,7 @@ class CommandError(Exception):
 
 
 def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Print RecordError/SettingsError/CommandError as `huddlebot: <where>: <why>` and exit 2."""
+    """Print RecordError/SettingsError/CommandError/DatabaseUnavailable as `huddlebot: <where>: <why>`, exit 2."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -34,6 +34,9 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except (RecordError, SettingsError, CommandError) as exc:
             print(f"huddlebot: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except DatabaseUnavailable as exc:
+            print(f"huddlebot: DATABASE_URL ({exc.where}): {exc.reason}", file=sys.stderr)
             raise typer.Exit(2) from None
 
     return wrapper
