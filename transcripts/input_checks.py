@@ -1,12 +1,13 @@
 """Checks every importer applies to what it reads, so bad input is refused with one line naming its place.
 
 They exist because Python's own failures on hostile input are tracebacks, not answers: a year 0001
-with an offset overflows, a 1,000-deep document exhausts the stack, and a list where an id belongs
+with an offset overflows, and a list where an id belongs
 silently becomes the string "[1, 2]". Each check raises `RecordError(where, reason)` instead.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,17 +15,29 @@ from transcripts.errors import RecordError
 
 EARLIEST = datetime(2006, 1, 1, tzinfo=UTC)  # X (then Twitter) opened in 2006; no record is older
 FUTURE_SLACK = timedelta(days=1)  # a clock a little ahead is plausible; a post next year is not
-MAX_DEPTH = 64  # X and Slack payloads nest about six levels; anything far deeper is not theirs
+
+
+def _latest() -> datetime:
+    """A day from now, worked out at most once a second: it is asked once per post of a large import."""
+    second = int(time.time())
+    if _LATEST[0] != second:
+        _LATEST[:] = [second, datetime.now(UTC) + FUTURE_SLACK]
+    return _LATEST[1]
+
+
+_LATEST: list[Any] = [0, EARLIEST]
 
 
 def plausible_time(moment: datetime, where: str, field: str) -> datetime:
     """`moment` (timezone-aware) in UTC, or RecordError when it is before 2006 or over a day ahead."""
+    if moment.tzinfo is UTC and EARLIEST <= moment <= _latest():  # the common case, without conversions
+        return moment
     offset = moment.utcoffset()
     if offset is None:
         raise RecordError(where, f"{field}: {moment.isoformat()} has no time zone")
     naive_utc = moment.replace(tzinfo=None)
     # Compare on the wall-clock value first: converting year 1 or 9999 to UTC can overflow.
-    latest = datetime.now(UTC) + FUTURE_SLACK
+    latest = _latest()
     if naive_utc.year < EARLIEST.year - 1 or naive_utc.year > latest.year + 1:
         raise RecordError(where, f"{field}: {moment.isoformat()} is {_why(naive_utc.year < EARLIEST.year)}")
     utc = moment.astimezone(UTC)
@@ -35,22 +48,6 @@ def plausible_time(moment: datetime, where: str, field: str) -> datetime:
 
 def _why(too_early: bool) -> str:
     return "before 2006, older than any chat record" if too_early else "more than a day in the future"
-
-
-def check_depth(value: Any, where: str, limit: int = MAX_DEPTH) -> None:
-    """Refuse documents nested deeper than `limit`, walking iteratively so depth cannot exhaust the stack."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        if depth > limit:
-            raise RecordError(where, f"JSON nested more than {limit} levels deep")
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
 def text_value(value: Any, where: str, field: str, *, required: bool = True) -> str | None:

@@ -175,6 +175,20 @@ _MAX_INTEGER = 2**31 - 1  # an SQL INTEGER
 
 def message_problem(m: Message) -> str | None:
     """Why `m` cannot be stored (a field too long for its column, a NUL character), or None."""
+    a = m.author
+    if (
+        len(m.id) <= 200 and len(m.channel) <= 100 and len(a.id) <= 100 and len(a.handle) <= 100
+        and (a.name is None or len(a.name) <= 200)
+        and (m.reply_to is None or len(m.reply_to) <= 200) and (m.thread is None or len(m.thread) <= 200)
+        and (m.quote_of is None or len(m.quote_of) <= 200) and (m.repost_of is None or len(m.repost_of) <= 200)
+        and (a.followers is None or 0 <= a.followers <= _MAX_INTEGER)
+        and _NUL not in m.text and _NUL not in m.id and _NUL not in a.handle
+        and (a.name is None or _NUL not in a.name) and (a.bio is None or _NUL not in a.bio)
+        and not any(_NUL in v for v in (*m.mentions, *m.hashtags, *m.urls))
+        and _NUL not in (m.channel + a.id + (m.reply_to or "") + (m.thread or "") + (m.quote_of or "")
+                         + (m.repost_of or ""))
+    ):  # fmt: skip
+        return None  # the common case, in one expression: this runs once per post of a large import
     for name, limit in _MESSAGE_LIMITS.items():
         value = getattr(m, name)
         if value is not None and (len(value) > limit or _NUL in value):
@@ -208,6 +222,20 @@ def check_messages(messages: Iterable[Message]) -> None:
             raise RecordError(f"post {shown!r}", problem)
 
 
+def check_raw(m: Message) -> None:
+    """Refuse a raw payload the record cannot keep: nested past what JSON serialisation allows (orjson
+    stops at 254 levels; X and Slack nest about six), or holding a NUL character (PostgreSQL's JSON
+    cannot turn it back into text)."""
+    if m.raw is None:
+        return
+    try:
+        dumped = orjson.dumps(m.raw)
+    except orjson.JSONEncodeError:
+        raise RecordError(f"post {m.id[:40]!r}", "raw payload: nested too deep to store") from None
+    if b"\\u0000" in dumped:
+        raise RecordError(f"post {m.id[:40]!r}", "raw payload: contains a NUL character")
+
+
 def store_messages(session: Session, event_id: int, messages: Sequence[Message]) -> int:
     """Store messages for an event; returns how many were new. Posts by protected accounts are skipped.
 
@@ -220,7 +248,12 @@ def store_messages(session: Session, event_id: int, messages: Sequence[Message])
     check_messages(public)
     ids = upsert_participants(session, (m.author for m in public))
     dialect = session.get_bind().dialect.name
-    rows = _rows(dialect, event_id, ids, public)
+    try:
+        rows = _rows(dialect, event_id, ids, public)
+    except orjson.JSONEncodeError:  # a payload too deep to serialise: name it
+        for m in public:
+            check_raw(m)
+        raise
     raws = [row[15] for row in rows] if dialect == "sqlite" else [row["raw"] for row in rows]
     for m, raw in zip(public, raws, strict=True):
         if raw is not None and "\\u0000" in raw:  # the raw payload is stored as JSON text: NUL is escaped

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from transcripts.errors import RecordError
 from transcripts.message import Message
 from transcripts.models import Event, MessageRow, Prompt
-from transcripts.store import check_messages, store_messages
+from transcripts.store import check_messages, check_raw, store_messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,8 @@ def check_imported(imported: ImportedEvent, where: str) -> None:
             raise RecordError(where, f"question {prompt.number}: contains a NUL character")
     try:
         check_messages(imported.messages)
+        for m in imported.messages:
+            check_raw(m)
     except RecordError as exc:
         raise RecordError(f"{where}: {exc.where}", exc.reason) from None
 

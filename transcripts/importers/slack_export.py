@@ -38,7 +38,7 @@ import orjson
 
 from transcripts.errors import RecordError
 from transcripts.importers.base import ImportedEvent, ImportOptions
-from transcripts.input_checks import check_depth, plausible_time
+from transcripts.input_checks import plausible_time
 from transcripts.message import Author, Message
 from transcripts.slack_markup import render
 
@@ -160,7 +160,6 @@ def _json(where: str, data: bytes) -> Any:
     except orjson.JSONDecodeError as exc:
         reason = "nested too deep" if "depth" in exc.msg else exc.msg
         raise RecordError(f"{where}:{exc.lineno}", f"not valid JSON ({reason})") from None
-    check_depth(doc, where)
     return doc
 
 

@@ -24,7 +24,6 @@ import orjson
 from transcripts.errors import RecordError
 from transcripts.importers.base import ImportedEvent, ImportedPrompt, ImportOptions
 from transcripts.importers.questions import question_number
-from transcripts.input_checks import check_depth
 from transcripts.message import Message
 from transcripts.x_payload import Includes, TweetAt, Users, message, tweets
 
@@ -42,7 +41,6 @@ def _loads(data: str, where: str) -> Any:
     except orjson.JSONDecodeError as exc:
         reason = "nested too deep" if "depth" in exc.msg else exc.msg
         raise RecordError(where, f"not JSON ({reason})") from None
-    check_depth(doc, where)
     return doc
 
 
@@ -53,7 +51,6 @@ def _documents(text: str, source: str, notes: list[str]) -> Iterator[tuple[str, 
     except orjson.JSONDecodeError as exc:
         whole_error = exc
     else:
-        check_depth(doc, source)
         yield source, doc
         return
     lines = text.split("\n")
@@ -70,7 +67,6 @@ def _documents(text: str, source: str, notes: list[str]) -> Iterator[tuple[str, 
             except orjson.JSONDecodeError:
                 notes.append(f"{where}: the last line is incomplete (cut off mid-write); imported the lines before it")
                 return
-            check_depth(doc, where)
             yield where, doc
             return
         yield where, _loads(lines[index], where)
@@ -86,19 +82,17 @@ def _twarc_query(doc: Any) -> str | None:
     return query[0] if query else None
 
 
-def _tag_counts(found: list[tuple[str, TweetAt, dict[str, Any], Includes]]) -> tuple[Counter[str], Counter[str]]:
+def _tag_counts(messages: list[Message]) -> tuple[Counter[str], Counter[str]]:
     """(posts per lower-cased tag, uses per spelling): each post counts once for each tag it carries."""
     spelled: Counter[str] = Counter()
-    by_lower: Counter[str] = Counter()
-    for _, _, tweet, _ in found:
-        entities = tweet.get("entities")
-        tags = entities.get("hashtags") if isinstance(entities, dict) else None
-        if not isinstance(tags, list):
-            continue
-        mine = [h["tag"] for h in tags if isinstance(h, dict) and isinstance(h.get("tag"), str) and h["tag"]]
-        spelled.update(mine)
-        by_lower.update({t.lower() for t in mine})
-    return by_lower, spelled
+    for m in messages:
+        if m.hashtags:
+            spelled.update(m.hashtags)
+    lower: list[str] = []
+    for m in messages:
+        if m.hashtags:
+            lower.extend({t[1:].lower() for t in m.hashtags} if len(m.hashtags) > 1 else (m.hashtags[0][1:].lower(),))
+    return Counter(lower), Counter({t[1:]: n for t, n in spelled.items()})
 
 
 def _spelling(tag: str, spelled: Counter[str]) -> str:
@@ -107,10 +101,8 @@ def _spelling(tag: str, spelled: Counter[str]) -> str:
     return "#" + best
 
 
-def _choose_hashtag(
-    found: list[tuple[str, TweetAt, dict[str, Any], Includes]], query: str | None, source: str, notes: list[str]
-) -> str | None:
-    by_lower, spelled = _tag_counts(found)
+def _choose_hashtag(messages: list[Message], query: str | None, source: str, notes: list[str]) -> str | None:
+    by_lower, spelled = _tag_counts(messages)
     if query:
         in_query = list(dict.fromkeys(t.lower() for t in _QUERY_HASHTAG.findall(query)))
         if in_query:
@@ -128,7 +120,7 @@ def _choose_hashtag(
         return None
     chosen = _spelling(top, spelled)
     notes.append(
-        f"{source}: chat hashtag {chosen}, the one most posts carry ({posts} of {len(found)}); --hashtag overrides"
+        f"{source}: chat hashtag {chosen}, the one most posts carry ({posts} of {len(messages)}); --hashtag overrides"
     )
     return chosen
 
@@ -165,12 +157,18 @@ def parse(text: str, source: str, options: ImportOptions | None = None) -> Impor
             found.append((where, path, tweet, includes))
     if not found:
         raise RecordError(source, "not X API v2 data (no tweets found)")
-    hashtag = options.hashtag or _choose_hashtag(found, query, source, notes)
     seen: dict[str, Message] = {}
     for where, path, tweet, includes in found:
-        m = message(tweet, includes, where, path, hashtag or "")
+        m = message(tweet, includes, where, path, "")
         seen.setdefault(m.id, m)
     messages = sorted(seen.values(), key=lambda m: (m.created_at, m.id))
+    hashtag = options.hashtag or _choose_hashtag(messages, query, source, notes)
+    if hashtag:
+        # Each post's channel is the chat's hashtag, known only once every post is read. These Messages
+        # were made above and are not yet shared, so they are finished in place (as Message.__post_init__
+        # does) rather than copied: dataclasses.replace would cost as much as reading them.
+        for m in messages:
+            object.__setattr__(m, "channel", hashtag)
     host, prompts = _prompts(messages)
     first = messages[0].created_at
     if options.title:

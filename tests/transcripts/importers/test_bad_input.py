@@ -140,7 +140,7 @@ def test_json_nested_1000_deep_is_refused(tmp_path: Path) -> None:
     _refused(_x(tmp_path, "[" * 1000 + "]" * 1000, "deep.json"), "nested")
     day = deep_json(json.dumps([{**SLACK_DAY[0], "blocks": DEEP}]), 1000)
     export = SlackExport({**_slack_bytes(), "ward/2024-05-01.json": day.encode()}, as_zip=False)
-    _refused(export.write(tmp_path), "ward/2024-05-01.json", "nested")
+    _refused(export.write(tmp_path), "post 'C1:1714590000.000100'", "nested")
 
 
 def test_a_raw_line_separator_inside_a_jsonl_string_is_text(tmp_path: Path) -> None:
