@@ -19,10 +19,12 @@ demo: install
 test: install
 	bash scripts/test_services.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	VENV=$(VENV) bash scripts/run_tests.sh
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) -m pytest benchmarks --benchmark-enable -s

@@ -10,13 +10,23 @@ import logging
 import os
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # X's pay-per-use API prices in US dollars per post, as published for the v2 API. Kept here, in one
 # place, so `chat add` estimates cost from the same figures everyone can check and update.
 X_PRICE_PER_POST_CREATED_USD = 0.010
 X_PRICE_PER_POST_READ_USD = 0.005
+
+
+def normalise_database_url(url: str) -> str:
+    """`postgres://` (the form Heroku and most hosts give) and `postgresql://` mean PostgreSQL through
+    psycopg 3, the driver huddlebot ships with; SQLAlchemy would otherwise refuse the first and look
+    for psycopg2 for the second."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 class Settings(BaseSettings):
@@ -48,6 +58,11 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_authorize_url: str = Field(default="https://slack.com/oauth/v2/authorize", alias="SLACK_AUTHORIZE_URL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalise_database_url(value.strip())
 
     @property
     def slack_multi_workspace(self) -> bool:

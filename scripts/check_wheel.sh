@@ -8,7 +8,9 @@ PYTHON="${PYTHON:-python3}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
+had_build=$([ -e build ] && echo yes || true)
 "$PYTHON" -m pip wheel -q --no-deps -w "$work/dist" . >/dev/null
+[ -n "$had_build" ] || rm -rf build  # setuptools builds in the tree; leave it as it was
 "$PYTHON" -m venv "$work/venv"
 "$work/venv/bin/python" -m pip install -q "$work"/dist/huddlebot-*.whl 2>&1 | grep -v "^WARNING: Location" || true
 test -x "$work/venv/bin/huddlebot"

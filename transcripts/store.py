@@ -17,6 +17,7 @@ from sqlalchemy import Insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from transcripts.errors import RecordError
 from transcripts.message import Author, Message
 from transcripts.models import MessageRow, Participant
 
@@ -164,14 +165,100 @@ def _rows(dialect: str, event_id: int, ids: dict[tuple[str, str], int], messages
     ]  # fmt: skip
 
 
+# The bounds the columns declare. SQLite ignores them and PostgreSQL refuses with a DataError, so they
+# are checked here, before anything is written, to give one answer on both.
+_MESSAGE_LIMITS = {"id": 200, "channel": 100, "reply_to": 200, "thread": 200, "quote_of": 200, "repost_of": 200}
+_AUTHOR_LIMITS = {"id": 100, "handle": 100, "name": 200}
+_NUL = "\x00"
+_MAX_INTEGER = 2**31 - 1  # an SQL INTEGER
+
+
+def message_problem(m: Message) -> str | None:
+    """Why `m` cannot be stored (a field too long for its column, a NUL character), or None."""
+    a = m.author
+    if (
+        len(m.id) <= 200 and len(m.channel) <= 100 and len(a.id) <= 100 and len(a.handle) <= 100
+        and (a.name is None or len(a.name) <= 200)
+        and (m.reply_to is None or len(m.reply_to) <= 200) and (m.thread is None or len(m.thread) <= 200)
+        and (m.quote_of is None or len(m.quote_of) <= 200) and (m.repost_of is None or len(m.repost_of) <= 200)
+        and (a.followers is None or 0 <= a.followers <= _MAX_INTEGER)
+        and _NUL not in m.text and _NUL not in m.id and _NUL not in a.handle
+        and (a.name is None or _NUL not in a.name) and (a.bio is None or _NUL not in a.bio)
+        and not any(_NUL in v for v in (*m.mentions, *m.hashtags, *m.urls))
+        and _NUL not in (m.channel + a.id + (m.reply_to or "") + (m.thread or "") + (m.quote_of or "")
+                         + (m.repost_of or ""))
+    ):  # fmt: skip
+        return None  # the common case, in one expression: this runs once per post of a large import
+    for name, limit in _MESSAGE_LIMITS.items():
+        value = getattr(m, name)
+        if value is not None and (len(value) > limit or _NUL in value):
+            return f"{name}: {_bad(value, limit)}"
+    for name, limit in _AUTHOR_LIMITS.items():
+        value = getattr(m.author, name)
+        if value is not None and (len(value) > limit or _NUL in value):
+            return f"author {name}: {_bad(value, limit)}"
+    if _NUL in m.text:
+        return "text: contains a NUL character"
+    if m.author.followers is not None and not 0 <= m.author.followers <= _MAX_INTEGER:
+        return f"author followers: {m.author.followers} is not a plausible follower count"
+    if m.author.bio and _NUL in m.author.bio:
+        return "author bio: contains a NUL character"
+    for name in ("mentions", "hashtags", "urls"):
+        if any(_NUL in value for value in getattr(m, name)):
+            return f"{name}: contains a NUL character"
+    return None
+
+
+def _bad(value: str, limit: int) -> str:
+    return "contains a NUL character" if _NUL in value else f"{len(value)} characters, more than {limit}"
+
+
+def check_messages(messages: Iterable[Message]) -> None:
+    """Raise RecordError naming the first message that cannot be stored, on any database."""
+    for m in messages:
+        problem = message_problem(m)
+        if problem:
+            shown = m.id if len(m.id) <= 40 else m.id[:40] + "…"
+            raise RecordError(f"post {shown!r}", problem)
+
+
+def check_raw(m: Message) -> None:
+    """Refuse a raw payload the record cannot keep: nested past what JSON serialisation allows (orjson
+    stops at 254 levels; X and Slack nest about six), or holding a NUL character (PostgreSQL's JSON
+    cannot turn it back into text)."""
+    if m.raw is None:
+        return
+    try:
+        dumped = orjson.dumps(m.raw)
+    except orjson.JSONEncodeError:
+        raise RecordError(f"post {m.id[:40]!r}", "raw payload: nested too deep to store") from None
+    if b"\\u0000" in dumped:
+        raise RecordError(f"post {m.id[:40]!r}", "raw payload: contains a NUL character")
+
+
 def store_messages(session: Session, event_id: int, messages: Sequence[Message]) -> int:
-    """Store messages for an event; returns how many were new. Posts by protected accounts are skipped."""
+    """Store messages for an event; returns how many were new. Posts by protected accounts are skipped.
+
+    Every message is checked first (`check_messages`), so a bad one is refused the same way on SQLite
+    and PostgreSQL instead of being stored by one and failing the transaction on the other.
+    """
     public = [m for m in messages if not m.author.protected]
     if not public:
         return 0
+    check_messages(public)
     ids = upsert_participants(session, (m.author for m in public))
     dialect = session.get_bind().dialect.name
-    result = session.connection().exec_driver_sql(_insert_sql(dialect), _rows(dialect, event_id, ids, public))
+    try:
+        rows = _rows(dialect, event_id, ids, public)
+    except orjson.JSONEncodeError:  # a payload too deep to serialise: name it
+        for m in public:
+            check_raw(m)
+        raise
+    raws = [row[15] for row in rows] if dialect == "sqlite" else [row["raw"] for row in rows]
+    for m, raw in zip(public, raws, strict=True):
+        if raw is not None and "\\u0000" in raw:  # the raw payload is stored as JSON text: NUL is escaped
+            raise RecordError(f"post {m.id!r}", "raw payload: contains a NUL character")
+    result = session.connection().exec_driver_sql(_insert_sql(dialect), rows)
     return max(result.rowcount, 0)
 
 

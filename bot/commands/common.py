@@ -13,7 +13,7 @@ from rich.console import Console
 
 from config.errors import InputError
 from config.settings import Settings, SettingsError, get_settings
-from transcripts.db import Database
+from transcripts.db import Database, DatabaseUnavailable
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,7 +26,7 @@ class CommandError(Exception):
 
 
 def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Print InputError/SettingsError/CommandError as `huddlebot: <where>: <why>` and exit 2."""
+    """Print InputError/SettingsError/CommandError/DatabaseUnavailable as `huddlebot: <where>: <why>`, exit 2."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -34,6 +34,9 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except (InputError, SettingsError, CommandError) as exc:
             print(f"huddlebot: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except DatabaseUnavailable as exc:
+            print(f"huddlebot: DATABASE_URL ({exc.where}): {exc.reason}", file=sys.stderr)
             raise typer.Exit(2) from None
 
     return wrapper

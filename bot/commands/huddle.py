@@ -70,6 +70,8 @@ def huddle_level(
     announce: bool = typer.Option(True, help="Post the change and its actions in the channel."),
 ) -> None:
     """Set a team's escalation level; recorded with who and why, and announced in the channel."""
+    from slack_sdk.errors import SlackClientError
+
     from bot.escalation.levels import set_level
     from bot.huddles.definitions import definition_for_channel
     from bot.slack.tokens import NoSlackToken, slack_for
@@ -83,8 +85,26 @@ def huddle_level(
             client = slack_for(config, workspace, db) if announce else None
         except NoSlackToken as exc:
             raise CommandError(f"{channel}: {exc}") from None
-        chosen = set_level(db, client, team_channel=channel, level=level, set_by=by, reason=reason, workspace=workspace)
+        try:
+            chosen = set_level(
+                db, client, team_channel=channel, level=level, set_by=by, reason=reason, workspace=workspace
+            )
+        except (SlackClientError, OSError) as exc:  # raised by the announcement, after the level was saved
+            raise CommandError(
+                f"{channel}: level {level} was recorded, but announcing it in Slack failed ({_slack_reason(exc)})"
+            ) from None
     typer.echo(f"{channel}\t{chosen.number} {chosen.name}")
+
+
+def _slack_reason(exc: Exception) -> str:
+    """One line on why Slack could not be reached or refused: the API's error code, or the network's."""
+    response = getattr(exc, "response", None)
+    error = response.get("error") if response is not None and hasattr(response, "get") else None
+    if error:
+        return str(error)
+    reason = getattr(exc, "reason", None) or exc
+    text = str(reason).splitlines()[0] if str(reason) else type(exc).__name__
+    return text[:200]
 
 
 @huddle_app.command("socket")

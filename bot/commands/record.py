@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from bot.commands.common import CommandError, console, one_line_errors, open_db
 from transcripts.db import Database
-from transcripts.importers import import_path, parse_path
+from transcripts.importers import ImportOptions, parse_path, save_events
 from transcripts.models import Event
 
 REPORT_STEPS = 6
@@ -29,15 +30,30 @@ def progress_bar() -> Progress:
 @one_line_errors
 def import_files(
     files: list[Path] = typer.Argument(..., help="Chat pages, X API v2 JSON/JSONL files or Slack exports."),
+    hashtag: str | None = typer.Option(None, "--hashtag", help="The chat's hashtag, when the file does not say."),
+    title: str | None = typer.Option(None, "--title", help="The event's title, instead of one made from the file."),
+    timezone: str | None = typer.Option(
+        None,
+        "--timezone",
+        help="A Slack export's workspace time zone (IANA, e.g. America/Chicago); inferred if not given.",
+    ),
+    workspace: str | None = typer.Option(
+        None, "--workspace", help="The Slack team id (T…) an export belongs to, when the export does not say."
+    ),
 ) -> None:
     """Import files into the record, each in one transaction; prints the event id of each event."""
-    for path in files:  # parse everything first: one bad file must not leave the others half-done
-        parse_path(path)
+    options = ImportOptions(hashtag=hashtag, title=title, timezone=timezone, workspace=workspace)
+    # Parse everything first, once: one bad file must not leave the others half-done.
+    parsed = [parse_path(path, options) for path in files]
+    for events in parsed:
+        for event in events:
+            for note in event.notes:
+                print(f"huddlebot: note: {note}", file=sys.stderr)
     with open_db() as db, progress_bar() as progress:
         task = progress.add_task("importing", total=len(files))
         results = []
-        for path in files:
-            results.extend(import_path(db, path))
+        for path, events in zip(files, parsed, strict=True):
+            results.extend(save_events(db, events, str(path)))
             progress.advance(task)
     for event_id, new in results:
         typer.echo(f"{event_id}\t{new} new messages")

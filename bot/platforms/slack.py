@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -23,12 +23,14 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.huddles.safety import HarmTally, OpenAction
-from bot.huddles.summary import HuddleSummary
 from bot.platforms.base import Posted
 from bot.slack import blocks
-from transcripts.importers.slack_export import message_from_slack, ts_time
 from transcripts.message import Author, Message
+from transcripts.slack_payload import slack_message, ts_time
+
+if TYPE_CHECKING:  # what the huddle rules hand over to be laid out; the adapter never computes them
+    from bot.huddles.safety import HarmTally, OpenAction
+    from bot.huddles.summary import HuddleSummary
 
 NAME = "slack"
 # Slack shows about 4,000 characters of a message before "see more" and refuses past 40,000; a summary
@@ -73,7 +75,7 @@ class SlackPlatform:
         cursor = None
         while True:
             page = self.client.conversations_history(channel=channel, oldest=oldest, cursor=cursor, limit=200)
-            found.extend(message_from_slack(channel, m) for m in page.get("messages", []) if m.get("ts") != oldest)
+            found.extend(slack_message(channel, m) for m in page.get("messages", []) if m.get("ts") != oldest)
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return sorted(found, key=lambda m: m.created_at)
@@ -180,7 +182,7 @@ def thread_reply(payload: dict[str, Any]) -> Message | None:
     channel, ts, thread_ts = payload.get("channel"), payload.get("ts"), payload.get("thread_ts")
     if not (channel and ts and thread_ts and payload.get("user")) or ts == thread_ts or payload.get("bot_id"):
         return None
-    return message_from_slack(str(channel), payload)
+    return slack_message(str(channel), payload)
 
 
 def edited(channel: str, changed: dict[str, Any]) -> tuple[str, str, datetime]:

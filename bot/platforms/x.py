@@ -21,8 +21,8 @@ from requests.adapters import HTTPAdapter
 from bot.platforms.base import Posted
 from bot.retry import WRITE_ONCE, Backoff, RateLimited, Transient, call_with_retries
 from config.settings import Settings
-from transcripts.importers.x_json import messages_from_response
 from transcripts.message import Author, Message
+from transcripts.x_payload import messages_from_response
 
 NAME = "x"
 TWEEPY_HOST = "https://api.twitter.com"

@@ -16,8 +16,8 @@ from transcripts.importers import import_path, parse_path
 from transcripts.models import Event, MessageRow, Participant
 
 USERS = [
-    {"id": "U1", "name": "sam", "profile": {"real_name": "Sam Ward", "title": "Charge nurse"}},
-    {"id": "U2", "name": "ali", "profile": {"real_name": "Ali Bay"}},
+    {"id": "U1", "team_id": "T1", "name": "sam", "profile": {"real_name": "Sam Ward", "title": "Charge nurse"}},
+    {"id": "U2", "team_id": "T1", "name": "ali", "profile": {"real_name": "Ali Bay"}},
 ]
 CHANNELS = [{"id": "C1", "name": "ward-7", "purpose": {"value": "Ward 7 huddles"}}]
 DAY1 = [
@@ -40,6 +40,7 @@ DAY1 = [
     },
 ]
 DAY2 = [
+    {"type": "message", "user": "U2", "text": "Morning all", "ts": "1700086400.000000"},
     {
         "type": "message",
         "user": "U1",
@@ -66,7 +67,7 @@ def test_export_becomes_events_with_threads_and_edits(db: Database, tmp_path: Pa
         path = Path(shutil.make_archive(str(tmp_path / "export"), "zip", path))
         assert zipfile.is_zipfile(path)
     first = import_path(db, path)
-    assert [new for _, new in first] == [2, 1]
+    assert [new for _, new in first] == [3, 1]  # the thread answered the next day stays on its first day
     assert [new for _, new in import_path(db, path)] == [0, 0]  # re-import stores nothing twice
     with db.session() as s:
         events = s.scalars(select(Event).order_by(Event.starts_at)).all()
@@ -75,15 +76,20 @@ def test_export_becomes_events_with_threads_and_edits(db: Database, tmp_path: Pa
             ("#ward-7 2023-11-15", "C1", "Ward 7 huddles"),
         ]
         rows = {r.platform_id: r for r in s.scalars(select(MessageRow))}
-        assert set(rows) == {"C1:1700000000.000100", "C1:1700000060.000200", "C1:1700086500.000300"}
+        assert set(rows) == {
+            "C1:1700000000.000100", "C1:1700000060.000200", "C1:1700086500.000300", "C1:1700086400.000000"
+        }  # fmt: skip
+        assert {e.workspace for e in events} == {"T1"}
         reply = rows["C1:1700000060.000200"]
         assert reply.reply_to == "C1:1700000000.000100" and reply.thread == "1700000000.000100"
         assert reply.urls == ["https://x.example/a"] and reply.raw and reply.raw["edited"]["ts"] == "1700000090.000000"
         later = rows["C1:1700086500.000300"]
         assert later.thread == "1700000000.000100" and later.mentions == ["U2"]
+        assert later.event_id == events[0].id and later.text == "@Ali Bay hoist fixed"
         assert rows["C1:1700000000.000100"].reply_to is None
         sam = s.scalars(select(Participant).where(Participant.platform_user_id == "U1")).one()
         assert (sam.handle, sam.name, sam.bio) == ("sam", "Sam Ward", "Charge nurse")
+        assert rows["C1:1700000060.000200"].text == "Bay 3 short of a hoist, see log (https://x.example/a)"
 
 
 def test_bad_day_file_is_named_and_nothing_is_stored(db: Database, tmp_path: Path) -> None:

@@ -8,9 +8,25 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from transcripts.errors import RecordError
 from transcripts.message import Message
 from transcripts.models import Event, MessageRow, Prompt
-from transcripts.store import store_messages
+from transcripts.store import check_messages, check_raw, store_messages
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """What the person importing can say that the file may not: the chat's hashtag and title, the
+    Slack workspace's time zone and team id."""
+
+    hashtag: str | None = None
+    title: str | None = None
+    timezone: str | None = None
+    workspace: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.hashtag and not self.hashtag.startswith("#"):
+            object.__setattr__(self, "hashtag", "#" + self.hashtag)
 
 
 @dataclass(slots=True)
@@ -41,6 +57,32 @@ class ImportedEvent:
     workspace: str | None = None
     prompts: list[ImportedPrompt] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the importer chose or left out, to tell the person
+
+
+_EVENT_LIMITS = {"hashtag": 100, "title": 300, "channel": 100, "host": 100, "timezone": 64, "workspace": 64}
+
+
+def check_imported(imported: ImportedEvent, where: str) -> None:
+    """Refuse what a column cannot hold (too long, a NUL character) before anything is written, so
+    SQLite and PostgreSQL answer the same; errors name the file (`where`) and the field or post."""
+    for name, limit in _EVENT_LIMITS.items():
+        value = getattr(imported, name)
+        if value is not None and len(value) > limit:
+            raise RecordError(where, f"{name}: {len(value)} characters, more than {limit}")
+        if value is not None and "\x00" in value:
+            raise RecordError(where, f"{name}: contains a NUL character")
+    if imported.topic and "\x00" in imported.topic:
+        raise RecordError(where, "topic: contains a NUL character")
+    for prompt in imported.prompts:
+        if "\x00" in prompt.text:
+            raise RecordError(where, f"question {prompt.number}: contains a NUL character")
+    try:
+        check_messages(imported.messages)
+        for m in imported.messages:
+            check_raw(m)
+    except RecordError as exc:
+        raise RecordError(f"{where}: {exc.where}", exc.reason) from None
 
 
 def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
@@ -70,7 +112,7 @@ def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
             ends_at=imported.ends_at,
             timezone=imported.timezone,
             status="closed",
-            source=imported.source,
+            source=imported.source[-500:],
             workspace=imported.workspace,
         )
         session.add(event)

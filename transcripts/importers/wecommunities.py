@@ -16,8 +16,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from transcripts.errors import RecordError
-from transcripts.importers.base import ImportedEvent, ImportedPrompt
+from transcripts.importers.base import ImportedEvent, ImportedPrompt, ImportOptions
 from transcripts.importers.questions import question_number
+from transcripts.input_checks import plausible_time
 from transcripts.message import Author, Message
 
 # Windows time-zone names as WeCommunities prints them, to the IANA zones they mean.
@@ -47,6 +48,7 @@ HANDLE_RE = re.compile(r"^@(?P<handle>\w{1,30})$")
 DATEISH_RE = re.compile(r"^\d{1,2}\s+\S+\s+\d{2,4}\b")
 ENTRY_TIME_FORMAT = "%d %B %Y %H:%M"
 STATS_RE = re.compile(r"^Total (?P<what>contributers|contributors|tweets|reach):\s*(?P<n>[\d,]+)$", re.I)
+MAX_STAT_DIGITS = 15  # a footer figure longer than this is not a count of people or tweets
 MENTION_RE = re.compile(r"(?<![\w@])@(\w{1,30})")
 HASHTAG_RE = re.compile(r"(?<![\w#&])#(\w+)")
 URL_RE = re.compile(r"https?://\S+")
@@ -77,7 +79,7 @@ def _parse_start(line: str, where: str) -> tuple[str, datetime, str, str]:
     iana = WINDOWS_ZONES.get(zone_name, zone_name)
     try:
         zone = ZoneInfo(iana)
-    except (KeyError, ValueError):
+    except (KeyError, ValueError, OSError):  # OSError: a name like "Europe" is a folder of the zone database
         raise RecordError(where, f"unknown time zone {zone_name!r}") from None
     time_text = m["time"].replace(" ", "").lower()
     fmt = "%I:%M%p" if ":" in time_text else "%I%p"
@@ -87,6 +89,7 @@ def _parse_start(line: str, where: str) -> tuple[str, datetime, str, str]:
     except ValueError:
         raise RecordError(where, f"date or time in the title does not parse: {line.strip()!r}") from None
     starts = datetime.combine(day, clock, tzinfo=zone)
+    plausible_time(starts, where, "chat start")
     return m["hashtag"], starts, iana, m["title"].strip()
 
 
@@ -96,7 +99,7 @@ def _entry_id(handle: str, when: datetime, text: str, seen: Counter[str]) -> str
     return f"wc-{digest}" if seen[digest] == 1 else f"wc-{digest}-{seen[digest]}"
 
 
-def parse(text: str, source: str) -> ImportedEvent:
+def parse(text: str, source: str, options: ImportOptions | None = None) -> ImportedEvent:
     """Parse a chat page; raises RecordError naming the file and line of the first problem."""
     lines = _lines(text)
     if not any(line.strip() for line in lines):
@@ -143,7 +146,7 @@ def parse(text: str, source: str) -> ImportedEvent:
     prompts = _question_prompts(questions, messages, host)
     return ImportedEvent(
         kind="chat",
-        title=title or hashtag,
+        title=(options.title if options else None) or title or hashtag,
         topic=" ".join(topic_lines) or None,
         hashtag=hashtag,
         host=host,
@@ -172,16 +175,20 @@ def _parse_transcript(
                 local = datetime.strptime(next_line, ENTRY_TIME_FORMAT)
             except ValueError:
                 raise RecordError(f"{source}:{i + 2}", f"date does not parse: {next_line!r}") from None
-            entries.append((i + 1, handle_match["handle"], local.replace(tzinfo=zone), []))
+            when = local.replace(tzinfo=zone)
+            plausible_time(when, f"{source}:{i + 2}", f"post by @{handle_match['handle']}")
+            entries.append((i + 1, handle_match["handle"], when, []))
             i += 2
             continue
         if handle_match and i + 1 >= len(lines):
             raise RecordError(f"{source}:{i + 1}", "entry has an author but no date: the page looks truncated")
         if line == "Stats":
             footer = {}
-            for later in lines[i + 1 :]:
+            for k, later in enumerate(lines[i + 1 :], start=i + 2):
                 stat = STATS_RE.match(later.strip())
                 if stat:
+                    if len(stat["n"]) > MAX_STAT_DIGITS:
+                        raise RecordError(f"{source}:{k}", f"footer figure {stat['n'][:20]}… is not a count")
                     key = "contributors" if stat["what"].lower().startswith("contribut") else stat["what"].lower()
                     footer[key] = int(stat["n"].replace(",", ""))
             break

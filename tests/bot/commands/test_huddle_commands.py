@@ -89,3 +89,22 @@ def test_per_workspace_installs_need_each_huddles_workspace(
     expected = "huddlebot: C0WARD7: workspace T1WARD has not installed huddlebot (open /slack/install from it)"
     assert level.output.strip() == expected
     assert count_rows(cli_db, LevelChange) == 0
+
+
+def test_level_with_slack_unreachable_is_one_line_saying_it_was_recorded(
+    cli_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("SLACK_API_URL", f"http://127.0.0.1:{closed}/api/")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["huddle", "level", "C1", "3", "--by", "U1", "--reason", "ED full"])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("huddlebot: C1: level 3 was recorded, but announcing it in Slack failed (")
+    assert "xoxb-test-token" not in result.output and "Traceback" not in result.output
+    assert count_rows(cli_db, LevelChange) == 1

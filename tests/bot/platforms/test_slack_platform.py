@@ -30,7 +30,7 @@ def test_post_fetch_and_lookup() -> None:
         assert posted.id.startswith("C1:") and fake.of("chat.postMessage")[0]["thread_ts"] == "1700000100.000100"
 
         fetched = platform.fetch("C1", since_id="C1:1700000000.000000")
-        assert [m.text for m in fetched] == ["second", "third <@U2>", "reply"]
+        assert [m.text for m in fetched] == ["second", "third @U2", "reply"]  # as Slack shows it; the mention kept
         assert len(fake.of("conversations.history")) == 2  # two pages
         reply = fetched[-1]
         assert reply.id == "C1:1700000300.000300" and reply.reply_to == "C1:1700000100.000100"
