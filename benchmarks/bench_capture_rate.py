@@ -38,7 +38,7 @@ def main() -> None:
         for i in range(200):
             fake.add_user(str(5000 + i), f"nurse{i}", followers=50 + i)
         settings = Settings(_env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="b")
-        registry.register(XPlatform(settings))
+        registry.install(settings, [XPlatform(settings)])
         url = f"sqlite:///{Path(tmp) / 'capture.db'}"
         db = Database(url)
         with db.session() as s:

@@ -59,7 +59,7 @@ def test_short_chat_on_local_x_server(db: Database, tmp_path: Path) -> None:
             _env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="bearer", X_CONSUMER_KEY="ck",
             X_CONSUMER_SECRET="cs", X_ACCESS_TOKEN="at", X_ACCESS_TOKEN_SECRET="ats",
         )  # fmt: skip
-        registry.register(XPlatform(settings))
+        registry.install(settings, [XPlatform(settings)])
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
         with db.session() as s:
             event_id = add_chat(s, _definition(start), source="test")
@@ -119,7 +119,7 @@ def test_a_question_whose_answer_timed_out_or_failed_goes_out_exactly_once(db: D
             _env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="bearer", X_CONSUMER_KEY="ck",
             X_CONSUMER_SECRET="cs", X_ACCESS_TOKEN="at", X_ACCESS_TOKEN_SECRET="ats", X_TIMEOUT_SECONDS=0.5,
         )  # fmt: skip
-        registry.register(XPlatform(settings))
+        registry.install(settings, [XPlatform(settings)])
         with db.session() as s:
             event_id = add_chat(s, _definition(datetime.now(UTC) + timedelta(hours=1)), source="test")
             prompts = {p.kind + str(p.number or ""): p.id for p in s.get(Event, event_id).prompts}  # type: ignore[union-attr]
