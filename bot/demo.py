@@ -80,7 +80,15 @@ def _define(db: Database, seed: ImportedEvent, welcome: Message, questions: list
         return event.id
 
 
-def run_demo(db_url: str, out_dir: Path, *, speed: float = 120.0, console: Console | None = None) -> DemoResult:
+def run_demo(
+    db_url: str,
+    out_dir: Path,
+    *,
+    speed: float = 120.0,
+    console: Console | None = None,
+    settings: Settings | None = None,
+) -> DemoResult:
+    """Replay the seed; `settings` (the command's) give the chat page's address, else the defaults do."""
     console = console or Console(stderr=True)
     (seed,) = parse_path(SEED_CHAT)
     welcome, questions, close = _bot_posts(seed)
@@ -90,7 +98,7 @@ def run_demo(db_url: str, out_dir: Path, *, speed: float = 120.0, console: Conso
     event_id = _define(db, seed, welcome, questions, close)
     scale = TimeScale(datetime.now(UTC) + LEAD_IN, seed.starts_at, speed)
     platform = LocalPlatform(seed.host or "host", clock=scale.chat_now)
-    registry.install(Settings(_env_file=None, DATABASE_URL=db_url), [platform])
+    registry.install(settings or Settings(_env_file=None), [platform])
     scheduler = make_scheduler(db, blocking=False)
     schedule_chat(scheduler, db, event_id, out_dir, scale=scale, page_dir=out_dir)
     scheduler.start()

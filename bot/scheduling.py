@@ -25,6 +25,7 @@ from transcripts.db import Database
 from transcripts.models import Definition, Event, Prompt
 
 JOBS = "bot.chats.jobs"
+REPLAY_MIN_GRACE_SECONDS = 60
 
 
 def make_scheduler(db: Database, *, blocking: bool, max_workers: int = 10) -> BaseScheduler:
@@ -73,6 +74,8 @@ def schedule_chat(
         starts_at, ends_at = event.starts_at, event.ends_at or event.starts_at + timedelta(hours=1)
     grace, interval = chat_settings(db, event)
     real_grace = max(1, int(scale.real_duration(grace).total_seconds()))
+    if scale.speed > 1:  # a replay compresses the chat's time, not the machine's delays: a late prompt still goes out
+        real_grace = max(real_grace, REPLAY_MIN_GRACE_SECONDS)
     url = db.url
     for prompt in prompts:
         if prompt.due_at is None or scheduler.get_job(f"chat:{event_id}:prompt:{prompt.id}"):

@@ -116,13 +116,13 @@ def _post_on(context: JobContext, db: Database, prompt_id: int, platform_name: s
             post = OutboundPost(prompt_id=prompt_id, platform=platform_name, status="pending", channel=channel)
             s.add(post)
         post.attempted_at = now
-    looked = 0
+    looked = [0, 0]  # posts and users read while looking
 
     def look() -> Message | None:
-        nonlocal looked
         own = platform.own_posts(channel, since=look_since)
-        looked += len(own)
-        return _same_post(own, text)
+        looked[0] += own.posts_read
+        looked[1] += own.users_read
+        return _same_post(own.messages, text)
 
     def attempt() -> tuple[str, datetime]:
         nonlocal unsure
@@ -145,7 +145,7 @@ def _post_on(context: JobContext, db: Database, prompt_id: int, platform_name: s
                 select(OutboundPost).where(OutboundPost.prompt_id == prompt_id, OutboundPost.platform == platform_name)
             ).one()
             row.status, row.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
-            _count(s, event_id, platform_name, posts_read=looked)
+            _count(s, event_id, platform_name, posts_read=looked[0], users_read=looked[1])
         log.error("could not post prompt %s on %s: %s", prompt_id, platform_name, type(exc).__name__)
         raise
     with db.session() as s:
@@ -158,7 +158,7 @@ def _post_on(context: JobContext, db: Database, prompt_id: int, platform_name: s
             prompt.posted_at = posted_at
         with_url = comparable_text(text) != text.strip()
         _count(
-            s, event_id, platform_name, posts_read=looked,
+            s, event_id, platform_name, posts_read=looked[0], users_read=looked[1],
             posts_created=0 if with_url else 1, posts_created_with_url=1 if with_url else 0,
         )  # fmt: skip
 

@@ -97,7 +97,7 @@ def demo(
     """Replay the real #WeHCMs chat through the local platform and write its chat page and CPD logs."""
     from bot.demo import run_demo
 
-    result = run_demo(database or settings().database_url, out, speed=speed, console=console)
+    result = run_demo(database or settings().database_url, out, speed=speed, console=console, settings=settings())
     typer.echo(f"chat page: {result.index}")
     typer.echo(f"CPD logs: {out / 'cpd'}")
     typer.echo(f"{result.messages} messages from {result.contributors} contributors")

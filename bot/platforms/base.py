@@ -83,7 +83,7 @@ class Platform(Protocol):
 class ChatPlatform(Platform, Protocol):
     """A platform a public chat runs on (X, Bluesky, local): it can also find its own posts and deletions."""
 
-    def own_posts(self, channel: str, *, since: datetime) -> Sequence[Message]:
+    def own_posts(self, channel: str, *, since: datetime) -> Fetched:
         """The posts this account made on `channel` since `since`, however recent: for "did it go out?"."""
         ...
 

@@ -174,9 +174,10 @@ class BlueskyPlatform:
         ordered = sorted(messages, key=lambda m: (m.created_at, m.id.rsplit("/", 1)[-1]))
         return Fetched(ordered, window.dump(), posts_read=len(found), users_read=len(profiles))
 
-    def own_posts(self, channel: str, *, since: datetime) -> Sequence[Message]:
+    def own_posts(self, channel: str, *, since: datetime) -> Fetched:
         found = self._search(channel.lstrip("#"), since, author=self._handle)
-        return [self._message(p, channel, {}) for p in found if p.author.handle == self._handle]
+        own = [self._message(p, channel, {}) for p in found if p.author.handle == self._handle]
+        return Fetched(own, {}, posts_read=len(found))
 
     def check_deleted(self, ids: Sequence[str]) -> Checked:
         """getPosts, 25 URIs a request: a URI it no longer returns was deleted by its author."""

@@ -77,9 +77,10 @@ class LocalPlatform:
             found = [m for m in self._log[start:] if m.channel == channel and (since is None or m.created_at >= since)]
             return Fetched(found, {"position": len(self._log)}, posts_read=len(found))
 
-    def own_posts(self, channel: str, *, since: datetime) -> Sequence[Message]:
+    def own_posts(self, channel: str, *, since: datetime) -> Fetched:
         with self._lock:
-            return [m for m in self._log if m.channel == channel and m.author == self.host and m.created_at >= since]
+            own = [m for m in self._log if m.channel == channel and m.author == self.host and m.created_at >= since]
+        return Fetched(own, {}, posts_read=len(own))
 
     def check_deleted(self, ids: Sequence[str]) -> Checked:
         return Checked()  # nothing is ever taken out of the log

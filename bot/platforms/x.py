@@ -136,18 +136,22 @@ class XPlatform:
         ordered = sorted(unique.values(), key=lambda m: (m.created_at, int(m.id) if m.id.isdigit() else 0))
         return Fetched(ordered, window.dump(), posts_read=posts, users_read=users)
 
-    def own_posts(self, channel: str, *, since: datetime) -> Sequence[Message]:
+    def own_posts(self, channel: str, *, since: datetime) -> Fetched:
         """The account's own posts since `since`, from its timeline: unlike search, it has no indexing lag."""
+        users = 0
         if self._me is None:
             me = self._once(lambda: self.client.get_me(user_auth=True, user_fields=USER_FIELDS))
-            self._me = str(me.data.id)
+            self._me, users = str(me.data.id), 1
         response = self._once(
             lambda: self.client.get_users_tweets(
                 self._me, start_time=_x_time(since), max_results=100, expansions=["author_id"],
                 tweet_fields=TWEET_FIELDS, user_fields=USER_FIELDS, user_auth=True,
             )
         )  # fmt: skip
-        return messages_from_response(_page(response), channel)
+        page = _page(response)
+        return Fetched(
+            messages_from_response(page, channel), {}, len(page["data"]), users + len(page["includes"]["users"])
+        )
 
     def check_deleted(self, ids: Sequence[str]) -> Checked:
         """Tweet lookup, 100 ids a request: an id X no longer returns was deleted (or made private)."""

@@ -55,6 +55,8 @@ class FakeX:
     failed_posts: list[int] = field(default_factory=list)  # statuses to refuse the next posts with
     base_url: str = ""
     deleted: list[dict[str, Any]] = field(default_factory=list)
+    served_posts: int = 0  # posts and users returned by reads: what X's pay-per-use API bills
+    served_users: int = 0
     _sources: dict[str, str] = field(default_factory=dict)  # post id -> the text as sent, before t.co
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1_500_000_000_000_000_000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -139,6 +141,16 @@ class FakeX:
             ]  # fmt: skip
         return body
 
+    def bill(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> tuple[Any, ...]:
+        """Count the posts and users a read returned (as X bills them) and pass the answer on."""
+        data = body.get("data")
+        if isinstance(data, list):
+            self.served_posts += len(data)
+        elif isinstance(data, dict):  # /2/users/me: one user
+            self.served_users += 1
+        self.served_users += len((body.get("includes") or {}).get("users", []))
+        return status, body, headers or {}
+
     def failure(self) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         """The next forced failure, if any: a 429 with its reset time, or a server error."""
         if not self.fail_next:
@@ -176,13 +188,13 @@ def _handler(fake: FakeX) -> type[BaseHTTPRequestHandler]:
             query = parse_qs(url.query)
             fake.calls.append(("GET", url.path, query))
             if url.path == "/2/tweets/search/recent":
-                self.send_json(*fake.search(query))
+                self.send_json(*fake.bill(*fake.search(query)))
             elif url.path == "/2/tweets":
-                self.send_json(200, fake.lookup(query.get("ids", [""])[0].split(",")))
+                self.send_json(*fake.bill(200, fake.lookup(query.get("ids", [""])[0].split(","))))
             elif url.path == "/2/users/me":
-                self.send_json(200, {"data": fake.users[HOST_ID]})
+                self.send_json(*fake.bill(200, {"data": fake.users[HOST_ID]}))
             elif url.path.startswith("/2/users/") and url.path.endswith("/tweets"):
-                self.send_json(*(fake.failure() or (200, fake.timeline(url.path.split("/")[3], query), {})))
+                self.send_json(*(fake.failure() or fake.bill(200, fake.timeline(url.path.split("/")[3], query))))
             elif url.path == "/2/users":
                 ids = query.get("ids", [""])[0].split(",")
                 self.send_json(200, {"data": [fake.users[i] for i in ids if i in fake.users]})
