@@ -100,8 +100,10 @@ def schedule_chat(
     )  # fmt: skip
 
 
-def schedule_deletion_checks(scheduler: BaseScheduler, db: Database, event_id: int, *, days: int) -> None:
-    """A closed chat's posts are re-checked for deletion daily until `days` after it ended."""
+def schedule_deletion_checks(
+    scheduler: BaseScheduler, db: Database, event_id: int, out_dir: Path, *, days: int
+) -> None:
+    """A closed chat's posts are re-checked for deletion daily until `days` after it ended (its page rewritten)."""
     with db.session() as s:
         event = s.get(Event, event_id)
         if event is None or event.status != "closed":
@@ -111,8 +113,8 @@ def schedule_deletion_checks(scheduler: BaseScheduler, db: Database, event_id: i
     if until <= datetime.now(UTC) or scheduler.get_job(job_id):
         return
     scheduler.add_job(
-        f"{JOBS}:recheck_deleted", "interval", days=1, end_date=until, args=[db.url, event_id], id=job_id,
-        replace_existing=True, misfire_grace_time=None,
+        f"{JOBS}:recheck_deleted", "interval", days=1, end_date=until, args=[db.url, event_id, str(out_dir)],
+        id=job_id, replace_existing=True, misfire_grace_time=None,
     )  # fmt: skip
 
 
@@ -131,4 +133,5 @@ def install_chat_jobs(scheduler: BaseScheduler, db: Database, settings: Settings
     for event_id in ids:
         schedule_chat(scheduler, db, event_id, Path(settings.output_dir))
     for event_id in closed:
-        schedule_deletion_checks(scheduler, db, event_id, days=settings.deleted_check_days)
+        page = Path(settings.output_dir) / f"event-{event_id}"
+        schedule_deletion_checks(scheduler, db, event_id, page, days=settings.deleted_check_days)

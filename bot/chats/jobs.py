@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -208,10 +208,60 @@ def _capture(
 
 
 def _recheck_if_due(context: JobContext, db: Database, event_id: int, platforms: Sequence[str]) -> None:
+    """Every few minutes of a chat: hide deleted posts, and count reposts where search cannot see them."""
     with db.session() as s:
         last = s.scalar(select(ChatCapture.deletions_checked_at).where(ChatCapture.event_id == event_id).limit(1))
     if last is None or datetime.now(UTC) - last >= DELETION_CHECK_EVERY:
         _recheck(context, db, event_id, platforms)
+        _count_reposts(context, db, event_id, platforms)
+
+
+def _count_reposts(context: JobContext, db: Database, event_id: int, platforms: Sequence[str]) -> None:
+    """Reposts of the chat's prompts on platforms whose search leaves reposts out (Bluesky)."""
+    for platform_name in platforms:
+        platform = context.platform(platform_name)
+        reposts_of = getattr(platform, "reposts_of", None)
+        if reposts_of is None:  # X's search returns retweets; the local log has none
+            continue
+        with db.session() as s:
+            channel = s.scalar(select(Event.hashtag).where(Event.id == event_id)) or ""
+            posted = s.execute(
+                select(OutboundPost.platform_id, Prompt.text)
+                .join(Prompt, Prompt.id == OutboundPost.prompt_id)
+                .where(
+                    Prompt.event_id == event_id,
+                    OutboundPost.platform == platform_name,
+                    OutboundPost.status == "posted",
+                )
+            ).all()
+        found: list[Message] = []
+        users = 0
+        for uri, text in posted:
+            if uri:
+                reposts = context.retry(
+                    lambda f=reposts_of, u=uri, c=channel, t=text: f(u, c, t), what=f"count reposts on {platform_name}"
+                )
+                found += reposts.messages
+                users += reposts.users_read
+        with db.session() as s:
+            if found:
+                store_messages(s, event_id, found)
+            counted = s.scalar(
+                select(func.count())
+                .select_from(MessageRow)
+                .where(
+                    MessageRow.event_id == event_id,
+                    MessageRow.platform == platform_name,
+                    MessageRow.is_repost.is_(True),
+                    MessageRow.deleted_at.is_(None),
+                )
+            )
+            _count(s, event_id, platform_name, users_read=users)
+            s.execute(
+                update(ChatCapture)
+                .where(ChatCapture.event_id == event_id, ChatCapture.platform == platform_name)
+                .values(reposts=counted)
+            )
 
 
 def _recheck(context: JobContext, db: Database, event_id: int, platforms: Sequence[str]) -> int:
@@ -257,8 +307,11 @@ def _recheck(context: JobContext, db: Database, event_id: int, platforms: Sequen
     return marked
 
 
-def recheck_deleted(db_url: str, event_id: int) -> int:
-    """The daily job after a chat: hide posts deleted since (X's terms require it; Bluesky's authors expect it)."""
+def recheck_deleted(db_url: str, event_id: int, out_dir: str | None = None) -> int:
+    """The daily job after a chat: hide posts deleted since (X's terms require it; Bluesky's authors expect it).
+
+    When it hides any, the chat's page and CPD logs in `out_dir` are written again without them.
+    """
     context = registry.context()
     db = context.database(db_url)
     with db.session() as s:
@@ -266,14 +319,22 @@ def recheck_deleted(db_url: str, event_id: int) -> int:
         if event is None:
             return 0
         platforms = list(event.platforms or [])
-    return _recheck(context, db, event_id, platforms)
+    marked = _recheck(context, db, event_id, platforms)
+    if marked and out_dir:
+        _publish(db, event_id, Path(out_dir))
+    return marked
 
 
-def close_chat(db_url: str, event_id: int, out_dir: str) -> None:
-    """The last capture and deletion check, then the chat page and every contributor's CPD log."""
+def _publish(db: Database, event_id: int, folder: Path) -> None:
     from analysis.cpd import write_cpd_logs
     from analysis.report import write_report
 
+    write_cpd_logs(db, event_id, folder / "cpd", formats=("md", "docx"))
+    write_report(db, event_id, folder)
+
+
+def close_chat(db_url: str, event_id: int, out_dir: str) -> None:
+    """The last capture, deletion check and repost count, then the chat page and every contributor's CPD log."""
     context = registry.context()
     poll(db_url, event_id)
     db = context.database(db_url)
@@ -281,9 +342,8 @@ def close_chat(db_url: str, event_id: int, out_dir: str) -> None:
         event = s.get(Event, event_id)
         platforms = list(event.platforms or []) if event is not None else []
     _recheck(context, db, event_id, platforms)
-    folder = Path(out_dir)
-    write_cpd_logs(db, event_id, folder / "cpd", formats=("md", "docx"))
-    write_report(db, event_id, folder)
+    _count_reposts(context, db, event_id, platforms)
+    _publish(db, event_id, Path(out_dir))
     with db.session() as s:
         event = s.get(Event, event_id)
         if event is not None:

@@ -183,15 +183,34 @@ class BlueskyPlatform:
         """getPosts, 25 URIs a request: a URI it no longer returns was deleted by its author."""
         gone: set[str] = set()
         read = 0
-        for start in range(0, len(ids), LOOKUP_BATCH):
-            chunk = list(ids[start : start + LOOKUP_BATCH])
+        posts = [i for i in ids if i.startswith("at://")]  # a repost counted by getRepostedBy has no post to look up
+        for start in range(0, len(posts), LOOKUP_BATCH):
+            chunk = posts[start : start + LOOKUP_BATCH]
             present = {p.uri for p in self._once(lambda c=chunk: self.client.get_posts(c)).posts}
             read += len(present)
             gone |= set(chunk) - present
         return Checked(frozenset(gone), posts_read=read)
 
-    def reposted_by(self, uri: str) -> list[Author]:
-        """Who reposted a post (search never returns reposts), all pages."""
+    def reposts_of(self, uri: str, channel: str, text: str) -> Fetched:
+        """Everyone who reposted a post, as repost messages: search never returns reposts.
+
+        getRepostedBy says who, not when: each repost is dated when it is first counted, and its id says
+        what it is (`repost:<did>:<post uri>`), since the repost record's own URI is not returned.
+        """
+        dids = [a.id for a in self._reposted_by(uri)]
+        profiles = self.lookup_authors(dids)
+        now = datetime.now(UTC)
+        messages = [
+            Message(
+                platform=NAME, id=f"repost:{a.id}:{uri}", channel=channel, author=a, text=text, created_at=now,
+                thread=uri, repost_of=uri, is_repost=True, hashtags=(channel,),
+                raw={"source": "app.bsky.feed.getRepostedBy", "subject": uri, "counted_at": now.isoformat()},
+            )
+            for a in profiles
+        ]  # fmt: skip
+        return Fetched(messages, {}, posts_read=0, users_read=len(dids) + len(profiles))
+
+    def _reposted_by(self, uri: str) -> list[Author]:
         authors: list[Author] = []
         cursor: str | None = None
         while True:

@@ -70,6 +70,7 @@ class FakeBluesky:
     page_size_cap: int = 25
     fail_next: list[int] = field(default_factory=list)  # statuses to answer the next searches with (429, 5xx)
     reposts: dict[str, list[str]] = field(default_factory=dict)  # post uri -> dids that reposted it
+    session_delay: float = 0.0  # seconds createSession takes, so logins racing each other show
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _last_us: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -186,6 +187,7 @@ def _handler(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
             method = self.path.removeprefix("/xrpc/")
             fake.calls.append(("POST", method, body))
             if method == "com.atproto.server.createSession":
+                time.sleep(fake.session_delay)
                 self.send_json(200, {"accessJwt": _jwt(fake.host_did), "refreshJwt": _jwt(fake.host_did),
                                  "handle": fake.host_handle, "did": fake.host_did})  # fmt: skip
             elif method == "com.atproto.repo.createRecord":
