@@ -94,6 +94,7 @@ class ChatPlatform(Platform, Protocol):
 
 MIN_OVERLAP = timedelta(seconds=30)  # X's search answers only up to 30 s before now unless bounded: its index lags
 MAX_OVERLAP = timedelta(minutes=2)
+SEEN_MARGIN = timedelta(seconds=2)
 
 
 @dataclass
@@ -111,24 +112,34 @@ class SeenWindow:
     seen: dict[str, float] = field(default_factory=dict)  # id -> its time (epoch seconds), inside the overlap
     lag_seconds: float = 0.0
     searched_at: datetime | None = None
+    searched_from: datetime | None = None  # the bound the last search asked from
 
     @classmethod
     def load(cls, cursor: Cursor | None) -> SeenWindow:
         if not cursor:
             return cls()
+
+        def when(key: str) -> datetime | None:
+            return datetime.fromisoformat(cursor[key]) if cursor.get(key) else None
+
         return cls(
-            newest=datetime.fromisoformat(cursor["newest"]) if cursor.get("newest") else None,
+            newest=when("newest"),
             seen=dict(cursor.get("seen") or {}),
             lag_seconds=float(cursor.get("lag_seconds") or 0.0),
-            searched_at=datetime.fromisoformat(cursor["searched_at"]) if cursor.get("searched_at") else None,
+            searched_at=when("searched_at"),
+            searched_from=when("searched_from"),
         )
 
     def dump(self) -> Cursor:
+        def iso(moment: datetime | None) -> str | None:
+            return moment.isoformat() if moment else None
+
         return {
-            "newest": self.newest.isoformat() if self.newest else None,
+            "newest": iso(self.newest),
             "seen": self.seen,
             "lag_seconds": self.lag_seconds,
-            "searched_at": self.searched_at.isoformat() if self.searched_at else None,
+            "searched_at": iso(self.searched_at),
+            "searched_from": iso(self.searched_from),
         }
 
     @property
@@ -139,16 +150,22 @@ class SeenWindow:
         """The earliest time the next search must cover."""
         return since if self.newest is None else max(since, self.newest - self.overlap)
 
-    def take(self, found: Sequence[tuple[str, datetime]], searched_at: datetime) -> set[str]:
-        """Record a search's (id, time) pairs, begun at `searched_at`; returns the ids not seen before."""
+    def take(self, found: Sequence[tuple[str, datetime]], searched_at: datetime, searched_from: datetime) -> set[str]:
+        """Record a search's (id, time) pairs, asked from `searched_from` at `searched_at`; returns the new ids.
+
+        A new post is late, and measures the lag, only if the previous search asked for its time and
+        did not get it: it was made inside that search's window, before that search began.
+        """
         new = {pid for pid, _ in found if pid not in self.seen}
         for pid, when in found:
-            if pid in new and self.searched_at is not None and when < self.searched_at:
-                self.lag_seconds = max(self.lag_seconds, (self.searched_at - when).total_seconds())
+            late = self.searched_at is not None and self.searched_from is not None
+            if pid in new and late and self.searched_from <= when < self.searched_at:  # type: ignore[operator]
+                self.lag_seconds = max(self.lag_seconds, (self.searched_at - when).total_seconds())  # type: ignore[operator]
             self.seen[pid] = when.timestamp()
             if self.newest is None or when > self.newest:
                 self.newest = when
-        self.searched_at = searched_at
-        keep_from = self.bound(datetime.min.replace(tzinfo=searched_at.tzinfo)).timestamp()
-        self.seen = {pid: t for pid, t in self.seen.items() if t >= keep_from}
+        self.searched_at, self.searched_from = searched_at, searched_from
+        if self.newest is not None:  # kept a little past the next bound: X rounds it down to whole seconds
+            keep_from = (self.newest - self.overlap - SEEN_MARGIN).timestamp()
+            self.seen = {pid: t for pid, t in self.seen.items() if t >= keep_from}
         return new

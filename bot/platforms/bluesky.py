@@ -163,9 +163,9 @@ class BlueskyPlatform:
     def fetch(self, channel: str, *, cursor: Cursor | None, since: datetime) -> Fetched:
         """Posts tagged with the hashtag from the window's start, not yet seen by `cursor`, oldest first."""
         window = SeenWindow.load(cursor)
-        searched_at = datetime.now(UTC)
-        found = self._search(channel.lstrip("#"), window.bound(since))
-        new = window.take([(p.uri, _sort_time(p)) for p in found], searched_at)
+        searched_at, bound = datetime.now(UTC), window.bound(since)
+        found = self._search(channel.lstrip("#"), bound)
+        new = window.take([(p.uri, _sort_time(p)) for p in found], searched_at, bound)
         fresh = list({p.uri: p for p in found if p.uri in new and _time(p.record.created_at) >= since}.values())
         profiles = {a.id: a for a in self.lookup_authors(sorted({p.author.did for p in fresh}))}
         messages = [self._message(p, channel, profiles) for p in fresh]

@@ -128,10 +128,10 @@ class XPlatform:
     def fetch(self, channel: str, *, cursor: Cursor | None, since: datetime) -> Fetched:
         """Posts with the hashtag from the window's start, not yet seen by `cursor`, oldest first."""
         window = SeenWindow.load(cursor)
-        searched_at = datetime.now(UTC)
-        found, posts, users = self._search(channel, window.bound(since))
+        searched_at, bound = datetime.now(UTC), window.bound(since)
+        found, posts, users = self._search(channel, bound)
         found = [m for m in found if m.created_at >= since]
-        new = window.take([(m.id, m.created_at) for m in found], searched_at)
+        new = window.take([(m.id, m.created_at) for m in found], searched_at, bound)
         unique = {m.id: m for m in found if m.id in new}
         ordered = sorted(unique.values(), key=lambda m: (m.created_at, int(m.id) if m.id.isdigit() else 0))
         return Fetched(ordered, window.dump(), posts_read=posts, users_read=users)

@@ -129,9 +129,10 @@ def test_capture_asks_only_for_the_chats_window_on_bluesky(
     for hours in (48, 26, 3):
         fake.add_tagged(did_for(100), f"last week's chat, {hours} h ago #WeTest", at=now - timedelta(hours=hours))
     event_id = _event(db, "bluesky", "#WeTest", now)
-    in_chat = {fake.add_tagged(did_for(101), f"A1 answer {n} #WeTest")["uri"] for n in range(5)}
     registry.install(settings, [BlueskyPlatform(settings)], backoff=FAST)
-    poll(db.url, event_id)
+    assert poll(db.url, event_id) == 0  # nothing in the window yet
+    in_chat = {fake.add_tagged(did_for(101), f"A1 answer {n} #WeTest")["uri"] for n in range(5)}
+    assert poll(db.url, event_id) == 5
     assert _stored(db, event_id) == in_chat
     searches = [q for _, name, q in fake.calls if name == "app.bsky.feed.searchPosts"]
     assert searches and all("since" in q for q in searches)

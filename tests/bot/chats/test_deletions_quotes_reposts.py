@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -141,14 +141,26 @@ def test_one_bluesky_session_for_jobs_that_need_it_at_once(bluesky: tuple[FakeBl
     fake.session_delay = 0.5  # a slow login: both jobs ask for the session while it is being made
     platform = BlueskyPlatform(settings)
     since = datetime.now(UTC) - timedelta(minutes=5)
+    failures: list[BaseException] = []
+
+    def job(work: Callable[[], object]) -> threading.Thread:
+        def run() -> None:
+            try:
+                work()
+            except BaseException as exc:  # the test fails on it below, not in a thread's warning
+                failures.append(exc)
+
+        return threading.Thread(target=run)
+
     jobs = [
-        threading.Thread(target=lambda: platform.post("Welcome to #WeTest", channel="#WeTest")),
-        threading.Thread(target=lambda: platform.fetch("#WeTest", cursor=None, since=since)),
+        job(lambda: platform.post("Welcome to #WeTest", channel="#WeTest")),
+        job(lambda: platform.fetch("#WeTest", cursor=None, since=since)),
     ]
-    for job in jobs:
-        job.start()
-    for job in jobs:
-        job.join(timeout=30)
+    for thread in jobs:
+        thread.start()
+    for thread in jobs:
+        thread.join(timeout=30)
+    assert not failures and not any(thread.is_alive() for thread in jobs)
     assert len([c for c in fake.calls if c[1] == "com.atproto.server.createSession"]) == 1
 
 
