@@ -2,8 +2,9 @@
 
 Run: `.venv/bin/python -m benchmarks.bench_capture_rate [--rate 3000] [--minutes 1] [--speedup 10]`.
 Posts arrive at `rate x speedup` per hour for `minutes` of wall time; the real tweepy client polls
-every POLL_INTERVAL_SECONDS (15 s by default) through the capture path. Prints posts made, stored,
-lost and duplicated, pages per poll and the slowest poll.
+at a chat definition's default `poll_interval` (15 s) through the capture path. Prints posts made,
+stored, lost and duplicated, pages per poll, the slowest poll, and the posts X returned per post
+stored (the re-reads of the overlap, which X's pay-per-use API bills).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 from bot.chats.jobs import poll
 from bot.platforms import registry
 from bot.platforms.x import XPlatform
+from config.chat_definition import ChatDefinition, parse_offset
 from config.settings import Settings
 from tests.fakes.x_api import HOST_ID, running_fake_x
 from transcripts.db import Database
@@ -32,13 +34,13 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=1.0, help="wall-clock minutes to run")
     parser.add_argument("--speedup", type=float, default=10.0, help="multiply the rate to stress the poller")
     args = parser.parse_args()
-    interval = Settings(_env_file=None).poll_interval_seconds
+    interval = parse_offset(ChatDefinition.model_fields["poll_interval"].default).total_seconds()
     with tempfile.TemporaryDirectory() as tmp, running_fake_x() as fake:
         fake.add_user(HOST_ID, "wehost")
         for i in range(200):
             fake.add_user(str(5000 + i), f"nurse{i}", followers=50 + i)
         settings = Settings(_env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="b")
-        registry.register(XPlatform(settings))
+        registry.install(settings, [XPlatform(settings)])
         url = f"sqlite:///{Path(tmp) / 'capture.db'}"
         db = Database(url)
         with db.session() as s:
@@ -78,6 +80,7 @@ def main() -> None:
             stored = set(s.scalars(select(MessageRow.platform_id)))
             rows = s.scalar(select(func.count()).select_from(MessageRow))
         searches = sum(1 for _, path, _ in fake.calls if path == "/2/tweets/search/recent")
+        served = fake.served_posts
         registry.clear()
         db.dispose()
     print(
@@ -89,6 +92,7 @@ def main() -> None:
         f"posts made: {len(made)}; stored: {len(stored)}; lost: {len(made - stored)}; duplicates: {rows - len(stored)}"
     )
     print(f"slowest poll: {max(polls):.2f} s; mean poll: {sum(polls) / len(polls):.2f} s")
+    print(f"posts read (X returned, re-reads included): {served}; per post stored: {served / max(1, len(stored)):.1f}")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from bot.platforms import registry
 from bot.platforms.local import NAME as LOCAL
 from bot.platforms.local import LocalPlatform
 from bot.scheduling import make_scheduler, schedule_chat
+from config.settings import Settings
 from transcripts.db import Database
 from transcripts.importers import parse_path
 from transcripts.importers.base import ImportedEvent
@@ -79,7 +80,15 @@ def _define(db: Database, seed: ImportedEvent, welcome: Message, questions: list
         return event.id
 
 
-def run_demo(db_url: str, out_dir: Path, *, speed: float = 120.0, console: Console | None = None) -> DemoResult:
+def run_demo(
+    db_url: str,
+    out_dir: Path,
+    *,
+    speed: float = 120.0,
+    console: Console | None = None,
+    settings: Settings | None = None,
+) -> DemoResult:
+    """Replay the seed; `settings` (the command's) give the chat page's address, else the defaults do."""
     console = console or Console(stderr=True)
     (seed,) = parse_path(SEED_CHAT)
     welcome, questions, close = _bot_posts(seed)
@@ -89,7 +98,7 @@ def run_demo(db_url: str, out_dir: Path, *, speed: float = 120.0, console: Conso
     event_id = _define(db, seed, welcome, questions, close)
     scale = TimeScale(datetime.now(UTC) + LEAD_IN, seed.starts_at, speed)
     platform = LocalPlatform(seed.host or "host", clock=scale.chat_now)
-    registry.register(platform)
+    registry.install(settings or Settings(_env_file=None), [platform])
     scheduler = make_scheduler(db, blocking=False)
     schedule_chat(scheduler, db, event_id, out_dir, scale=scale, page_dir=out_dir)
     scheduler.start()

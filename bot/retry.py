@@ -1,9 +1,10 @@
-"""Retrying calls to a platform: back off on 5xx and dropped connections, wait out a rate limit.
+"""The one retry policy for calls to a platform: back off on 5xx and dropped connections, wait out a rate limit.
 
-Reads are retried here freely. A post is not: a timeout or a 5xx can come after the platform made
-it, so platforms send posts with `WRITE_ONCE` (only a rate limit, which means "not made", is waited
-out) and the caller, which knows what it meant to post, checks whether it went out before trying
-again. A failure that outlasts the attempts is raised for the caller to report.
+Platforms make each request once and say what went wrong (`Transient`, `RateLimited`); this policy,
+applied once by the caller around a whole operation, is the only place anything is tried again, so
+the number of requests a failing endpoint sees is bounded by `Backoff.attempts`. A post is part of
+an operation that first looks whether an earlier try went out (see `bot.chats.jobs`), so retrying it
+here never posts twice. A failure that outlasts the attempts is raised for the caller to report.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class Transient(Exception):
     """A 5xx, a timeout or a dropped connection: worth trying again after a pause."""
 
 
+class Duplicate(Exception):
+    """The platform refused a post as a duplicate of one already made: it went out on an earlier try."""
+
+
 @dataclass(frozen=True)
 class Backoff:
     attempts: int = 5
@@ -43,23 +48,24 @@ class Backoff:
         return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2**attempt))
 
 
-WRITE_ONCE = Backoff(attempts=1)  # a post: one try, and one more only after a rate limit's wait
-
-
 def call_with_retries(
     call: Callable[[], T], *, what: str, backoff: Backoff = Backoff(), sleep: Callable[[float], None] = time.sleep
 ) -> T:
+    """`call` at most `backoff.attempts` times, whatever mix of rate limits and server errors it meets."""
     for attempt in range(backoff.attempts):
+        last = attempt == backoff.attempts - 1
         try:
             return call()
         except RateLimited as exc:
+            if last:
+                raise
             wait = min(max(exc.wait_seconds, 0.0), backoff.max_rate_limit_wait)
             log.warning("%s: rate limited, waiting %.1f s", what, wait)
             sleep(wait)
         except Transient as exc:
-            if attempt == backoff.attempts - 1:
+            if last:
                 raise
             pause = backoff.delay(attempt)
             log.warning("%s: %s; retrying in %.1f s", what, exc, pause)
             sleep(pause)
-    return call()  # the last try: its error, if any, is the caller's to report
+    raise AssertionError("unreachable: the last attempt returns or raises")

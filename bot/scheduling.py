@@ -3,12 +3,13 @@
 Each welcome, question, reminder and close is one job with a stable id, so scheduling an event again
 (after a restart, or on the periodic check) replaces rather than duplicates; jobs missed while no
 worker ran fire on start if they are within the chat's grace time. Posting itself is idempotent (see
-`bot.chats.jobs`), so a job that does run twice still posts once.
+`bot.chats.jobs`), so a job that does run twice still posts once. Jobs are named here by reference
+(`JOBS`), never imported, so the job module and this one do not depend on each other.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -19,10 +20,12 @@ from sqlalchemy import select
 
 from bot.chats.timescale import TimeScale
 from config.chat_definition import parse_offset
+from config.settings import Settings
 from transcripts.db import Database
 from transcripts.models import Definition, Event, Prompt
 
 JOBS = "bot.chats.jobs"
+REPLAY_MIN_GRACE_SECONDS = 60
 
 
 def make_scheduler(db: Database, *, blocking: bool, max_workers: int = 10) -> BaseScheduler:
@@ -71,6 +74,8 @@ def schedule_chat(
         starts_at, ends_at = event.starts_at, event.ends_at or event.starts_at + timedelta(hours=1)
     grace, interval = chat_settings(db, event)
     real_grace = max(1, int(scale.real_duration(grace).total_seconds()))
+    if scale.speed > 1:  # a replay compresses the chat's time, not the machine's delays: a late prompt still goes out
+        real_grace = max(real_grace, REPLAY_MIN_GRACE_SECONDS)
     url = db.url
     for prompt in prompts:
         if prompt.due_at is None or scheduler.get_job(f"chat:{event_id}:prompt:{prompt.id}"):
@@ -93,3 +98,40 @@ def schedule_chat(
         f"{JOBS}:close_chat", "date", run_date=capture_end, args=[url, event_id, str(page)],
         id=f"chat:{event_id}:close", replace_existing=True, misfire_grace_time=None,
     )  # fmt: skip
+
+
+def schedule_deletion_checks(
+    scheduler: BaseScheduler, db: Database, event_id: int, out_dir: Path, *, days: int
+) -> None:
+    """A closed chat's posts are re-checked for deletion daily until `days` after it ended (its page rewritten)."""
+    with db.session() as s:
+        event = s.get(Event, event_id)
+        if event is None or event.status != "closed":
+            return
+        until = (event.ends_at or event.starts_at) + timedelta(days=days)
+    job_id = f"chat:{event_id}:deletions"
+    if until <= datetime.now(UTC) or scheduler.get_job(job_id):
+        return
+    scheduler.add_job(
+        f"{JOBS}:recheck_deleted", "interval", days=1, end_date=until, args=[db.url, event_id, str(out_dir)],
+        id=job_id, replace_existing=True, misfire_grace_time=None,
+    )  # fmt: skip
+
+
+def install_chat_jobs(scheduler: BaseScheduler, db: Database, settings: Settings) -> None:
+    """Schedule every chat that is due or running, and the deletion checks of those recently closed.
+
+    Called on start and periodically by the worker; a job that already exists is left as it is.
+    """
+    recent = datetime.now(UTC) - timedelta(days=settings.deleted_check_days)
+    with db.session() as s:
+        live = s.scalars(select(Event.id).where(Event.kind == "chat", Event.status.in_(("scheduled", "running"))))
+        ids = list(live)
+        closed = list(
+            s.scalars(select(Event.id).where(Event.kind == "chat", Event.status == "closed", Event.ends_at >= recent))
+        )
+    for event_id in ids:
+        schedule_chat(scheduler, db, event_id, Path(settings.output_dir))
+    for event_id in closed:
+        page = Path(settings.output_dir) / f"event-{event_id}"
+        schedule_deletion_checks(scheduler, db, event_id, page, days=settings.deleted_check_days)

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from bot.leadership import leader_lock_for, wait_for_leadership
 from bot.platforms import registry
+from bot.platforms.base import ChatPlatform
 from bot.platforms.local import LocalPlatform, read_terminal
 from bot.scheduling import make_scheduler
 from config.settings import Settings
@@ -22,20 +23,22 @@ from transcripts.db import Database
 log = logging.getLogger(__name__)
 
 # Each installer makes sure the jobs its flow needs exist: install(scheduler, db: Database, settings: Settings).
-JOB_INSTALLERS = ("bot.chats.jobs:install_chat_jobs", "bot.huddles.jobs:install_huddle_jobs")
+JOB_INSTALLERS = ("bot.scheduling:install_chat_jobs", "bot.huddles.jobs:install_huddle_jobs")
 
 
-def register_platforms(settings: Settings) -> None:
-    """Every platform this deployment has credentials for, plus the always-available local one."""
-    registry.register(LocalPlatform("huddlebot", console=Console()))
+def install_context(settings: Settings) -> registry.JobContext:
+    """What every job of this process runs with: the settings, and one client for each platform this
+    deployment has credentials for (plus the always-available local one), shared by all jobs."""
+    platforms: list[ChatPlatform] = [LocalPlatform("huddlebot", console=Console())]
     if settings.x_bearer_token or settings.x_consumer_key:
         from bot.platforms.x import XPlatform
 
-        registry.register(XPlatform(settings))
+        platforms.append(XPlatform(settings))
     if settings.bluesky_handle and settings.bluesky_app_password:
         from bot.platforms.bluesky import BlueskyPlatform
 
-        registry.register(BlueskyPlatform(settings))
+        platforms.append(BlueskyPlatform(settings))
+    return registry.install(settings, platforms)
 
 
 def _installers() -> list:  # type: ignore[type-arg]
@@ -56,9 +59,11 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, termi
     lock = leader_lock_for(db.engine)
     if not wait_for_leadership(lock, stop, poll_seconds=settings.standby_poll_seconds):
         return
-    register_platforms(settings)
+    context = install_context(settings)
     if terminal is not None:
-        reader = partial(read_terminal, registry.get("local"), terminal, handle=getpass.getuser())
+        local = context.platform("local")
+        assert isinstance(local, LocalPlatform)
+        reader = partial(read_terminal, local, terminal, handle=getpass.getuser())
         threading.Thread(target=reader, name="terminal-posts", daemon=True).start()
     scheduler = make_scheduler(db, blocking=False)
     installers = _installers()
@@ -74,4 +79,5 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, termi
     finally:
         scheduler.shutdown(wait=True)
         lock.release()
+        registry.clear()
         db.dispose()

@@ -13,11 +13,6 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# X's pay-per-use API prices in US dollars per post, as published for the v2 API. Kept here, in one
-# place, so `chat add` estimates cost from the same figures everyone can check and update.
-X_PRICE_PER_POST_CREATED_USD = 0.010
-X_PRICE_PER_POST_READ_USD = 0.005
-
 
 def normalise_database_url(url: str) -> str:
     """`postgres://` (the form Heroku and most hosts give) and `postgresql://` mean PostgreSQL through
@@ -46,6 +41,14 @@ class Settings(BaseSettings):
     x_access_token: SecretStr | None = Field(default=None, alias="X_ACCESS_TOKEN")
     x_access_token_secret: SecretStr | None = Field(default=None, alias="X_ACCESS_TOKEN_SECRET")
     x_timeout_seconds: float = Field(default=20.0, gt=0, alias="X_TIMEOUT_SECONDS")
+
+    # X's pay-per-use API prices in US dollars, as published for the v2 API on `X_PRICES_AS_OF`: settings,
+    # so a deployment can follow a price change without a release, and every estimate says when they were read.
+    x_price_post_read_usd: float = Field(default=0.005, ge=0, alias="X_PRICE_POST_READ_USD")
+    x_price_user_read_usd: float = Field(default=0.010, ge=0, alias="X_PRICE_USER_READ_USD")
+    x_price_post_created_usd: float = Field(default=0.015, ge=0, alias="X_PRICE_POST_CREATED_USD")
+    x_price_post_created_with_url_usd: float = Field(default=0.200, ge=0, alias="X_PRICE_POST_CREATED_WITH_URL_USD")
+    x_prices_as_of: str = Field(default="2026-11-23", alias="X_PRICES_AS_OF")
 
     bluesky_base_url: str = Field(default="https://bsky.social/xrpc", alias="BLUESKY_BASE_URL")
     bluesky_handle: str | None = Field(default=None, alias="BLUESKY_HANDLE")
@@ -77,6 +80,8 @@ class Settings(BaseSettings):
     )
     worker_reconcile_seconds: float = Field(default=30.0, gt=0, alias="WORKER_RECONCILE_SECONDS")
     standby_poll_seconds: float = Field(default=5.0, gt=0, alias="STANDBY_POLL_SECONDS")
+    # A chat's stored posts are re-checked for deletion by their authors until this many days after it.
+    deleted_check_days: int = Field(default=30, ge=0, alias="DELETED_POST_CHECK_DAYS")
     retention_days: int | None = Field(default=None, gt=0, alias="RETENTION_DAYS")
 
 

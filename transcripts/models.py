@@ -200,6 +200,30 @@ class MessageRow(Base):
     participant: Mapped[Participant] = relationship()
 
 
+class ChatCapture(Base):
+    """Where capture of one chat on one platform has got to, and what it has cost there.
+
+    `cursor` is the platform's own note of what it has already seen (opaque here), saved with the posts
+    it led to, so a restarted worker resumes the search; the counters are what the platform returned
+    and what the bot created, the figures a pay-per-use API bills.
+    """
+
+    __tablename__ = "chat_captures"
+    __table_args__ = (UniqueConstraint("event_id", "platform", name="uq_chat_capture_event_platform"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    posts_read: Mapped[int] = mapped_column(Integer, default=0)
+    users_read: Mapped[int] = mapped_column(Integer, default=0)
+    posts_created: Mapped[int] = mapped_column(Integer, default=0)
+    posts_created_with_url: Mapped[int] = mapped_column(Integer, default=0)
+    deletions_checked_at: Mapped[datetime | None]
+    reposts: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class Answer(Base):
     """A message that answers a prompt, and how we know (marker, reply, quote, window, thread, form)."""
 

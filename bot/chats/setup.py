@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config.chat_definition import ChatDefinition, parse_offset
-from config.settings import X_PRICE_PER_POST_CREATED_USD, X_PRICE_PER_POST_READ_USD
-from transcripts.models import Definition, Event, Prompt
+from bot.chats.cost import XUsage, x_cost_estimate
+from config.chat_definition import ChatDefinition
+from config.settings import Settings
+from transcripts.models import ChatCapture, Definition, Event, Prompt
 
 
 def add_chat(session: Session, definition: ChatDefinition, *, source: str) -> int:
@@ -57,22 +59,6 @@ def add_chat(session: Session, definition: ChatDefinition, *, source: str) -> in
     return event.id
 
 
-def x_cost_estimate(definition: ChatDefinition) -> tuple[int, int, float]:
-    """(posts we create, posts we read, US dollars) on X's pay-per-use API for this chat, if it runs on X.
-
-    We post the welcome, each question and reminder, and the close; we read every post of the chat
-    once, plus the overlap each poll re-reads (about one poll interval's worth of posts per poll).
-    """
-    if "x" not in definition.platforms:
-        return 0, 0, 0.0
-    created = 2 + len(definition.questions) + len(definition.reminders)
-    polls = max(1, int(parse_offset(definition.duration) / parse_offset(definition.poll_interval)))
-    per_poll = definition.expected_posts / polls
-    read = definition.expected_posts + created + int(per_poll * polls * 0.25)
-    cost = created * X_PRICE_PER_POST_CREATED_USD + read * X_PRICE_PER_POST_READ_USD
-    return created, read, round(cost, 2)
-
-
 def cancel_chat(session: Session, event_id: int) -> bool:
     event = session.get(Event, event_id)
     if event is None or event.kind != "chat":
@@ -93,3 +79,24 @@ def upcoming_chats(session: Session) -> list[Event]:
             .order_by(Event.starts_at)
         )
     )
+
+
+def chat_costs(session: Session, event: Event, settings: Settings) -> tuple[float, float] | None:
+    """(estimated, actual so far) US dollars on X for a chat that runs there."""
+    if "x" not in (event.platforms or []):
+        return None
+    estimated = 0.0
+    definition = session.get(Definition, event.definition_id) if event.definition_id else None
+    if definition is not None:
+        try:
+            usage = x_cost_estimate(ChatDefinition.model_validate(definition.body), settings)
+        except ValidationError:
+            usage = None  # a partial body (the demo's) has nothing to estimate from
+        estimated = usage.dollars(settings) if usage else 0.0
+    row = session.scalars(
+        select(ChatCapture).where(ChatCapture.event_id == event.id, ChatCapture.platform == "x")
+    ).first()
+    actual = XUsage() if row is None else XUsage(
+        row.posts_created, row.posts_created_with_url, row.posts_read, row.users_read
+    )
+    return estimated, actual.dollars(settings)

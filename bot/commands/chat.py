@@ -22,33 +22,42 @@ def register(app: typer.Typer) -> None:
 @one_line_errors
 def chat_add(file: Path = typer.Argument(..., help="A chat definition (YAML); see config/chats/.")) -> None:
     """Check a chat definition and schedule it; prints the event id and the likely cost on X."""
-    from bot.chats.setup import add_chat, x_cost_estimate
+    from bot.chats.cost import x_cost_estimate
+    from bot.chats.setup import add_chat
     from config.chat_definition import load_chat_definition
 
     definition = load_chat_definition(file)
     with open_db() as db, db.session() as session:
         event_id = add_chat(session, definition, source=file.name)
     typer.echo(f"{event_id}\t{definition.hashtag} {definition.title} at {definition.starts_at():%Y-%m-%d %H:%M %Z}")
-    created, read, dollars = x_cost_estimate(definition)
-    if created:
+    usage = x_cost_estimate(definition, settings())
+    if usage is not None:
+        created = usage.posts_created + usage.posts_created_with_url
         typer.echo(
-            f"on X (pay-per-use): about {created} posts created and {read} read "
-            f"for {definition.expected_posts} expected posts = ${dollars:.2f}"
+            f"on X (pay-per-use, prices of {settings().x_prices_as_of}): about {created} posts created "
+            f"({usage.posts_created_with_url} with a link), {usage.posts_read} posts read "
+            f"(each post once on the day and once a day for {settings().deleted_check_days} days of deletion "
+            f"checks) and {usage.users_read} users read, for {definition.expected_posts} expected posts "
+            f"= ${usage.dollars(settings()):.2f}"
         )
 
 
 @chat_app.command("list")
 @one_line_errors
 def chat_list() -> None:
-    """Upcoming and running chats."""
-    from bot.chats.setup import upcoming_chats
+    """Upcoming and running chats, with their cost on X: estimated, and so far as counted by the worker."""
+    from bot.chats.setup import chat_costs, upcoming_chats
 
     with open_db() as db, db.session() as session:
         for event in upcoming_chats(session):
             local = event.starts_at.astimezone(ZoneInfo(event.timezone))
-            typer.echo(
-                f"{event.id}\t{event.status}\t{local:%Y-%m-%d %H:%M} {event.timezone}\t{event.hashtag}\t{event.title}"
-            )
+            when = f"{local:%Y-%m-%d %H:%M} {event.timezone}"
+            line = f"{event.id}\t{event.status}\t{when}\t{event.hashtag}\t{event.title}"
+            costs = chat_costs(session, event, settings())
+            if costs is not None:
+                estimated, actual = costs
+                line += f"\tX: estimated ${estimated:.2f}, so far ${actual:.2f}"
+            typer.echo(line)
 
 
 @chat_app.command("cancel")
@@ -88,7 +97,7 @@ def demo(
     """Replay the real #WeHCMs chat through the local platform and write its chat page and CPD logs."""
     from bot.demo import run_demo
 
-    result = run_demo(database or settings().database_url, out, speed=speed, console=console)
+    result = run_demo(database or settings().database_url, out, speed=speed, console=console, settings=settings())
     typer.echo(f"chat page: {result.index}")
     typer.echo(f"CPD logs: {out / 'cpd'}")
     typer.echo(f"{result.messages} messages from {result.contributors} contributors")

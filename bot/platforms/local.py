@@ -1,7 +1,8 @@
 """The embedded local platform: a chat with no accounts, and the one the demo replays the seed through.
 
-Not a mock: it keeps an ordered log of posts, gives each an id, threads replies, answers `fetch` by
-position after `since_id`, and tells the console what is posted. Inbound posts come from a replay of
+Not a mock: it keeps an ordered log of posts, gives each an id, threads replies, answers `fetch` from
+the position its cursor holds (how much of the log was already seen), and tells the console what is
+posted. Inbound posts come from a replay of
 a transcript (`feed`) or from a person at the terminal. Its clock can run faster than real time, so
 an hour's chat can be replayed in seconds with every post keeping its place in the hour.
 """
@@ -17,7 +18,7 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from bot.platforms.base import Posted
+from bot.platforms.base import Checked, Cursor, Fetched, Posted
 from transcripts.message import Author, Message
 
 NAME = "local"
@@ -69,10 +70,20 @@ class LocalPlatform:
         """An inbound post (a replayed transcript entry, or one typed at the terminal)."""
         self._append(message)
 
-    def fetch(self, channel: str, *, since_id: str | None = None) -> Sequence[Message]:
+    def fetch(self, channel: str, *, cursor: Cursor | None = None, since: datetime | None = None) -> Fetched:
+        """Posts on `channel` after the log position in `cursor`, made at or after `since`."""
         with self._lock:
-            start = self._position[since_id] + 1 if since_id in self._position else 0
-            return [m for m in self._log[start:] if m.channel == channel]
+            start = int((cursor or {}).get("position", 0))
+            found = [m for m in self._log[start:] if m.channel == channel and (since is None or m.created_at >= since)]
+            return Fetched(found, {"position": len(self._log)}, posts_read=len(found))
+
+    def own_posts(self, channel: str, *, since: datetime) -> Fetched:
+        with self._lock:
+            own = [m for m in self._log if m.channel == channel and m.author == self.host and m.created_at >= since]
+        return Fetched(own, {}, posts_read=len(own))
+
+    def check_deleted(self, ids: Sequence[str]) -> Checked:
+        return Checked()  # nothing is ever taken out of the log
 
     def lookup_authors(self, ids: Sequence[str]) -> Sequence[Author]:
         with self._lock:

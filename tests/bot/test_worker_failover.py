@@ -1,7 +1,9 @@
 """Workers as separate processes: one leads, a standby takes over when it is killed mid-chat.
 
 No question is posted twice, none is lost, and every post made while the leader was down is captured.
-This is the restart case too: the standby is a worker (re)started while a chat runs.
+This is the restart case too: the standby is a worker (re)started while a chat runs. Who leads is
+read from each worker's own log (what it says once it holds the lock), never assumed from timing,
+and the process killed is the one that said it leads.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from sqlalchemy import func, select
 
 from bot.chats.setup import add_chat
 from config.chat_definition import ChatDefinition
+from tests.fakes.waiting import wait_for
 from tests.fakes.x_api import HOST_ID, running_fake_x
 from transcripts.db import Database
 from transcripts.models import Event, MessageRow, OutboundPost, Prompt
 
 OFFSETS = [3, 6, 9, 12, 15, 18]
+LEADS = "this worker is now the leader"
+WAITS = "another worker leads; waiting as a standby"
 
 
 def _worker(db_url: str, base_url: str, out: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -60,22 +65,8 @@ def test_standby_takes_over_when_the_leader_dies_mid_chat(db: Database, tmp_path
         fake.add_user(HOST_ID, "wehost")
         for i in range(5):
             fake.add_user(str(3000 + i), f"member{i}")
-        start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=6)
-        definition = ChatDefinition.model_validate(
-            {
-                "title": "Failover", "hashtag": "#WeFail", "host": "wehost", "platforms": ["x"],
-                "date": start.date().isoformat(), "start": start.strftime("%H:%M:%S"), "timezone": "UTC",
-                "duration": "22s", "welcome": "Welcome #WeFail", "closing": "Bye {page_url} #WeFail",
-                "questions": [{"at": f"{s}s", "text": f"Q{i} what? #WeFail"} for i, s in enumerate(OFFSETS, 1)],
-                "misfire_grace": "30s", "poll_interval": "1s",
-            }
-        )  # fmt: skip
-        with db.session() as s:
-            event_id = add_chat(s, definition, source="test")
-        log = tmp_path / "workers.log"
-        leader = _worker(db.url, fake.base_url, tmp_path / "out", log)
-        time.sleep(2)  # the leader takes the lock first
-        standby = _worker(db.url, fake.base_url, tmp_path / "out", log)
+        logs = {name: tmp_path / f"{name}.log" for name in ("first", "second")}
+        workers: list[subprocess.Popen[bytes]] = []
         stop = threading.Event()
 
         def members() -> None:
@@ -85,15 +76,33 @@ def test_standby_takes_over_when_the_leader_dies_mid_chat(db: Database, tmp_path
                 n += 1
                 time.sleep(0.1)
 
-        chatter = threading.Thread(target=members, daemon=True)
-        chatter.start()
         try:
-            deadline = time.monotonic() + 60
-            while _posted_questions(db, event_id) < 2 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            assert _posted_questions(db, event_id) >= 2, log.read_text()
+            workers.append(_worker(db.url, fake.base_url, tmp_path / "out", logs["first"]))
+            wait_for(lambda: LEADS in logs["first"].read_text(), "the first worker to lead", timeout=60)
+            workers.append(_worker(db.url, fake.base_url, tmp_path / "out", logs["second"]))
+            wait_for(lambda: WAITS in logs["second"].read_text(), "the second worker to stand by", timeout=60)
+            assert LEADS not in logs["second"].read_text()
+            leader, standby, log = workers[0], workers[1], logs["second"]
+            # The chat is added once the roles are settled; the leader reconciles it within a second.
+            start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+            definition = ChatDefinition.model_validate(
+                {
+                    "title": "Failover", "hashtag": "#WeFail", "host": "wehost", "platforms": ["x"],
+                    "date": start.date().isoformat(), "start": start.strftime("%H:%M:%S"), "timezone": "UTC",
+                    "duration": "22s", "welcome": "Welcome #WeFail", "closing": "Bye {page_url} #WeFail",
+                    "questions": [{"at": f"{s}s", "text": f"Q{i} what? #WeFail"} for i, s in enumerate(OFFSETS, 1)],
+                    "misfire_grace": "30s", "poll_interval": "1s",
+                }
+            )  # fmt: skip
+            with db.session() as s:
+                event_id = add_chat(s, definition, source="test")
+            chatter = threading.Thread(target=members, daemon=True)
+            chatter.start()
+            wait_for(lambda: _posted_questions(db, event_id) >= 2, "two questions from the leader", timeout=60)
+            assert _posted_questions(db, event_id) < 6, logs["first"].read_text()  # still mid-chat
             leader.send_signal(signal.SIGKILL)  # dies mid-chat, without a chance to tidy up
             leader.wait(timeout=10)
+            wait_for(lambda: LEADS in log.read_text(), "the standby to take the lead", timeout=60)
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 with db.session() as s:
@@ -102,9 +111,10 @@ def test_standby_takes_over_when_the_leader_dies_mid_chat(db: Database, tmp_path
                 time.sleep(0.25)
             else:
                 raise AssertionError("the standby never closed the chat:\n" + log.read_text())
+            assert standby.poll() is None and leader.returncode == -signal.SIGKILL  # the right one was killed
         finally:
             stop.set()
-            for proc in (leader, standby):
+            for proc in workers:
                 if proc.poll() is None:
                     proc.send_signal(signal.SIGTERM)
                     try:

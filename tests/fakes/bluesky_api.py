@@ -1,8 +1,10 @@
 """A local stand-in for the Bluesky XRPC methods huddlebot uses, speaking their JSON over real HTTP.
 
 createSession hands out a JWT-shaped token (the SDK reads its expiry), createRecord stores a post
-with its facets and reply refs, searchPosts answers by tag newest first with cursor pagination,
-getPosts and getProfiles look things up. Tests add other people's posts and read every call made.
+with its facets, reply refs and embeds, searchPosts answers by tag newest first (by sort time) with
+`since`/`until` and cursor pagination, getPosts and getProfiles look things up (a deleted post is
+simply not returned), getRepostedBy lists who reposted a post. Tests add other people's posts (at a
+given time, quoting another), delete posts, repost, and read every call made.
 """
 
 from __future__ import annotations
@@ -44,6 +46,15 @@ def _tags(post: dict[str, Any]) -> set[str]:
     return {f["tag"].lower() for fc in post["record"].get("facets", []) for f in fc["features"] if "tag" in f}
 
 
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _sort_at(post: dict[str, Any]) -> datetime:
+    """searchPosts' sortAt: the earlier of createdAt and indexedAt."""
+    return min(_when(post["record"]["createdAt"]), _when(post["indexedAt"]))
+
+
 def did_for(n: int) -> str:
     return "did:plc:" + "".join(B32[(n * 7 + i) % 32] for i in range(24))
 
@@ -58,6 +69,8 @@ class FakeBluesky:
     base_url: str = ""
     page_size_cap: int = 25
     fail_next: list[int] = field(default_factory=list)  # statuses to answer the next searches with (429, 5xx)
+    reposts: dict[str, list[str]] = field(default_factory=dict)  # post uri -> dids that reposted it
+    session_delay: float = 0.0  # seconds createSession takes, so logins racing each other show
     _seq: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _last_us: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -86,22 +99,49 @@ class FakeBluesky:
             self.posts.append(view)
             return view
 
-    def add_tagged(self, did: str, text: str) -> dict[str, Any]:
-        """Another person's post, tagged as a Bluesky app would tag it."""
+    def delete_post(self, uri: str) -> None:
+        with self._lock:
+            self.posts = [p for p in self.posts if p["uri"] != uri]
+
+    def repost(self, did: str, uri: str) -> None:
+        self.reposts.setdefault(uri, []).append(did)
+
+    def add_tagged(
+        self, did: str, text: str, *, at: datetime | None = None, quote: dict[str, Any] | None = None,
+        with_media: bool = False,
+    ) -> dict[str, Any]:
+        """Another person's post, tagged as a Bluesky app would tag it; `quote` embeds another post (a quote)."""
         facets = []
         for word in text.split():
             if word.startswith("#"):
                 start = text.encode().index(word.encode())
                 facets.append({"index": {"byteStart": start, "byteEnd": start + len(word.encode())},
                                "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": word[1:]}]})  # fmt: skip
-        return self.add_post(did, {"text": text, "facets": facets})
+        record: dict[str, Any] = {"text": text, "facets": facets}
+        if at is not None:
+            record["createdAt"] = at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        if quote is not None:
+            ref = {"uri": quote["uri"], "cid": quote["cid"]}
+            record["embed"] = (
+                {"$type": "app.bsky.embed.recordWithMedia", "record": {"$type": "app.bsky.embed.record", "record": ref},
+                 "media": {"$type": "app.bsky.embed.external",
+                           "external": {"uri": "https://example.org", "title": "t", "description": "d"}}}
+                if with_media else {"$type": "app.bsky.embed.record", "record": ref}
+            )  # fmt: skip
+        return self.add_post(did, record)
 
     def search(self, query: dict[str, list[str]]) -> dict[str, Any]:
         tags = {t.lower() for t in query.get("tag", [])}
         limit = min(int(query.get("limit", ["25"])[0]), self.page_size_cap)
         offset = int(query.get("cursor", ["0"])[0])
+        since = query.get("since", [""])[0]
+        until = query.get("until", [""])[0]
         with self._lock:
-            matching = [p for p in reversed(self.posts) if tags & _tags(p)]
+            matching = sorted(
+                (p for p in self.posts if tags & _tags(p) and (not since or _sort_at(p) >= _when(since))
+                 and (not until or _sort_at(p) < _when(until))),
+                key=_sort_at, reverse=True,
+            )  # fmt: skip
         page = matching[offset : offset + limit]
         body: dict[str, Any] = {"posts": page}
         if offset + limit < len(matching):
@@ -127,6 +167,10 @@ def _handler(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
             elif method == "app.bsky.feed.getPosts":
                 uris = set(query.get("uris", []))
                 self.send_json(200, {"posts": [p for p in fake.posts if p["uri"] in uris]})
+            elif method == "app.bsky.feed.getRepostedBy":
+                uri = query.get("uri", [""])[0]
+                dids = fake.reposts.get(uri, [])
+                self.send_json(200, {"uri": uri, "repostedBy": [fake.profiles[d] for d in dids if d in fake.profiles]})
             elif method == "app.bsky.actor.getProfile":
                 actor = query.get("actor", [""])[0]
                 match = [p for p in fake.profiles.values() if actor in (p["did"], p["handle"])]
@@ -143,6 +187,7 @@ def _handler(fake: FakeBluesky) -> type[BaseHTTPRequestHandler]:
             method = self.path.removeprefix("/xrpc/")
             fake.calls.append(("POST", method, body))
             if method == "com.atproto.server.createSession":
+                time.sleep(fake.session_delay)
                 self.send_json(200, {"accessJwt": _jwt(fake.host_did), "refreshJwt": _jwt(fake.host_did),
                                  "handle": fake.host_handle, "did": fake.host_did})  # fmt: skip
             elif method == "com.atproto.repo.createRecord":

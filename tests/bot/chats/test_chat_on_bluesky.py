@@ -50,6 +50,17 @@ def _posted(db: Database, event_id: int) -> int:
         )  # type: ignore[return-value]
 
 
+def _next_due(db: Database, event_id: int) -> datetime:
+    """When the first prompt not yet posted falls due."""
+    with db.session() as s:
+        posted = select(OutboundPost.prompt_id).where(OutboundPost.status == "posted")
+        due = s.scalar(
+            select(Prompt.due_at).where(Prompt.event_id == event_id, Prompt.id.not_in(posted)).order_by(Prompt.due_at)
+        )
+    assert due is not None
+    return due
+
+
 def _closed(db: Database, event_id: int) -> bool:
     with db.session() as s:
         return s.get(Event, event_id).status == "closed"  # type: ignore[union-attr]
@@ -64,7 +75,7 @@ def test_short_chat_on_local_bluesky_server_with_a_restart(db: Database, tmp_pat
             _env_file=None, BLUESKY_BASE_URL=fake.base_url, BLUESKY_HANDLE=fake.host_handle,
             BLUESKY_APP_PASSWORD="app-password",
         )  # fmt: skip
-        registry.register(BlueskyPlatform(settings))
+        registry.install(settings, [BlueskyPlatform(settings)])
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
         with db.session() as s:
             event_id = add_chat(s, _definition(start, fake.host_handle), source="test")
@@ -88,8 +99,11 @@ def test_short_chat_on_local_bluesky_server_with_a_restart(db: Database, tmp_pat
             wait_for(lambda: _posted(db, event_id) >= 3, "the welcome and two questions", timeout=60)
             first.shutdown(wait=False)  # the worker goes away mid-chat
             down_since = len(fake.posts)
-            time.sleep(3)  # a question falls due and others post while no scheduler runs
-            assert len(fake.posts) > down_since
+            unposted = _next_due(db, event_id)
+            wait_for(  # a question falls due and others post while no scheduler runs
+                lambda: datetime.now(UTC) > unposted and len(fake.posts) > down_since + 5,
+                "a question to fall due and others to post while no worker runs", timeout=60,
+            )
             second = make_scheduler(db, blocking=False)
             schedule_chat(second, db, event_id, tmp_path)
             second.start()

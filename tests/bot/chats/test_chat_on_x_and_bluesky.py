@@ -16,6 +16,7 @@ from bot.scheduling import make_scheduler, schedule_chat
 from config.chat_definition import ChatDefinition
 from config.settings import Settings
 from tests.fakes.bluesky_api import did_for, running_fake_bluesky
+from tests.fakes.waiting import wait_for
 from tests.fakes.x_api import HOST_ID, running_fake_x
 from transcripts.db import Database
 from transcripts.models import Event, MessageRow
@@ -31,8 +32,7 @@ def test_one_chat_on_both_platforms(db: Database, tmp_path: Path) -> None:
             X_CONSUMER_SECRET="cs", X_ACCESS_TOKEN="at", X_ACCESS_TOKEN_SECRET="ats",
             BLUESKY_BASE_URL=bsky.base_url, BLUESKY_HANDLE=bsky.host_handle, BLUESKY_APP_PASSWORD="pw",
         )  # fmt: skip
-        registry.register(XPlatform(settings))
-        registry.register(BlueskyPlatform(settings))
+        registry.install(settings, [XPlatform(settings), BlueskyPlatform(settings)])
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
         definition = ChatDefinition.model_validate(
             {
@@ -49,7 +49,11 @@ def test_one_chat_on_both_platforms(db: Database, tmp_path: Path) -> None:
         schedule_chat(scheduler, db, event_id, tmp_path)
         scheduler.start()
         try:
-            time.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds()) + 1)
+            wait_for(  # people answer once the chat has opened on both
+                lambda: any(m == "POST" for m, _, _ in x.calls)
+                and any(n == "com.atproto.repo.createRecord" for _, n, _ in bsky.calls),
+                "the welcome on X and on Bluesky", timeout=60,
+            )
             x.add_post("2001", "A1 from X #WeBoth")
             bsky.add_tagged(did_for(200), "A1 from Bluesky 🌿 #WeBoth")
             deadline = time.monotonic() + 60

@@ -2,7 +2,8 @@
 
 Runs the real job function against a local X API server with the real tweepy client: a posted intent
 is left alone, a pending intent whose post did go out is matched on the platform and not posted again,
-a pending intent whose post never went out is posted once, and 5xx answers are retried with back-off.
+a pending intent whose post never went out is posted once, and 5xx answers are retried with back-off
+in one layer only, so an endpoint that keeps failing sees a bounded number of requests.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.chats.jobs import post_prompt
 from bot.chats.setup import add_chat
 from bot.platforms import registry
 from bot.platforms.x import XPlatform
+from bot.retry import Backoff, Transient
 from config.chat_definition import ChatDefinition
 from config.settings import Settings
 from tests.fakes.x_api import HOST_ID, FakeX, running_fake_x
@@ -32,7 +34,7 @@ def fake_x() -> Iterator[FakeX]:
             _env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="bearer", X_CONSUMER_KEY="ck",
             X_CONSUMER_SECRET="cs", X_ACCESS_TOKEN="at", X_ACCESS_TOKEN_SECRET="ats",
         )  # fmt: skip
-        registry.register(XPlatform(settings))
+        registry.install(settings, [XPlatform(settings)])
         try:
             yield fake
         finally:
@@ -96,3 +98,19 @@ def test_a_pending_intent_whose_post_never_went_out_is_posted_once(db: Database,
     assert _posts(fake_x) == ["Welcome to #WeTest"]
     assert _intent(db, welcome).status == "posted"
     assert not fake_x.fail_next
+
+
+def test_a_check_that_keeps_failing_is_tried_a_bounded_number_of_times(db: Database, fake_x: FakeX) -> None:
+    """Looking for an earlier try's post and posting are retried in one layer: not five times five."""
+    _, welcome = _chat(db)
+    with db.session() as s:  # a worker wrote its intent and died: the next run must look on X first
+        s.add(OutboundPost(prompt_id=welcome, platform="x", status="pending", channel="#WeTest"))
+    fake_x.fail_next += [503] * 100  # every read of posts fails
+    context = registry.context()
+    registry.install(context.settings, list(context.platforms.values()), backoff=Backoff(base_seconds=0.01))
+    with pytest.raises(Transient):
+        post_prompt(db.url, welcome)
+    reads = [c for c in fake_x.calls if c[0] == "GET" and c[1] != "/2/users/me"]
+    assert 1 < len(reads) <= 5 and _posts(fake_x) == []  # never posted blind
+    row = _intent(db, welcome)
+    assert row.status == "failed" and "Transient" in (row.error or "")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from bot.cli import app
-from config.settings import X_PRICE_PER_POST_CREATED_USD, X_PRICE_PER_POST_READ_USD
+from config.settings import Settings
 from tests.bot.commands.conftest import count_rows
 from transcripts.models import Event, Prompt
 
@@ -21,13 +21,22 @@ def test_add_list_cancel(cli_db: str) -> None:
     event_id = added.stdout.split()[0]
     assert "#WeNurses" in added.stdout and "2026-12-03 20:00 GMT" in added.stdout
     cost_line = next(line for line in added.stdout.splitlines() if line.startswith("on X"))
-    created, read = _numbers(cost_line)
-    assert created == 9  # welcome, six questions, one reminder, close
-    expected = created * X_PRICE_PER_POST_CREATED_USD + read * X_PRICE_PER_POST_READ_USD
-    assert f"${expected:.2f}" in cost_line and read >= 400
+    created, with_link, read, _days, users, _expected_posts = _numbers(cost_line)
+    assert (created, with_link) == (9, 1)  # welcome, six questions, one reminder, close (with the page's link)
+    prices = Settings(_env_file=None)
+    assert (prices.x_price_post_created_usd, prices.x_price_post_created_with_url_usd) == (0.015, 0.200)
+    assert (prices.x_price_post_read_usd, prices.x_price_user_read_usd) == (0.005, 0.010)
+    expected = (
+        (created - with_link) * prices.x_price_post_created_usd
+        + with_link * prices.x_price_post_created_with_url_usd
+        + read * prices.x_price_post_read_usd
+        + users * prices.x_price_user_read_usd
+    )
+    assert f"${expected:.2f}" in cost_line and read >= 400 and f"prices of {prices.x_prices_as_of}" in cost_line
     assert count_rows(cli_db, Prompt) == 9
     listed = runner.invoke(app, ["chat", "list"])
     assert listed.exit_code == 0 and f"{event_id}\tscheduled\t2026-12-03 20:00 Europe/London" in listed.stdout
+    assert f"X: estimated ${expected:.2f}, so far $0.00" in listed.stdout
     cancelled = runner.invoke(app, ["chat", "cancel", event_id])
     assert cancelled.exit_code == 0, cancelled.output
     assert event_id not in runner.invoke(app, ["chat", "list"]).stdout
@@ -35,9 +44,9 @@ def test_add_list_cancel(cli_db: str) -> None:
     assert missing.exit_code != 0 and "no chat 999999" in missing.output
 
 
-def _numbers(line: str) -> tuple[int, int]:
-    digits = [int(w) for w in line.replace(",", " ").split() if w.isdigit()]
-    return digits[0], digits[1]
+def _numbers(line: str) -> list[int]:
+    """The whole numbers of the cost line, in order (the date of the prices left out)."""
+    return [int(w) for w in line.replace(",", " ").replace("(", " ").split() if w.isdigit()]
 
 
 def test_a_bad_definition_is_refused_with_its_field_and_nothing_is_stored(cli_db: str, tmp_path: Path) -> None:

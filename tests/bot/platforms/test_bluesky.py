@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -49,21 +50,20 @@ def test_post_thread_and_capture_across_cursor_pages(db: Database, tmp_path: Pat
                 fake.add_profile(did, f"nurse{n % 7}.bsky.social", followers=20 + n % 7)
             fake.add_tagged(did, f"A1 answer {n} ✨ #WeNurses")
         fake.add_tagged(did_for(100), "unrelated #OtherChat")
-        from datetime import UTC, datetime
-
         with db.session() as s:
             event = Event(kind="chat", title="t", hashtag="#WeNurses", platforms=["bluesky"],
                           starts_at=datetime.now(UTC), timezone="UTC")  # fmt: skip
             s.add(event)
             s.flush()
             event_id = event.id
-        messages = platform.fetch("#WeNurses")
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        first = platform.fetch("#WeNurses", cursor=None, since=since)
+        messages = first.messages
         assert len(messages) == 62
         with db.session() as s:
             assert store_messages(s, event_id, messages) == 62
-        newest = messages[-1].id
         fake.add_tagged(did_for(100), "A2 late answer #WeNurses")
-        later = platform.fetch("#WeNurses", since_id=newest)  # stops at what we already have
+        later = platform.fetch("#WeNurses", cursor=first.cursor, since=since).messages  # only what is new
         assert [m.text for m in later] == ["A2 late answer #WeNurses"]
         with db.session() as s:
             assert store_messages(s, event_id, [*messages, *later]) == 1
