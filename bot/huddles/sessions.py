@@ -199,6 +199,18 @@ def withhold(message: Message, reason: str) -> Message:
     return replace(message, text=WITHHELD_TEXT, mentions=(), urls=(), raw=raw)
 
 
+def _row(session: Session, message_id: str) -> MessageRow | None:
+    return session.scalars(
+        select(MessageRow).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message_id)
+    ).first()
+
+
+def _identifies_a_patient(text: str) -> str | None:
+    """Why `text` must be withheld, or None when it may be kept."""
+    findings = patient_identifiers.find(text)
+    return patient_identifiers.describe(findings) if findings else None
+
+
 def record_reply(db: Database, message: Message) -> Recorded | None:
     """Store a thread reply to a huddle as an answer; None when its thread is no huddle's.
 
@@ -207,8 +219,7 @@ def record_reply(db: Database, message: Message) -> Recorded | None:
     """
     if not message.thread or message.id.endswith(f":{message.thread}"):
         return None
-    findings = patient_identifiers.find(message.text)
-    reason = patient_identifiers.describe(findings) if findings else None
+    reason = _identifies_a_patient(message.text)
     with db.session() as s:
         found = _thread_huddle(db, s, message.channel, message.thread)
         if found is None:
@@ -217,9 +228,8 @@ def record_reply(db: Database, message: Message) -> Recorded | None:
         prompt, method = match_prompt(message.text, asked)
         if store_messages(s, event_id, [withhold(message, reason) if reason else message]) == 0:
             return Recorded(message.id, reason)
-        row = s.scalars(
-            select(MessageRow).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message.id)
-        ).one()
+        row = _row(s, message.id)
+        assert row is not None
         row.withheld_reason = reason
         s.add(Answer(message_id=row.id, prompt_id=prompt.id, method=method))
     return Recorded(message.id, reason)
@@ -232,12 +242,9 @@ def record_edit(
 
     An edit that still identifies a patient keeps the reply withheld; one that no longer does releases it.
     """
-    findings = patient_identifiers.find(text)
-    reason = patient_identifiers.describe(findings) if findings else None
+    reason = _identifies_a_patient(text)
     with db.session() as s:
-        row = s.scalars(
-            select(MessageRow).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message_id)
-        ).first()
+        row = _row(s, message_id)
         if row is None:
             return None
         raw = dict(row.raw or {})
@@ -261,9 +268,7 @@ def record_edit(
 def record_delete(db: Database, message_id: str, *, author: str | None = None) -> bool:
     """The reply is gone; with `author`, only if that person wrote it."""
     with db.session() as s:
-        row = s.scalars(
-            select(MessageRow).where(MessageRow.platform == PLATFORM, MessageRow.platform_id == message_id)
-        ).first()
+        row = _row(s, message_id)
         if row is None:
             return False
         if author is not None and s.get(Participant, row.participant_id).platform_user_id != author:  # type: ignore[union-attr]

@@ -43,6 +43,10 @@ from transcripts.patient_identifiers import Finding
 log = logging.getLogger(__name__)
 LISTENER_WORKERS = 2
 BOLT_OAUTH_VARIABLES = ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")
+CLOSE_LOOP_ASKS = {
+    "readback": "Say what you understood and what you will do.",
+    "outcome": "Say what was done and what happens next.",
+}
 WARD_SAFETY_HUDDLE = Path(__file__).parents[2] / "config" / "huddles" / "ward-safety-huddle.yaml"
 
 
@@ -219,23 +223,26 @@ def build_bolt_app(
         ack()
         _open_step(body, client, respond, "outcome", ("open", "acknowledged"))
 
-    @app.view("escalation_readback")
-    def on_readback(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        said = (view["state"]["values"].get("readback", {}).get("readback", {}).get("value") or "").strip()
+    def _close_step(step: str, ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        """The read-back or outcome form: one required line, then the step it completes."""
+        said = (view["state"]["values"].get(step, {}).get(step, {}).get("value") or "").strip()
         if not said:
-            ack(response_action="errors", errors={"readback": "Say what you understood and what you will do."})
+            ack(response_action="errors", errors={step: CLOSE_LOOP_ASKS[step]})
             return
         ack()
-        acknowledge(db, SlackPlatform(client), int(view["private_metadata"]), body["user"]["id"], readback=said)
+        escalation_id, user, slack = int(view["private_metadata"]), body["user"]["id"], SlackPlatform(client)
+        if step == "readback":
+            acknowledge(db, slack, escalation_id, user, readback=said)
+        else:
+            resolve(db, slack, escalation_id, user, outcome=said)
+
+    @app.view("escalation_readback")
+    def on_readback(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        _close_step("readback", ack, body, view, client)
 
     @app.view("escalation_outcome")
     def on_outcome(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
-        said = (view["state"]["values"].get("outcome", {}).get("outcome", {}).get("value") or "").strip()
-        if not said:
-            ack(response_action="errors", errors={"outcome": "Say what was done and what happens next."})
-            return
-        ack()
-        resolve(db, SlackPlatform(client), int(view["private_metadata"]), body["user"]["id"], outcome=said)
+        _close_step("outcome", ack, body, view, client)
 
     @app.action("escalation_further")
     def on_further(ack: Ack, body: dict[str, Any], client: WebClient, respond: Any) -> None:

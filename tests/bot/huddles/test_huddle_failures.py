@@ -93,15 +93,21 @@ def test_slack_outages_and_rate_limits_are_waited_out_and_post_once(db: Database
     assert len([p for p in _posts_to(fake, "CWARD7") if p.get("blocks")]) == 1
 
 
+def _opened(db: Database) -> tuple[int, str, str]:
+    """Today's ward huddle, opened by its scheduled job: (event id, channel, opening ts)."""
+    with db.session() as s:
+        definition_id = add_definition(s, _ward())
+    event_id = open_scheduled_huddle(definition_id)
+    assert event_id is not None
+    with db.session() as s:
+        channel, root = sessions.opening_ts(s, event_id) or ("", "")
+    return event_id, channel, root
+
+
 def test_a_long_summary_is_split_into_posts_slack_accepts_and_the_huddle_closes(db: Database, db_url: str) -> None:
     with _slack(db, db_url) as fake:
         settings = job_context.current().settings
-        with db.session() as s:
-            definition_id = add_definition(s, _ward())
-        event_id = open_scheduled_huddle(definition_id)
-        assert event_id is not None
-        with db.session() as s:
-            channel, root = sessions.opening_ts(s, event_id) or ("", "")
+        event_id, channel, root = _opened(db)
         for i in range(200):
             text = f"2: concern {i} " + "staffing is short on nights and the agency cannot cover; " * 9
             reply = thread_reply({"channel": channel, "user": f"U{i % 3 + 1}", "text": text,
@@ -129,12 +135,7 @@ def test_a_long_summary_is_split_into_posts_slack_accepts_and_the_huddle_closes(
 def test_raising_an_escalation_in_the_huddle_counts_as_taking_part(db: Database, db_url: str) -> None:
     with _slack(db, db_url) as fake:
         settings = job_context.current().settings
-        with db.session() as s:
-            definition_id = add_definition(s, _ward())
-        event_id = open_scheduled_huddle(definition_id)
-        assert event_id is not None
-        with db.session() as s:
-            channel, root = sessions.opening_ts(s, event_id) or ("", "")
+        event_id, channel, root = _opened(db)
         payload = {"channel": channel, "user": "U1", "text": "1: none", "ts": "1900000000.1", "thread_ts": root}
         reply = thread_reply(payload)
         assert reply is not None and sessions.record_reply(db, reply)
