@@ -3,7 +3,9 @@
 Participants rarely link an answer to its question in one consistent way, so we use the strongest
 evidence first: an answer stored explicitly (a huddle form field), an explicit `A3`/`Q3` marker, a
 reply to or quote of the question post, and only then the time window between one question and the
-next. Reposts answer nothing; the question posts themselves are not answers.
+next. Reposts answer nothing; the question posts themselves are not answers; and in a chat, nothing the
+host or a co-host posts is an answer: their follow-up questions and welcomes run the chat, they do not
+answer it, and counting them would credit the host with "answering" every question.
 """
 
 from __future__ import annotations
@@ -32,11 +34,20 @@ def marker_number(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def host_handles(snapshot: EventSnapshot) -> frozenset[str]:
+    """The lower-cased handles of a chat's host and co-hosts (none for a huddle: its members answer)."""
+    if snapshot.kind != "chat":
+        return frozenset()
+    named = [snapshot.host or "", *snapshot.cohosts]
+    return frozenset(h.lstrip("@").lower() for h in named if h.lstrip("@"))
+
+
 def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
     """Message id -> the question it answers, for every message that answers one."""
     questions = snapshot.questions
     if not questions:
         return {}
+    hosts = host_handles(snapshot)
     by_number = {q.number: q for q in questions if q.number is not None}
     by_post: dict[str, PromptView] = {}
     for q in questions:
@@ -55,6 +66,8 @@ def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
             result[message.id] = Assignment(explicit[0], prompt.number if prompt else None, explicit[1])
             continue
         if message.is_repost or message.platform_id in all_prompt_posts:
+            continue
+        if hosts and snapshot.author(message).handle.lower() in hosts:
             continue
         found = _by_evidence(message, by_number, by_post)
         if found is None and starts:

@@ -81,6 +81,7 @@ class Event(Base):
     channel: Mapped[str | None] = mapped_column(String(100))
     platforms: Mapped[list[Any]] = mapped_column(JSON, default=list)
     host: Mapped[str | None] = mapped_column(String(100))
+    cohosts: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)  # handles whose posts are never answers
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")

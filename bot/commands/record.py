@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import typer
@@ -29,15 +30,19 @@ def progress_bar() -> Progress:
 @one_line_errors
 def import_files(
     files: list[Path] = typer.Argument(..., help="Chat pages, X API v2 JSON/JSONL files or Slack exports."),
+    cohost: list[str] = typer.Option(
+        [], "--cohost", help="A co-host or supporter of the chat (repeatable): their posts are not answers."
+    ),
 ) -> None:
     """Import files into the record, each in one transaction; prints the event id of each event."""
+    cohost = cohost_handles(cohost)
     for path in files:  # parse everything first: one bad file must not leave the others half-done
         parse_path(path)
     with open_db() as db, progress_bar() as progress:
         task = progress.add_task("importing", total=len(files))
         results = []
         for path in files:
-            results.extend(import_path(db, path))
+            results.extend(import_path(db, path, cohosts=cohost))
             progress.advance(task)
     for event_id, new in results:
         typer.echo(f"{event_id}\t{new} new messages")
@@ -58,6 +63,24 @@ def resolve_event(db: Database, event: int | None, latest: bool) -> int:
         return int(event)  # type: ignore[arg-type]
 
 
+def cohost_handles(handles: list[str]) -> list[str]:
+    """`--cohost` values as bare handles; a CommandError naming the option for anything else."""
+    names = [h.strip().lstrip("@") for h in handles]
+    for name in names:
+        if not re.fullmatch(r"\w{1,50}", name):
+            raise CommandError(f"--cohost: {name!r} is not a handle like @agclayland")
+    return list(dict.fromkeys(names))
+
+
+def add_cohosts(db: Database, event_id: int, handles: list[str]) -> None:
+    """Keep the named co-hosts with the event, so every later report and CPD log knows them too."""
+    names = cohost_handles(handles)
+    with db.session() as session:
+        row = session.get(Event, event_id)
+        assert row is not None
+        row.cohosts = list(dict.fromkeys([*(row.cohosts or ()), *names]))
+
+
 @one_line_errors
 def report(
     event: int | None = typer.Argument(None, help="Event id (see `huddlebot import` output)."),
@@ -65,10 +88,15 @@ def report(
     out: Path = typer.Option(Path("out"), "--out", help="Folder to write index.html and the files into."),
     pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Draw the wheel, clouds and timeline."),
     cpd: bool = typer.Option(False, "--cpd", help="Also write every contributor's CPD log into OUT/cpd/."),
+    cohost: list[str] = typer.Option(
+        [], "--cohost", help="Record a co-host or supporter of the chat (repeatable): their posts are not answers."
+    ),
 ) -> None:
     """Write the chat page (index.html), transcript.md, messages.csv, stats.json and pictures."""
     with open_db() as db:
         event_id = resolve_event(db, event, latest)
+        if cohost:
+            add_cohosts(db, event_id, cohost)
         from analysis.report import write_report  # matplotlib and wordcloud load only when a report is made
 
         with progress_bar() as progress:

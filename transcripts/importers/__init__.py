@@ -7,7 +7,7 @@ transaction, so bad input leaves the database exactly as it was.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,9 +57,14 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def import_path(db: Database, path: Path) -> list[tuple[int, int]]:
-    """Import one file in one transaction; returns (event id, new messages) for each event in it."""
+def import_path(db: Database, path: Path, *, cohosts: Sequence[str] = ()) -> list[tuple[int, int]]:
+    """Import one file in one transaction; returns (event id, new messages) for each event in it.
+
+    `cohosts` names the chat's known supporters (handles), whose posts, like the host's, are not answers.
+    """
     with _gc_paused():
         events = parse_path(path)
+        for event in events:
+            event.cohosts = list(dict.fromkeys(h.strip().lstrip("@") for h in cohosts if h.strip().lstrip("@")))
         with db.session() as session:
             return [save_imported(session, event) for event in events]

@@ -36,6 +36,7 @@ class ImportedEvent:
     hashtag: str | None = None
     channel: str | None = None
     host: str | None = None
+    cohosts: list[str] = field(default_factory=list)
     topic: str | None = None
     ends_at: datetime | None = None
     workspace: str | None = None
@@ -66,6 +67,7 @@ def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
             channel=imported.channel,
             platforms=[imported.platform],
             host=imported.host,
+            cohosts=list(imported.cohosts) or None,
             starts_at=imported.starts_at,
             ends_at=imported.ends_at,
             timezone=imported.timezone,
@@ -75,6 +77,8 @@ def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
         )
         session.add(event)
         session.flush()
+    if imported.cohosts and set(imported.cohosts) - set(event.cohosts or ()):
+        event.cohosts = list(dict.fromkeys([*(event.cohosts or ()), *imported.cohosts]))
     new = store_messages(session, event.id, imported.messages)
     if not event.prompts and imported.prompts:
         by_platform_id = {}
