@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -82,11 +83,17 @@ def _three_years_before(end: date) -> date:
 
 
 def build_portfolio(
-    db: Database, handle: str, *, period_end: date | None = None, page_url: str | None = None
+    db: Database,
+    handle: str,
+    *,
+    period_end: date | None = None,
+    page_url: str | None = None,
+    visible: Callable[[int], bool] | None = None,
 ) -> Portfolio:
     """Every event the handle posted in (and that offers CPD logs), oldest first, with running totals.
 
-    `page_url` is a template such as "https://host/events/{event_id}" for each activity's evidence link.
+    `page_url` is a template such as "https://host/events/{event_id}" for each activity's evidence link;
+    `visible` keeps only the events a web visitor may see (a huddle is its workspace's only).
     """
     wanted = handle.strip().lstrip("@")
     end = period_end or datetime.now(UTC).date()
@@ -100,7 +107,8 @@ def build_portfolio(
                 .distinct()
             )
         )
-        snapshots = [load_event(session, e) for e in event_ids if cpd_offered(session, e)]
+        wanted_ids = [e for e in event_ids if cpd_offered(session, e) and (visible is None or visible(e))]
+        snapshots = [load_event(session, e) for e in wanted_ids]
     if not snapshots:
         raise RecordError(f"@{wanted}", "took part in no event that offers CPD logs")
     logs = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
@@ -279,3 +280,58 @@ def cpd_download_saved(
     if entry is None:
         raise HTTPException(403, "no saved reflections you hold the key to")
     return _download(log, dict(entry.reflections), fmt)
+
+
+def _visible_to(request: Request) -> Callable[[int], bool]:
+    def visible(event_id: int) -> bool:
+        try:
+            visible_event(request, event_id)
+        except HTTPException:
+            return False
+        return True
+
+    return visible
+
+
+PORTFOLIO_FORMATS = {
+    "md": "text/markdown; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "docx": FORMATS["docx"][0],
+}
+
+
+@router.get("/cpd/portfolio", response_class=HTMLResponse)
+def cpd_portfolio(
+    request: Request,
+    handle: Annotated[str | None, Query(max_length=100)] = None,
+    fmt: Annotated[str | None, Query(alias="format", max_length=10)] = None,
+) -> Response:
+    """One person's activities across the events this visitor may see, with totals against the NMC's targets.
+
+    Built from the public record only (each event's prefilled log): saved reflections stay behind their
+    owner's key on each event's own CPD page.
+    """
+    from analysis.portfolio import build_portfolio, portfolio_csv, portfolio_markdown, write_portfolio_docx
+
+    no_nul(handle, "handle")
+    if not handle or not handle.strip().lstrip("@"):
+        return page(request, "cpd_portfolio.html.j2", portfolio=None, handle="")
+    if fmt is not None and fmt not in PORTFOLIO_FORMATS:
+        raise HTTPException(400, "format: choose md, csv or docx")
+    try:
+        portfolio = build_portfolio(
+            db_of(request), handle, page_url=public_base(request) + "/events/{event_id}", visible=_visible_to(request)
+        )
+    except RecordError:
+        raise HTTPException(404, f"@{handle.strip().lstrip('@')[:100]} took part in no event you can see") from None
+    if fmt is None:
+        return page(request, "cpd_portfolio.html.j2", portfolio=portfolio, handle=portfolio.handle)
+    name = f"cpd-portfolio-{safe_filename(portfolio.handle)}.{fmt}"
+    if fmt == "docx":
+        with tempfile.TemporaryDirectory() as folder:
+            body = write_portfolio_docx(portfolio, Path(folder) / name).read_bytes()
+    else:
+        body = (portfolio_csv(portfolio) if fmt == "csv" else portfolio_markdown(portfolio)).encode("utf-8")
+    return Response(
+        body, media_type=PORTFOLIO_FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

@@ -95,3 +95,17 @@ def test_cpd_form_fits_a_phone(web: RunningApp, seed_event: int, browser: Any) -
     assert width <= 390, f"the CPD form scrolls sideways on a phone ({width} px)"
     assert page.locator("#hours-input").is_visible() and page.locator("#code-themes").is_visible()
     context.close()
+
+
+def test_portfolio_page_lists_activities_with_totals_and_exports(web: RunningApp, seed_event: int) -> None:
+    with httpx.Client(base_url=web.base_url, timeout=30) as client:
+        html = client.get("/cpd/portfolio", params={"handle": "@Helen23Wilson"})
+        assert html.status_code == 200
+        assert "25 Feb 2020" in html.text and "of the NMC&#39;s 35 hours of CPD" in html.text
+        csv_body = client.get("/cpd/portfolio", params={"handle": "Helen23Wilson", "format": "csv"})
+        assert csv_body.status_code == 200 and csv_body.text.splitlines()[1].startswith("2020-02-25,")
+        assert f"{web.base_url}/events/{seed_event}" in csv_body.text
+        docx = client.get("/cpd/portfolio", params={"handle": "Helen23Wilson", "format": "docx"})
+        assert docx.status_code == 200 and docx.content[:2] == b"PK"
+        assert client.get("/cpd/portfolio", params={"handle": "nobody"}).status_code == 404
+        assert client.get("/cpd/portfolio", params={"handle": "x", "format": "exe"}).status_code == 400
