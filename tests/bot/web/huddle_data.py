@@ -31,6 +31,7 @@ def add_huddles(db: Database) -> Huddles:
             workspace=T_OURS,
             body={
                 "channel": "C_WARD7",
+                "cpd_logs": True,  # this team offers CPD logs of its huddles (off unless asked)
                 "escalation_levels": [
                     {"level": 1, "name": "OPEL 1", "actions": ["Business as usual"]},
                     {"level": 3, "name": "OPEL 3", "actions": ["Call the site manager", "Stop elective admissions"]},
