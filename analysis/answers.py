@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from transcripts.snapshot import EventSnapshot, MessageView, PromptView
 
@@ -42,6 +43,25 @@ def host_handles(snapshot: EventSnapshot) -> frozenset[str]:
     return frozenset(h.lstrip("@").lower() for h in named if h.lstrip("@"))
 
 
+def minute_precision(snapshot: EventSnapshot) -> bool:
+    """True when the source timed posts to the minute only (a WeCommunities page, a replay of one).
+
+    Then a question posted "at 20:03:17" by the bot and a reply stamped "20:03" happened in the same
+    minute, in an order the seconds cannot tell: compare at the source's precision instead.
+    """
+    prompt_posts = {pid for p in snapshot.prompts for pid in p.post_ids}
+    others = [m.created_at for m in snapshot.messages if m.platform_id not in prompt_posts]
+    return bool(others) and all(t.second == 0 and t.microsecond == 0 for t in others)
+
+
+def asked_at(question: PromptView, to_minute: bool) -> datetime | None:
+    """When a question was asked (posted, else due), to the minute when the source is only that precise."""
+    moment = question.posted_at or question.due_at
+    if moment is not None and to_minute:
+        moment = moment.replace(second=0, microsecond=0)
+    return moment
+
+
 def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
     """Message id -> the question it answers, for every message that answers one."""
     questions = snapshot.questions
@@ -54,7 +74,8 @@ def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
         for post_id in q.post_ids:
             by_post[post_id] = q
     all_prompt_posts = {pid for p in snapshot.prompts for pid in p.post_ids}
-    timed = sorted((q.posted_at or q.due_at, q.id, q) for q in questions if (q.posted_at or q.due_at))
+    to_minute = minute_precision(snapshot)
+    timed = sorted((at, q.id, q) for q in questions if (at := asked_at(q, to_minute)) is not None)
     starts = [t for t, _, _ in timed]
     prompts_by_id = {p.id: p for p in snapshot.prompts}
 

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from analysis.answers import Assignment, assign_answers, host_handles
 from analysis.event_text import EventText, event_text
+from analysis.question_text import clean_question
 from transcripts.db import Database
 from transcripts.errors import RecordError
 from transcripts.exporters.atomic import write_text_atomic
@@ -225,7 +226,7 @@ def build_cpd_log(
         hours_basis=basis,
         posts=len(own),
         answered=answered,
-        questions=[(q.number, q.text) for q in snapshot.questions],
+        questions=[(q.number, clean_question(q.text, snapshot.hashtag)) for q in snapshot.questions],
         contributions=contributions,
         chat_themes=list(shared.chat_themes),
         own_themes=shared.text.themes([m.id for m in own if not m.is_repost], top=5),
