@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -24,7 +25,7 @@ from analysis.answers import Assignment, asked_at, assign_answers, minute_precis
 from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
 from analysis.engagement import Edge, engagement_edges, render_wheel
 from analysis.event_text import event_text
-from analysis.links import post_url
+from analysis.links import linkify, post_url
 from analysis.question_text import with_clean_questions
 from analysis.stats import EventStats, compute_stats
 from analysis.summary import Summary, summarise
@@ -42,6 +43,13 @@ PLATFORM_NAMES = {"x": "X", "bluesky": "Bluesky", "slack": "Slack", "local": "hu
 TOP_EDGES = 15
 
 _env = Environment(loader=PackageLoader("analysis", "templates"), autoescape=True, trim_blocks=False)
+_env.filters["linkify"] = linkify
+# A small mark for the browser tab, inline so the page stays one self-contained file.
+FAVICON = "data:image/svg+xml," + quote(
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0b5cad"/>'
+    '<path d="M9 8v16M23 8v16M9 16h14" stroke="#fff" stroke-width="4" stroke-linecap="round"/></svg>'
+)
+RECOMPUTED = ("contributors", "tweets", "posts", "messages")  # a source's totals the record recomputes itself
 
 
 @dataclass(slots=True)
@@ -117,6 +125,7 @@ def _shown(report: ChatReport, m: MessageView, zone: ZoneInfo) -> dict[str, Any]
         "text": m.text,
         "is_repost": m.is_repost,
         "url": post_url(m.platform, m.platform_id, person.handle),
+        "platform": m.platform,
     }
 
 
@@ -146,8 +155,13 @@ def render_page(
     *,
     cpd_links: list[tuple[str, str]] | None = None,
     img_origin: str = "",
+    site_nav: bool | None = None,
 ) -> str:
-    """The chat page HTML. `pictures` maps each of PICTURES to a data URI or URL (None: not drawn)."""
+    """The chat page HTML. `pictures` maps each of PICTURES to a data URI or URL (None: not drawn).
+
+    `site_nav` adds the web app's navigation; by default it is there when the page is served by the
+    app (pictures from `img_origin`), and not in the single file `huddlebot report` writes.
+    """
     snap = report.snapshot
     zone = ZoneInfo(snap.timezone)
     start = snap.starts_at.astimezone(zone)
@@ -171,6 +185,10 @@ def render_page(
         transcript=_transcript(report, zone),
         comments=[_shown(report, m, zone) for m in snap.messages if is_after_the_chat(snap, m)],
         img_origin=img_origin,
+        site_nav=bool(img_origin) if site_nav is None else site_nav,
+        favicon=FAVICON,
+        platform=snap.platforms[0] if snap.platforms else "",
+        published=[(k, v) for k, v in sorted(snap.published_totals.items()) if k not in RECOMPUTED],
         platform_names=[PLATFORM_NAMES.get(p, p) for p in snap.platforms],
     )
 

@@ -37,6 +37,7 @@ class ImportedEvent:
     channel: str | None = None
     host: str | None = None
     cohosts: list[str] = field(default_factory=list)
+    published_totals: dict[str, int] = field(default_factory=dict)  # totals the source states, as it states them
     topic: str | None = None
     ends_at: datetime | None = None
     workspace: str | None = None
@@ -68,6 +69,7 @@ def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
             platforms=[imported.platform],
             host=imported.host,
             cohosts=list(imported.cohosts) or None,
+            published_totals=dict(imported.published_totals) or None,
             starts_at=imported.starts_at,
             ends_at=imported.ends_at,
             timezone=imported.timezone,

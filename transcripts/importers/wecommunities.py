@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from transcripts.errors import RecordError
 from transcripts.importers.base import ImportedEvent, ImportedPrompt
 from transcripts.importers.questions import question_number
+from transcripts.importers.wecommunities_details import published_totals
 from transcripts.message import Author, Message
 
 # Windows time-zone names as WeCommunities prints them, to the IANA zones they mean.
@@ -154,6 +155,7 @@ def parse(text: str, source: str) -> ImportedEvent:
         platform=PLATFORM,
         prompts=prompts,
         messages=messages,
+        published_totals=published_totals(text),
     )
 
 
