@@ -109,3 +109,14 @@ def test_portfolio_page_lists_activities_with_totals_and_exports(web: RunningApp
         assert docx.status_code == 200 and docx.content[:2] == b"PK"
         assert client.get("/cpd/portfolio", params={"handle": "nobody"}).status_code == 404
         assert client.get("/cpd/portfolio", params={"handle": "x", "format": "exe"}).status_code == 400
+
+
+def test_web_word_download_survives_xml_illegal_characters(web: RunningApp, seed_event: int) -> None:
+    with httpx.Client(base_url=web.base_url, timeout=30) as client:
+        form = {"handle": "Helen23Wilson", "what_you_learned": "learned\x0b this\x01\x1b\ufffe", "format": "docx"}
+        answer = client.post(f"/events/{seed_event}/cpd", data=form)
+        assert answer.status_code == 200 and answer.content[:2] == b"PK"
+        path = Path(web.settings.output_dir) / "dl.docx"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(answer.content)
+        assert "learned this" in _docx_text(path)
