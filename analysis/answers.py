@@ -3,7 +3,9 @@
 Participants rarely link an answer to its question in one consistent way, so we use the strongest
 evidence first: an answer stored explicitly (a huddle form field), an explicit `A3`/`Q3` marker, a
 reply to or quote of the question post, and only then the time window between one question and the
-next. Reposts answer nothing; the question posts themselves are not answers.
+next. Reposts answer nothing; the question posts themselves are not answers; and in a chat, nothing the
+host or a co-host posts is an answer: their follow-up questions and welcomes run the chat, they do not
+answer it, and counting them would credit the host with "answering" every question.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from transcripts.snapshot import EventSnapshot, MessageView, PromptView
 
@@ -32,18 +35,47 @@ def marker_number(text: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def host_handles(snapshot: EventSnapshot) -> frozenset[str]:
+    """The lower-cased handles of a chat's host and co-hosts (none for a huddle: its members answer)."""
+    if snapshot.kind != "chat":
+        return frozenset()
+    named = [snapshot.host or "", *snapshot.cohosts]
+    return frozenset(h.lstrip("@").lower() for h in named if h.lstrip("@"))
+
+
+def minute_precision(snapshot: EventSnapshot) -> bool:
+    """True when the source timed posts to the minute only (a WeCommunities page, a replay of one).
+
+    Then a question posted "at 20:03:17" by the bot and a reply stamped "20:03" happened in the same
+    minute, in an order the seconds cannot tell: compare at the source's precision instead.
+    """
+    prompt_posts = {pid for p in snapshot.prompts for pid in p.post_ids}
+    others = [m.created_at for m in snapshot.messages if m.platform_id not in prompt_posts]
+    return bool(others) and all(t.second == 0 and t.microsecond == 0 for t in others)
+
+
+def asked_at(question: PromptView, to_minute: bool) -> datetime | None:
+    """When a question was asked (posted, else due), to the minute when the source is only that precise."""
+    moment = question.posted_at or question.due_at
+    if moment is not None and to_minute:
+        moment = moment.replace(second=0, microsecond=0)
+    return moment
+
+
 def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
     """Message id -> the question it answers, for every message that answers one."""
     questions = snapshot.questions
     if not questions:
         return {}
+    hosts = host_handles(snapshot)
     by_number = {q.number: q for q in questions if q.number is not None}
     by_post: dict[str, PromptView] = {}
     for q in questions:
         for post_id in q.post_ids:
             by_post[post_id] = q
     all_prompt_posts = {pid for p in snapshot.prompts for pid in p.post_ids}
-    timed = sorted((q.posted_at or q.due_at, q.id, q) for q in questions if (q.posted_at or q.due_at))
+    to_minute = minute_precision(snapshot)
+    timed = sorted((at, q.id, q) for q in questions if (at := asked_at(q, to_minute)) is not None)
     starts = [t for t, _, _ in timed]
     prompts_by_id = {p.id: p for p in snapshot.prompts}
 
@@ -55,6 +87,8 @@ def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
             result[message.id] = Assignment(explicit[0], prompt.number if prompt else None, explicit[1])
             continue
         if message.is_repost or message.platform_id in all_prompt_posts:
+            continue
+        if hosts and snapshot.author(message).handle.lower() in hosts:
             continue
         found = _by_evidence(message, by_number, by_post)
         if found is None and starts:

@@ -22,6 +22,12 @@ MAX_TERMS = 120
 PALETTE = ("#0b5cad", "#2a6f97", "#1d7874", "#6a4c93", "#c1121f", "#495057")
 
 
+def cloud_weights(counts: Counter[str]) -> Counter[str]:
+    """A phrase weighs as much as its words would have apart: joining "human factors" into one term must
+    not make the topic smaller in the cloud than "human" and "factors" were on their own."""
+    return Counter({term: n * len(term.split()) for term, n in counts.items()})
+
+
 def word_cloud_terms(snapshot: EventSnapshot, text: EventText | None = None) -> Counter[str]:
     """Terms of the original posts (reposts would count the same words twice), without people's names."""
     return (text or event_text(snapshot)).counts()
@@ -39,7 +45,7 @@ def _colour(word: str, **_: object) -> str:
 
 def render_cloud(counts: Mapping[str, int], path: Path, *, title: str) -> Path | None:
     """Draw the cloud as a PNG; None when there is nothing to draw (the page says so instead)."""
-    frequencies = dict(Counter(counts).most_common(MAX_TERMS))
+    frequencies = dict(cloud_weights(Counter(counts)).most_common(MAX_TERMS))
     if not frequencies:
         return None
     cloud = WordCloud(

@@ -9,6 +9,7 @@ a reply), not twice. Reposts amplify but are not a conversation, so they draw no
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +70,21 @@ def wheel_data(snapshot: EventSnapshot) -> dict[str, Any]:
     }
 
 
-def render_wheel(snapshot: EventSnapshot, path: Path) -> Path | None:
-    """The most active contributors round a circle, sized by posts, joined by lines as thick as their exchanges."""
+NODE_COLOUR = "#0b5cad"
+LABEL_GAP_PT = 6  # points between a node's edge and its label
+
+
+def node_sizes(posts: Counter[str], handles: list[str]) -> list[float]:
+    """Marker areas (points²) by posts, as matplotlib's scatter takes them."""
+    return [80 + 40 * posts[h] for h in handles]
+
+
+def draw_wheel(snapshot: EventSnapshot) -> Figure | None:
+    """The most active contributors round a circle, sized by posts, joined by lines as thick as their exchanges.
+
+    Each label sits outside its node, anchored at the side facing away from the centre and pushed out by
+    the node's own radius, so it never covers its node (or the circle's others), however large the node.
+    """
     posts = Counter(snapshot.author(m).handle for m in snapshot.messages)
     drawn = sorted(posts, key=lambda h: (-posts[h], h.lower()))[:MAX_DRAWN]
     keep = set(drawn)
@@ -83,9 +97,11 @@ def render_wheel(snapshot: EventSnapshot, path: Path) -> Path | None:
         graph.add_edge(e.source, e.target, weight=e.weight)
     layout = nx.circular_layout(graph)
     heaviest = max(e.weight for e in edges)
+    sizes = node_sizes(posts, list(graph.nodes))
     fig = Figure(figsize=(12, 12), dpi=100)
     ax = fig.subplots()
     ax.set_axis_off()
+    ax.set_aspect("equal")
     nx.draw_networkx_edges(
         graph,
         layout,
@@ -96,17 +112,35 @@ def render_wheel(snapshot: EventSnapshot, path: Path) -> Path | None:
         arrows=True,
         arrowsize=8,
         connectionstyle="arc3,rad=0.15",
-        node_size=[80 + 40 * posts[n] for n in graph.nodes],
+        node_size=sizes,
     )
-    nx.draw_networkx_nodes(
-        graph, layout, ax=ax, node_size=[80 + 40 * posts[n] for n in graph.nodes], node_color="#0b5cad", alpha=0.85
-    )
-    for handle in drawn:
+    nx.draw_networkx_nodes(graph, layout, ax=ax, node_size=sizes, node_color=NODE_COLOUR, alpha=0.85)
+    for handle, size in zip(graph.nodes, sizes, strict=True):
         x, y = layout[handle]
-        ax.text(x * 1.12, y * 1.12, f"@{handle}", ha="center", va="center", fontsize=11)
-    ax.set_xlim(-1.35, 1.35)
-    ax.set_ylim(-1.35, 1.35)
-    fig.tight_layout()
+        angle = math.atan2(y, x)
+        push = math.sqrt(size) / 2 + LABEL_GAP_PT  # the node's radius in points, and a gap
+        dx, dy = math.cos(angle), math.sin(angle)
+        ax.annotate(
+            f"@{handle}",
+            (x, y),
+            xytext=(dx * push, dy * push),
+            textcoords="offset points",
+            ha="left" if dx > 0.2 else "right" if dx < -0.2 else "center",
+            va="bottom" if dy > 0.2 else "top" if dy < -0.2 else "center",
+            fontsize=11,
+            annotation_clip=False,
+        )
+    ax.set_xlim(-1.2, 1.2)
+    ax.set_ylim(-1.2, 1.2)
+    fig.subplots_adjust(left=0.17, right=0.83, top=0.9, bottom=0.1)
+    return fig
+
+
+def render_wheel(snapshot: EventSnapshot, path: Path) -> Path | None:
+    """Draw the wheel as a PNG (labels included however far they reach); None when there is no edge."""
+    fig = draw_wheel(snapshot)
+    if fig is None:
+        return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
+    fig.savefig(path, format="png", bbox_inches="tight", pad_inches=0.3)
     return path

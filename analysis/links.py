@@ -1,8 +1,11 @@
-"""Links back to a post on its platform, built only from ids we recognise so no text becomes a URL."""
+"""Links back to a post on its platform, built only from ids we recognise so no text becomes a URL;
+and posts' own web links and @handles made into links, with everything else escaped."""
 
 from __future__ import annotations
 
 import re
+
+from markupsafe import Markup, escape
 
 _AT_URI_RE = re.compile(r"^at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/app\.bsky\.feed\.post/([A-Za-z0-9]+)$")
 _HANDLE_RE = re.compile(r"^\w{1,50}$")
@@ -18,3 +21,40 @@ def post_url(platform: str, platform_id: str, handle: str) -> str | None:
         if m:
             return f"https://bsky.app/profile/{m.group(1)}/post/{m.group(2)}"
     return None
+
+
+_IN_TEXT_RE = re.compile(r"(https?://[^\s<>\"'`]+)|(?<![\w@/.])@(\w{1,50})")
+_TRAILING = ".,;:!?)]}'\"…"
+
+
+def profile_url(platform: str, handle: str) -> str | None:
+    """A person's public profile, where the platform has one addressable by the handle alone."""
+    if platform == "x" and _HANDLE_RE.match(handle):
+        return f"https://x.com/{handle}"
+    return None
+
+
+def linkify(text: str, platform: str = "") -> Markup:
+    """Post text as HTML: web links and @handles become links, everything else is escaped.
+
+    Only http(s) addresses become links (never `javascript:` or data), and every attribute is escaped,
+    so a post can make a link but never markup or script.
+    """
+    parts: list[str] = []
+    at = 0
+    for m in _IN_TEXT_RE.finditer(text):
+        parts.append(escape(text[at : m.start()]))
+        if m.group(1):
+            url = m.group(1).rstrip(_TRAILING)
+            parts.append(Markup('<a href="{0}" rel="nofollow noopener noreferrer">{0}</a>').format(url))
+            parts.append(escape(m.group(1)[len(url) :]))
+        else:
+            href = profile_url(platform, m.group(2))
+            if href:
+                link = Markup('<a href="{0}" rel="nofollow noopener noreferrer">@{1}</a>')
+                parts.append(link.format(href, m.group(2)))
+            else:
+                parts.append(escape(m.group(0)))
+        at = m.end()
+    parts.append(escape(text[at:]))
+    return Markup("").join(parts)

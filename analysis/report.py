@@ -9,21 +9,24 @@ as data URIs so the page can be mailed or archived as a single file; the web app
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import orjson
 from jinja2 import Environment, PackageLoader
 
-from analysis.answers import Assignment, assign_answers
-from analysis.clouds import bio_cloud_terms, render_cloud, word_cloud_terms
+from analysis.answers import Assignment, asked_at, assign_answers, minute_precision
+from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
 from analysis.engagement import Edge, engagement_edges, render_wheel
 from analysis.event_text import event_text
-from analysis.links import post_url
+from analysis.links import linkify, post_url
+from analysis.question_text import with_clean_questions
 from analysis.stats import EventStats, compute_stats
 from analysis.summary import Summary, summarise
 from analysis.timeline import render_timeline
@@ -40,6 +43,13 @@ PLATFORM_NAMES = {"x": "X", "bluesky": "Bluesky", "slack": "Slack", "local": "hu
 TOP_EDGES = 15
 
 _env = Environment(loader=PackageLoader("analysis", "templates"), autoescape=True, trim_blocks=False)
+_env.filters["linkify"] = linkify
+# A small mark for the browser tab, inline so the page stays one self-contained file.
+FAVICON = "data:image/svg+xml," + quote(
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#0b5cad"/>'
+    '<path d="M9 8v16M23 8v16M9 16h14" stroke="#fff" stroke-width="4" stroke-linecap="round"/></svg>'
+)
+RECOMPUTED = ("contributors", "tweets", "posts", "messages")  # a source's totals the record recomputes itself
 
 
 @dataclass(slots=True)
@@ -58,6 +68,7 @@ class ChatReport:
 
 
 def build_report(snapshot: EventSnapshot) -> ChatReport:
+    snapshot = with_clean_questions(snapshot)
     assignments = assign_answers(snapshot)
     text = event_text(snapshot)
     return ChatReport(
@@ -73,11 +84,10 @@ def build_report(snapshot: EventSnapshot) -> ChatReport:
 
 def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
     """Each message with the question section it is shown under: its answer's question, else the window."""
-    timed = sorted(
-        ((q.posted_at or q.due_at), q.number) for q in report.snapshot.questions if (q.posted_at or q.due_at)
-    )
+    to_minute = minute_precision(report.snapshot)
+    timed = sorted((at, q.number) for q in report.snapshot.questions if (at := asked_at(q, to_minute)) is not None)
     out = []
-    for m in report.snapshot.messages:
+    for m in source_order(report.snapshot):
         a = report.assignments.get(m.id)
         if a is not None:
             out.append((m, a.number))
@@ -90,6 +100,21 @@ def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
     return out
 
 
+def source_order(snapshot: EventSnapshot) -> list[MessageView]:
+    """Messages oldest first; within a minute of a minute-precise source, the question posts first.
+
+    The page a chat is imported from (or replayed from) lists a question before the replies of its
+    minute; a bot posting that question a few seconds into the minute must not put it after them.
+    """
+    if not minute_precision(snapshot):
+        return list(snapshot.messages)
+    asked = {pid for p in snapshot.prompts if p.kind != "close" for pid in p.post_ids}
+    return sorted(
+        snapshot.messages,
+        key=lambda m: (m.created_at.replace(second=0, microsecond=0), m.platform_id not in asked),
+    )
+
+
 def _shown(report: ChatReport, m: MessageView, zone: ZoneInfo) -> dict[str, Any]:
     person = report.snapshot.author(m)
     return {
@@ -100,6 +125,7 @@ def _shown(report: ChatReport, m: MessageView, zone: ZoneInfo) -> dict[str, Any]
         "text": m.text,
         "is_repost": m.is_repost,
         "url": post_url(m.platform, m.platform_id, person.handle),
+        "platform": m.platform,
     }
 
 
@@ -129,8 +155,13 @@ def render_page(
     *,
     cpd_links: list[tuple[str, str]] | None = None,
     img_origin: str = "",
+    site_nav: bool | None = None,
 ) -> str:
-    """The chat page HTML. `pictures` maps each of PICTURES to a data URI or URL (None: not drawn)."""
+    """The chat page HTML. `pictures` maps each of PICTURES to a data URI or URL (None: not drawn).
+
+    `site_nav` adds the web app's navigation; by default it is there when the page is served by the
+    app (pictures from `img_origin`), and not in the single file `huddlebot report` writes.
+    """
     snap = report.snapshot
     zone = ZoneInfo(snap.timezone)
     start = snap.starts_at.astimezone(zone)
@@ -147,15 +178,25 @@ def render_page(
         stats=report.stats,
         summary=report.summary,
         wheel_edges=sorted(report.edges, key=lambda e: (-e.weight, e.source, e.target))[:TOP_EDGES],
-        word_terms=[t for t, _ in sorted(report.word_terms.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]],
-        bio_terms=[t for t, _ in sorted(report.bio_terms.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_TERMS]],
+        word_terms=largest_terms(report.word_terms),
+        bio_terms=largest_terms(report.bio_terms),
         pictures={name: pictures.get(name) for name in PICTURES},
         cpd_links=cpd_links or [],
         transcript=_transcript(report, zone),
         comments=[_shown(report, m, zone) for m in snap.messages if is_after_the_chat(snap, m)],
         img_origin=img_origin,
+        site_nav=bool(img_origin) if site_nav is None else site_nav,
+        favicon=FAVICON,
+        platform=snap.platforms[0] if snap.platforms else "",
+        published=[(k, v) for k, v in sorted(snap.published_totals.items()) if k not in RECOMPUTED],
         platform_names=[PLATFORM_NAMES.get(p, p) for p in snap.platforms],
     )
+
+
+def largest_terms(counts: Mapping[str, int], top: int = TOP_TERMS) -> list[str]:
+    """The terms drawn largest in a cloud, largest first (ties alphabetical)."""
+    weights = cloud_weights(Counter(counts))
+    return [t for t, _ in sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
 
 
 def draw_pictures(report: ChatReport, folder: Path) -> dict[str, Path | None]:
@@ -220,6 +261,7 @@ def write_report(
         snapshot = load_event(session, event_id)
     step("analysing")
     report = build_report(snapshot)
+    snapshot = report.snapshot  # with the questions' own words, for the transcript files too
     out_dir.mkdir(parents=True, exist_ok=True)
     step("writing transcript, messages and stats")
     question_of = report.question_of()

@@ -4,6 +4,12 @@ A chat's raw words are dominated by who was there (handles), where (hashtags), l
 Q/A markers; none of that says what the chat was about. `terms` removes them, drops stopwords and
 chat pleasantries, and keeps phrases that belong together ("human factors", "on call") as one term,
 so a cloud of the seed chat is about escalation rather than about the people or the date.
+
+Word forms are merged with simplemma, a maintained lemmatiser whose dictionaries ship inside the
+package (nothing is downloaded at run time): escalating/escalated/escalate/escalation are one term,
+and so are issue/issues. Acronyms written in capitals (SBAR, NHS, OPEL) stay in capitals. Stopwords are
+the maintained stopwords-iso lists of the chat's own language(s) (`analysis.languages`), plus words
+too generic to be a topic ("good", "need", "people", "often") and chat pleasantries.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from itertools import pairwise
 
 from wordcloud import STOPWORDS as _WORDCLOUD_STOPWORDS
 
+from analysis.languages import DEFAULT_LANGUAGES, dominant_languages, language_stopwords, lemma
+
 # Phrases that mean something only together; bigrams seen often across a chat are added at run time.
 KNOWN_PHRASES = frozenset(
     {
@@ -26,6 +34,9 @@ KNOWN_PHRASES = frozenset(
         "just culture", "no blame", "senior nurse", "site manager", "clinical lead", "front line",
     }
 )  # fmt: skip
+
+# Other ways of writing a known phrase, and the one form it is counted under.
+PHRASE_FORMS = {"human factor": "human factors", "escalation processes": "escalation process", "on-call": "on call"}
 
 MONTHS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -47,7 +58,21 @@ CHAT_FILLER = {
     "sure", "absolutely", "definitely", "totally", "pretty", "know", "see", "like", "make", "made",
     "https", "http", "www", "com", "org", "co", "uk", "status", "t", "s", "re", "ve", "ll", "d", "m",
 }  # fmt: skip
-STOPWORDS = frozenset({w.lower().replace("'", "") for w in _WORDCLOUD_STOPWORDS} | MONTHS | DAYS | CHAT_FILLER)
+# Words frequent in any conversation: never a topic, whatever a stopword list of the language says.
+GENERIC = {
+    "good", "bad", "better", "best", "need", "want", "people", "person", "even", "often", "always", "never",
+    "though", "although", "getting", "sometimes", "usually", "actually", "quite", "still", "yet", "able",
+    "feel", "felt", "try", "tried", "time", "times", "day", "days", "week", "year", "years", "lot", "kind",
+    "sort", "else", "every", "everything", "anything", "nothing", "whole", "part", "around", "bring",
+    "take", "put", "come", "give", "keep", "use", "find", "look", "seem", "let", "tell", "ask", "start", "end",
+    "new", "old", "big", "small", "little", "high", "low", "long", "short", "real", "true", "right", "wrong",
+    "option", "require", "difficult", "easy", "hard", "thing", "stuff", "case", "point", "example", "agree",
+    "absolutely", "exactly", "certainly", "probably", "possibly", "maybe", "perhaps", "important", "key",
+}  # fmt: skip
+BASE_STOPWORDS = frozenset(
+    {w.lower().replace("'", "") for w in _WORDCLOUD_STOPWORDS} | MONTHS | DAYS | CHAT_FILLER | GENERIC
+)
+STOPWORDS = BASE_STOPWORDS | language_stopwords(("en",))
 
 _STRIP_RE = re.compile(
     "|".join(
@@ -61,7 +86,7 @@ _STRIP_RE = re.compile(
     ),
     re.I,
 )
-_WORD_RE = re.compile(r"[a-z]+(?:['’\-][a-z]+)*")
+_WORD_RE = re.compile(r"[A-Za-z]+(?:['’\-][A-Za-z]+)*")
 _MIN_PHRASE_COUNT = 3
 # Greetings name people ("Hi, I'm Marc", "Welcome Emma!", "Teresa here"): the cloud is about the topic.
 _NAME_RES = (
@@ -69,31 +94,82 @@ _NAME_RES = (
     re.compile(r"\bfor joining us,? ([A-Z][a-z]{2,})\b"),
     re.compile(r"\b([A-Z][a-z]{2,}) here\b"),
 )
+_MAX_ACRONYM = 6
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words with handles, hashtags, URLs, times, numbers and Q/A markers taken out."""
+def tokens(text: str) -> list[str]:
+    """Words as written (case kept), with handles, hashtags, URLs, times, numbers and Q/A markers taken out."""
     out = []
-    for word in _WORD_RE.findall(_STRIP_RE.sub(" ", text).lower()):
+    for word in _WORD_RE.findall(_STRIP_RE.sub(" ", text)):
         if "'" in word or "’" in word:
             word = word.replace("’", "'")
-            if word.endswith("'s"):
+            if word.lower().endswith("'s"):
                 word = word[:-2]
             word = word.replace("'", "")
         out.append(word)
     return out
 
 
+def words(text: str) -> list[str]:
+    """Lower-case words with handles, hashtags, URLs, times, numbers and Q/A markers taken out."""
+    return [w.lower() for w in tokens(text)]
+
+
+def acronyms_of(tokenised: Iterable[list[str]]) -> frozenset[str]:
+    """Words (lower-cased) written in capitals (SBAR, NHS) and never in lower case: acronyms, not shouting."""
+    capitals: set[str] = set()
+    lower: set[str] = set()
+    for ws in tokenised:
+        for w in ws:
+            if 2 <= len(w) <= _MAX_ACRONYM and w.isupper():
+                capitals.add(w.lower())
+            elif not w.isupper():
+                lower.add(w.lower())
+    return frozenset(capitals - lower - BASE_STOPWORDS)  # "RT", "OK": filler, whatever the case
+
+
+class Vocabulary:
+    """How one event's words become terms: its stopwords, its language(s) and its acronyms."""
+
+    def __init__(
+        self,
+        languages: tuple[str, ...] = DEFAULT_LANGUAGES,
+        acronyms: frozenset[str] = frozenset(),
+    ) -> None:
+        self.languages = languages
+        self.acronyms = acronyms
+        self.stopwords = BASE_STOPWORDS | language_stopwords(languages)
+
+    def keep(self, word: str) -> bool:
+        if word in self.acronyms:
+            return True
+        return len(word) > 2 and word not in self.stopwords and len(set(word)) > 1  # not "xxx"
+
+    def term(self, word: str) -> str | None:
+        """The dictionary form of a kept word (acronyms in capitals), or None when it is not a topic."""
+        if word in self.acronyms:
+            return word.upper()
+        if not self.keep(word):
+            return None
+        base = lemma(word, self.languages)
+        return base if base == word or self.keep(base) else None
+
+
+_DEFAULT_VOCABULARY = Vocabulary()
+
+
 def _keep(word: str) -> bool:
-    return len(word) > 2 and word not in STOPWORDS
+    return _DEFAULT_VOCABULARY.keep(word)
 
 
 def terms(text: str, phrases: frozenset[str] = KNOWN_PHRASES) -> list[str]:
-    """The meaningful terms of one text, phrases joined ("human factors") and stopwords dropped."""
-    return terms_of_words(words(text), phrases)
+    """The meaningful terms of one text, phrases joined ("human factors"), stopwords dropped, forms merged."""
+    ws = tokens(text)
+    vocabulary = Vocabulary(acronyms=acronyms_of([ws]))
+    return merge_forms({0: terms_of_words([w.lower() for w in ws], phrases, vocabulary)})[0]
 
 
-def terms_of_words(ws: list[str], phrases: frozenset[str]) -> list[str]:
+def terms_of_words(ws: list[str], phrases: frozenset[str], vocabulary: Vocabulary = _DEFAULT_VOCABULARY) -> list[str]:
     out: list[str] = []
     i = 0
     n = len(ws)
@@ -102,20 +178,47 @@ def terms_of_words(ws: list[str], phrases: frozenset[str]) -> list[str]:
             out.append(" ".join(ws[i : i + 3]))
             i += 3
         elif n - i >= 2 and f"{ws[i]} {ws[i + 1]}" in phrases:
-            out.append(f"{ws[i]} {ws[i + 1]}")
+            pair = f"{ws[i]} {ws[i + 1]}"
+            out.append(PHRASE_FORMS.get(pair, pair))
             i += 2
+        elif ws[i] in PHRASE_FORMS:
+            out.append(PHRASE_FORMS[ws[i]])
+            i += 1
         else:
-            if _keep(ws[i]):
-                out.append(ws[i])
+            term = vocabulary.term(ws[i])
+            if term is not None:
+                out.append(term)
             i += 1
     return out
 
 
-def _phrases_of(tokenised: Iterable[list[str]], min_count: int) -> frozenset[str]:
+def _family(term: str) -> tuple[str, ...]:
+    """Noun forms a verb's lemma may share a family with: escalate -> escalation, connect -> connection."""
+    stem = term[:-1] if term.endswith("e") else term
+    return (stem + "ion", stem + "ation", term + "ion")
+
+
+def merge_forms(terms_by_key: dict[int, list[str]]) -> dict[int, list[str]]:
+    """One term per word family: a verb whose noun form is also used (escalate/escalation) becomes the noun."""
+    vocabulary = {t for ts in terms_by_key.values() for t in ts if " " not in t}
+    mapping = {}
+    for term in vocabulary:
+        if term.islower():
+            noun = next((f for f in _family(term) if f in vocabulary and f != term), None)
+            if noun:
+                mapping[term] = noun
+    if not mapping:
+        return terms_by_key
+    return {k: [mapping.get(t, t) for t in ts] for k, ts in terms_by_key.items()}
+
+
+def _phrases_of(
+    tokenised: Iterable[list[str]], min_count: int, vocabulary: Vocabulary = _DEFAULT_VOCABULARY
+) -> frozenset[str]:
     seen: Counter[str] = Counter()
     for ws in tokenised:
-        seen.update({f"{a} {b}" for a, b in pairwise(ws) if _keep(a) and _keep(b)})
-    return KNOWN_PHRASES | {p for p, n in seen.items() if n >= min_count}
+        seen.update({f"{a} {b}" for a, b in pairwise(ws) if vocabulary.keep(a) and vocabulary.keep(b)})
+    return KNOWN_PHRASES | PHRASE_FORMS.keys() | {p for p, n in seen.items() if n >= min_count}
 
 
 def frequent_phrases(texts: Sequence[str], *, min_count: int = _MIN_PHRASE_COUNT) -> frozenset[str]:
@@ -130,11 +233,16 @@ class Corpus:
     person's CPD log: tokenising once instead of each time is what keeps that within seconds.
     """
 
-    def __init__(self, texts: Mapping[int, str]) -> None:
-        tokenised = {key: words(text) for key, text in texts.items()}
+    def __init__(self, texts: Mapping[int, str], *, languages: tuple[str, ...] | None = None) -> None:
+        raw = {key: tokens(text) for key, text in texts.items()}
         self.texts = texts
-        self.phrases = _phrases_of(tokenised.values(), _MIN_PHRASE_COUNT)
-        self.terms: dict[int, list[str]] = {k: terms_of_words(ws, self.phrases) for k, ws in tokenised.items()}
+        self.languages = languages or dominant_languages(texts.values())
+        self.vocabulary = Vocabulary(self.languages, acronyms_of(raw.values()))
+        tokenised = {key: [w.lower() for w in ws] for key, ws in raw.items()}
+        self.phrases = _phrases_of(tokenised.values(), _MIN_PHRASE_COUNT, self.vocabulary)
+        self.terms: dict[int, list[str]] = merge_forms(
+            {k: terms_of_words(ws, self.phrases, self.vocabulary) for k, ws in tokenised.items()}
+        )
 
     def counts(self, keys: Iterable[int] | None = None, *, exclude: Collection[str] = ()) -> Counter[str]:
         counts: Counter[str] = Counter()

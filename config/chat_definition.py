@@ -69,6 +69,8 @@ class ChatDefinition(BaseModel):
     topic: str = ""
     hashtag: str
     host: str = Field(min_length=1, max_length=50)
+    # Co-hosts and supporters who post for the chat: like the host, their posts are never answers.
+    cohosts: list[str] = Field(default_factory=list, max_length=20)
     platforms: list[Platform] = Field(default_factory=lambda: ["local"], min_length=1)
     date: date
     start: str  # local clock time, "20:00"
@@ -88,6 +90,15 @@ class ChatDefinition(BaseModel):
         if not re.fullmatch(r"#\w{1,99}", value):
             raise ValueError(f"{value!r} is not a hashtag like #WeNurses")
         return value
+
+    @field_validator("cohosts")
+    @classmethod
+    def _cohosts(cls, value: list[str]) -> list[str]:
+        handles = [v.strip().lstrip("@") for v in value]
+        for handle in handles:
+            if not re.fullmatch(r"\w{1,50}", handle):
+                raise ValueError(f"{handle!r} is not a handle like @wehcmanagers")
+        return list(dict.fromkeys(handles))
 
     @field_validator("start")
     @classmethod

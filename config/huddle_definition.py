@@ -132,6 +132,9 @@ class HuddleDefinition(BaseModel):
     escalation_contacts: list[str] = Field(
         default_factory=list, description="channels or user ids in the order escalations go to them"
     )
+    cpd_logs: bool = Field(
+        default=False, description="offer CPD logs of each session (a daily huddle is everyday practice, not CPD)"
+    )
 
     @field_validator("prompts", mode="before")
     @classmethod

@@ -79,6 +79,9 @@ class Event(Base):
     channel: Mapped[str | None] = mapped_column(String(100))
     platforms: Mapped[list[Any]] = mapped_column(JSON, default=list)
     host: Mapped[str | None] = mapped_column(String(100))
+    cohosts: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)  # handles whose posts are never answers
+    # Totals the source published that the record cannot recompute ({"reach": 453257}), shown as the source's.
+    published_totals: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime | None]
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")

@@ -85,6 +85,8 @@ class EventSnapshot:
     status: str
     workspace: str | None
     page_url: str | None
+    cohosts: tuple[str, ...] = ()  # handles that post for the chat, as the host does
+    published_totals: dict[str, int] = field(default_factory=dict)  # the source's own totals ("reach")
     prompts: list[PromptView] = field(default_factory=list)
     messages: list[MessageView] = field(default_factory=list)  # oldest first, deleted ones left out
     people: dict[int, PersonView] = field(default_factory=dict)
@@ -125,6 +127,8 @@ def load_event(session: Session, event_id: int) -> EventSnapshot:
         status=event.status,
         workspace=event.workspace,
         page_url=event.page_url,
+        cohosts=tuple(event.cohosts or ()),
+        published_totals=dict(event.published_totals or {}),
     )
     prompts = session.scalars(select(Prompt).where(Prompt.event_id == event_id).order_by(Prompt.id)).all()
     asked_by: dict[int, set[str]] = {p.id: set() for p in prompts}

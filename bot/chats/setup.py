@@ -27,6 +27,7 @@ def add_chat(session: Session, definition: ChatDefinition, *, source: str) -> in
         hashtag=definition.hashtag,
         platforms=list(definition.platforms),
         host=definition.host,
+        cohosts=list(definition.cohosts),
         starts_at=start.astimezone(UTC),
         ends_at=definition.ends_at().astimezone(UTC),
         timezone=definition.timezone,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from bot.commands.common import CommandError, console, one_line_errors, open_db
 from transcripts.db import Database
-from transcripts.importers import ImportOptions, parse_path, save_events
+from transcripts.importers import ImportOptions, parse_path, save_events, with_cohosts
 from transcripts.models import Event
 
 REPORT_STEPS = 6
@@ -40,11 +41,14 @@ def import_files(
     workspace: str | None = typer.Option(
         None, "--workspace", help="The Slack team id (T…) an export belongs to, when the export does not say."
     ),
+    cohost: list[str] = typer.Option(
+        [], "--cohost", help="A co-host or supporter of the chat (repeatable): their posts are not answers."
+    ),
 ) -> None:
     """Import files into the record, each in one transaction; prints the event id of each event."""
     options = ImportOptions(hashtag=hashtag, title=title, timezone=timezone, workspace=workspace)
     # Parse everything first, once: one bad file must not leave the others half-done.
-    parsed = [parse_path(path, options) for path in files]
+    parsed = [with_cohosts(parse_path(path, options), cohost_handles(cohost)) for path in files]
     for events in parsed:
         for event in events:
             for note in event.notes:
@@ -74,6 +78,24 @@ def resolve_event(db: Database, event: int | None, latest: bool) -> int:
         return int(event)  # type: ignore[arg-type]
 
 
+def cohost_handles(handles: list[str]) -> list[str]:
+    """`--cohost` values as bare handles; a CommandError naming the option for anything else."""
+    names = [h.strip().lstrip("@") for h in handles]
+    for name in names:
+        if not re.fullmatch(r"\w{1,50}", name):
+            raise CommandError(f"--cohost: {name!r} is not a handle like @agclayland")
+    return list(dict.fromkeys(names))
+
+
+def add_cohosts(db: Database, event_id: int, handles: list[str]) -> None:
+    """Keep the named co-hosts with the event, so every later report and CPD log knows them too."""
+    names = cohost_handles(handles)
+    with db.session() as session:
+        row = session.get(Event, event_id)
+        assert row is not None
+        row.cohosts = list(dict.fromkeys([*(row.cohosts or ()), *names]))
+
+
 @one_line_errors
 def report(
     event: int | None = typer.Argument(None, help="Event id (see `huddlebot import` output)."),
@@ -81,10 +103,15 @@ def report(
     out: Path = typer.Option(Path("out"), "--out", help="Folder to write index.html and the files into."),
     pictures: bool = typer.Option(True, "--pictures/--no-pictures", help="Draw the wheel, clouds and timeline."),
     cpd: bool = typer.Option(False, "--cpd", help="Also write every contributor's CPD log into OUT/cpd/."),
+    cohost: list[str] = typer.Option(
+        [], "--cohost", help="Record a co-host or supporter of the chat (repeatable): their posts are not answers."
+    ),
 ) -> None:
     """Write the chat page (index.html), transcript.md, messages.csv, stats.json and pictures."""
     with open_db() as db:
         event_id = resolve_event(db, event, latest)
+        if cohost:
+            add_cohosts(db, event_id, cohost)
         from analysis.report import write_report  # matplotlib and wordcloud load only when a report is made
 
         with progress_bar() as progress:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
@@ -20,7 +21,21 @@ from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
-from analysis.cpd import REFLECTION_FIELDS, CPDLog, build_cpd_log, safe_filename, to_markdown, write_docx
+from analysis.cpd import (
+    CODE_THEMES,
+    REFLECTION_FIELDS,
+    THEME_SEPARATOR,
+    CPDLog,
+    build_cpd_log,
+    chosen_themes,
+    cpd_offered,
+    hours_given,
+    record_rows,
+    reflective_account,
+    safe_filename,
+    to_markdown,
+    write_docx,
+)
 from bot.web.common import db_of, no_nul, page, settings_of, visible_event
 from bot.web.page_cache import built_report
 from transcripts.errors import RecordError
@@ -46,10 +61,15 @@ def _cookie_name(participant_id: int) -> str:
 
 def _log_for(request: Request, event: Event, handle: str) -> tuple[CPDLog, int]:
     """The prefilled log and the participant's id; 404 when the handle did not take part."""
+    with db_of(request).session() as session:
+        if not cpd_offered(session, event.id):
+            raise HTTPException(404, "this huddle does not offer CPD logs: a daily huddle is everyday practice")
     built = built_report(db_of(request), event.id)
     snapshot = built.report.snapshot
     try:
-        log = build_cpd_log(snapshot, handle, built.report.assignments)
+        log = build_cpd_log(
+            snapshot, handle, built.report.assignments, evidence_url=public_base(request) + f"/events/{event.id}"
+        )
     except RecordError:
         raise HTTPException(404, f"@{handle.lstrip('@')[:100]} did not take part in this event") from None
     person = next(p for p in snapshot.people.values() if p.handle == log.handle)
@@ -93,15 +113,47 @@ def cpd_page(
     reflections = dict(entry.reflections) if entry else {}
     if not reflections.get("nature_of_activity"):
         reflections["nature_of_activity"] = log.nature_of_activity
-    return page(
-        request,
-        "cpd_log.html.j2",
-        event=event,
-        log=log,
-        fields=REFLECTION_FIELDS,
-        reflections=reflections,
-        saved=entry is not None,
-    )
+    return page(request, "cpd_log.html.j2", **_form_context(event, log, reflections, saved=entry is not None))
+
+
+def _form_context(event: Event, log: CPDLog, reflections: dict[str, str], *, saved: bool) -> dict[str, object]:
+    """What the form shows: the record's rows marked drafted / to complete, the editable hours and the Code."""
+    hours, _ = hours_given(log, reflections, "hours")
+    participatory, _ = hours_given(log, reflections, "participatory_hours")
+    return {
+        "event": event,
+        "log": log,
+        "fields": REFLECTION_FIELDS,
+        "reflections": reflections,
+        "saved": saved,
+        "rows": record_rows(log, reflections),
+        "account": {row.label: row.status for row in reflective_account(log, reflections)},
+        "code_themes": CODE_THEMES,
+        "ticked": chosen_themes(reflections),
+        "hours": f"{hours:g}",
+        "participatory_hours": f"{participatory:g}",
+    }
+
+
+def public_base(request: Request) -> str:
+    """WEB_BASE_URL when it is set; otherwise the address the visitor is actually using."""
+    settings = settings_of(request)
+    if "web_base_url" in settings.model_fields_set:
+        return settings.web_base_url.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+def record_entries(
+    hours: str, participatory_hours: str, relation_to_practice: str, code_themes: list[str]
+) -> dict[str, str]:
+    """The CPD record fields the person may write or change, as stored beside their reflections."""
+    entries = {
+        "hours": hours.strip()[:10],
+        "participatory_hours": participatory_hours.strip()[:10],
+        "relation_to_practice": relation_to_practice,
+        "code_themes": THEME_SEPARATOR.join(t for t in CODE_THEMES if t in code_themes),
+    }
+    return {k: v for k, v in entries.items() if v}
 
 
 def _download(log: CPDLog, reflections: dict[str, str], fmt: str) -> Response:
@@ -152,6 +204,10 @@ def cpd_submit(
     what_you_learned: Annotated[str, Form(max_length=MAX_REFLECTION)] = "",
     how_you_changed_practice: Annotated[str, Form(max_length=MAX_REFLECTION)] = "",
     relevance_to_code: Annotated[str, Form(max_length=MAX_REFLECTION)] = "",
+    relation_to_practice: Annotated[str, Form(max_length=MAX_REFLECTION)] = "",
+    hours: Annotated[str, Form(max_length=20)] = "",
+    participatory_hours: Annotated[str, Form(max_length=20)] = "",
+    code_themes: Annotated[list[str] | None, Form(max_length=len(CODE_THEMES))] = None,
     save: Annotated[str, Form()] = "",
     fmt: Annotated[str, Form(alias="format")] = "docx",
     key: Annotated[str, Form(max_length=200)] = "",
@@ -164,15 +220,17 @@ def cpd_submit(
         "what_you_learned": what_you_learned,
         "how_you_changed_practice": how_you_changed_practice,
         "relevance_to_code": relevance_to_code,
+        **record_entries(hours, participatory_hours, relation_to_practice, code_themes or []),
     }
     reflections = {k: v.replace("\x00", "").strip() for k, v in reflections.items() if v.strip()}
     if not save:
         return _download(log, reflections, fmt)
     owner_key = _store(request, event.id, participant_id, reflections, key or None)
-    link = settings_of(request).web_base_url.rstrip("/") + (
+    link = public_base(request) + (
         f"/events/{event.id}/cpd?" + urlencode({"handle": log.handle}) + "#" + urlencode({"key": owner_key})
     )
-    response = page(request, "cpd_saved.html.j2", event=event, log=log, link=link, key=owner_key)
+    start = fmt if fmt in FORMATS else ""  # the button pressed: its download starts on the saved page
+    response = page(request, "cpd_saved.html.j2", event=event, log=log, link=link, key=owner_key, start=start)
     return _remember(request, response, event.id, participant_id, owner_key)
 
 
@@ -222,3 +280,58 @@ def cpd_download_saved(
     if entry is None:
         raise HTTPException(403, "no saved reflections you hold the key to")
     return _download(log, dict(entry.reflections), fmt)
+
+
+def _visible_to(request: Request) -> Callable[[int], bool]:
+    def visible(event_id: int) -> bool:
+        try:
+            visible_event(request, event_id)
+        except HTTPException:
+            return False
+        return True
+
+    return visible
+
+
+PORTFOLIO_FORMATS = {
+    "md": "text/markdown; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "docx": FORMATS["docx"][0],
+}
+
+
+@router.get("/cpd/portfolio", response_class=HTMLResponse)
+def cpd_portfolio(
+    request: Request,
+    handle: Annotated[str | None, Query(max_length=100)] = None,
+    fmt: Annotated[str | None, Query(alias="format", max_length=10)] = None,
+) -> Response:
+    """One person's activities across the events this visitor may see, with totals against the NMC's targets.
+
+    Built from the public record only (each event's prefilled log): saved reflections stay behind their
+    owner's key on each event's own CPD page.
+    """
+    from analysis.portfolio import build_portfolio, portfolio_csv, portfolio_markdown, write_portfolio_docx
+
+    no_nul(handle, "handle")
+    if not handle or not handle.strip().lstrip("@"):
+        return page(request, "cpd_portfolio.html.j2", portfolio=None, handle="")
+    if fmt is not None and fmt not in PORTFOLIO_FORMATS:
+        raise HTTPException(400, "format: choose md, csv or docx")
+    try:
+        portfolio = build_portfolio(
+            db_of(request), handle, page_url=public_base(request) + "/events/{event_id}", visible=_visible_to(request)
+        )
+    except RecordError:
+        raise HTTPException(404, f"@{handle.strip().lstrip('@')[:100]} took part in no event you can see") from None
+    if fmt is None:
+        return page(request, "cpd_portfolio.html.j2", portfolio=portfolio, handle=portfolio.handle)
+    name = f"cpd-portfolio-{safe_filename(portfolio.handle)}.{fmt}"
+    if fmt == "docx":
+        with tempfile.TemporaryDirectory() as folder:
+            body = write_portfolio_docx(portfolio, Path(folder) / name).read_bytes()
+    else:
+        body = (portfolio_csv(portfolio) if fmt == "csv" else portfolio_markdown(portfolio)).encode("utf-8")
+    return Response(
+        body, media_type=PORTFOLIO_FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

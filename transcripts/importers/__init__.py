@@ -8,7 +8,7 @@ events in one transaction, so bad input leaves the database exactly as it was. O
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -86,8 +86,18 @@ def save_events(db: Database, events: list[ImportedEvent], where: str) -> list[t
         raise RecordError(f"{where}: {exc.where}", exc.reason) from None
 
 
-def import_path(db: Database, path: Path, options: ImportOptions | None = None) -> list[tuple[int, int]]:
+def with_cohosts(events: list[ImportedEvent], cohosts: Sequence[str]) -> list[ImportedEvent]:
+    """The chat's known supporters (handles), whose posts, like the host's, are not answers."""
+    names = list(dict.fromkeys(h.strip().lstrip("@") for h in cohosts if h.strip().lstrip("@")))
+    for event in events:
+        event.cohosts = names
+    return events
+
+
+def import_path(
+    db: Database, path: Path, options: ImportOptions | None = None, *, cohosts: Sequence[str] = ()
+) -> list[tuple[int, int]]:
     """Import one file in one transaction; returns (event id, new messages) for each event in it."""
     with _gc_paused():
-        events = parse_path(path, options)
+        events = with_cohosts(parse_path(path, options), cohosts)
     return save_events(db, events, str(path))

@@ -52,6 +52,8 @@ class ImportedEvent:
     hashtag: str | None = None
     channel: str | None = None
     host: str | None = None
+    cohosts: list[str] = field(default_factory=list)
+    published_totals: dict[str, int] = field(default_factory=dict)  # totals the source states, as it states them
     topic: str | None = None
     ends_at: datetime | None = None
     workspace: str | None = None
@@ -108,6 +110,8 @@ def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
             channel=imported.channel,
             platforms=[imported.platform],
             host=imported.host,
+            cohosts=list(imported.cohosts) or None,
+            published_totals=dict(imported.published_totals) or None,
             starts_at=imported.starts_at,
             ends_at=imported.ends_at,
             timezone=imported.timezone,
@@ -117,6 +121,8 @@ def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
         )
         session.add(event)
         session.flush()
+    if imported.cohosts and set(imported.cohosts) - set(event.cohosts or ()):
+        event.cohosts = list(dict.fromkeys([*(event.cohosts or ()), *imported.cohosts]))
     new = store_messages(session, event.id, imported.messages)
     if not event.prompts and imported.prompts:
         by_platform_id = {}

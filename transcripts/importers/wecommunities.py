@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from transcripts.errors import RecordError
 from transcripts.importers.base import ImportedEvent, ImportedPrompt, ImportOptions
 from transcripts.importers.questions import question_number
+from transcripts.importers.wecommunities_details import published_totals
 from transcripts.input_checks import plausible_time
 from transcripts.message import Author, Message
 
@@ -157,6 +158,7 @@ def parse(text: str, source: str, options: ImportOptions | None = None) -> Impor
         platform=PLATFORM,
         prompts=prompts,
         messages=messages,
+        published_totals=published_totals(text),
     )
 
 

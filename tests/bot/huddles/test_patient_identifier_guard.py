@@ -16,6 +16,7 @@ from sqlalchemy import select
 from analysis.cpd import write_cpd_logs
 from bot.escalation.sbar import copies
 from bot.huddles import flow, sessions
+from bot.huddles.definitions import add_definition
 from bot.slack.tokens import slack_for
 from config.huddle_definition import HuddleDefinition
 from tests.fakes.slack_api import running_fake_slack
@@ -48,8 +49,11 @@ def test_a_thread_reply_with_patient_identifiers_is_withheld_until_edited(
         definition = HuddleDefinition(
             name="Ward 7", channel="CWARD", days=["mon"], time="07:45",
             prompts=["Incidents", {"text": "Patients at risk", "concern": True}], members=["U1", "U2"],
+            cpd_logs=True,  # so the CPD logs exist, to show the withheld words are not in them
         )  # fmt: skip
-        event_id = flow.open_huddle(db, slack_for(settings), definition, definition_id=None)
+        with db.session() as s:
+            definition_id = add_definition(s, definition)
+        event_id = flow.open_huddle(db, slack_for(settings), definition, definition_id=definition_id)
         with db.session() as s:
             _, root = sessions.opening_ts(s, event_id) or ("", "")
         with running_web(settings, db) as base, httpx.Client(timeout=10) as http:

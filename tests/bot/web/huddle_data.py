@@ -33,7 +33,7 @@ def add_huddles(db: Database) -> Huddles:
         ]
         body = HuddleDefinition(
             name="Ward 7 safety huddle", channel="C_WARD7", workspace=T_OURS, days=["mon"], time="07:45",
-            prompts=["Staffing"], escalation_levels=levels,
+            prompts=["Staffing"], escalation_levels=levels, cpd_logs=True,  # this team offers CPD logs of its huddles
         )  # fmt: skip
         definition = Definition(
             kind="huddle", name=body.name, workspace=T_OURS, body=body.model_dump(mode="json")

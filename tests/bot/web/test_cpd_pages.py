@@ -72,7 +72,9 @@ def test_saved_reflections_come_back_only_with_the_key(web: RunningApp, seed_eve
     page.wait_for_selector("#cpd-form", timeout=30_000)
     page.locator("#what_you_learned").fill(LEARNED)
     page.locator("#save").check()
-    page.get_by_role("button", name="Download Markdown").click()
+    with page.expect_download(timeout=30_000) as saved_download:  # saving does not swallow the download
+        page.get_by_role("button", name="Download Markdown").click()
+    assert "beats waiting & hoping." in Path(saved_download.value.path()).read_text(encoding="utf-8")
     link = page.locator("#keep-link").get_attribute("href")
     assert link and "#key=" in link and "?key" not in link  # the key never goes to the server in a URL
     key = link.split("#key=", 1)[1]

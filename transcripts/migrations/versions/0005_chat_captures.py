@@ -4,8 +4,8 @@ Where capture of a chat has got to on each platform (the platform's own cursor, 
 worker resumes the search rather than rescanning it) and what it has read and created there (what
 X's pay-per-use API bills).
 
-Revision ID: 0005_chat_captures
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-23 17:00:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import transcripts.models
 
-revision: str = "0005_chat_captures"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

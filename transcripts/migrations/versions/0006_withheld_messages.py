@@ -6,7 +6,7 @@ change records the level's agreed actions as they stood when it was declared. Ac
 huddle (what, owner, due) are followed up at the next; harm events give the days-since-last-harm tally.
 
 Revision ID: 0006
-Revises: 0005_chat_captures
+Revises: 0005
 Create Date: 2026-11-23 17:20:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import transcripts.models
 
 revision: str = "0006"
-down_revision: str | None = "0005_chat_captures"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
