@@ -13,6 +13,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from analysis.activity import MAX_ROWS
+from bot.web.page_cache import built_report
+from tests.analysis.spans import SHAPES, store_shape
 from tests.bot.web.conftest import RunningApp
 from transcripts.models import Event, MessageRow, Prompt
 
@@ -106,3 +109,18 @@ def test_pictures_are_drawn_once_per_version_and_redrawn_after_a_change(web: Run
         assert src is not None
         wheel = client.get(src.group(1).replace("&amp;", "&"))
         assert wheel.status_code == 200 and wheel.headers["content-type"] == "image/png"
+
+
+def test_a_stored_post_dated_9999_makes_a_small_chat_page_not_a_hang(web: RunningApp) -> None:
+    """One wild date in the record: the page, its timeline and the stats API are bounded by the posts."""
+    event_id = store_shape(web.db, SHAPES["a chat and one post dated 9999-12-31"], timezone="Europe/London")
+    with httpx.Client(base_url=web.base_url, timeout=120) as client:
+        response = client.get(f"/events/{event_id}")
+        assert response.status_code == 200
+        assert len(response.content) < 2_000_000 and "Total posts: 171" in response.text
+        src = re.search(r'<img src="([^"]+timeline[^"]+)"', response.text)
+        assert src is not None
+        timeline = client.get(src.group(1).replace("&amp;", "&"))
+        assert timeline.status_code == 200 and len(timeline.content) < 400_000
+        assert client.get(f"/api/chats/{event_id}/stats").json()["messages"] == 171
+    assert len(built_report(web.db, event_id).report.stats.activity) <= MAX_ROWS
