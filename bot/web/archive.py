@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -31,9 +31,34 @@ _pages_lock = threading.Lock()
 KEEP_PAGES = 32
 
 
-def utc_range_of_day(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), zone)
-    return start, start + timedelta(days=1)
+def _utc_of_wall_time(wall: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC moment of a local wall-clock time, held to the calendar's ends (years 1 and 9999)."""
+    offset = wall.replace(tzinfo=zone).utcoffset() or timedelta(0)
+    try:
+        return (wall - offset).replace(tzinfo=UTC)
+    except OverflowError:
+        return (datetime.min if offset > timedelta(0) else datetime.max).replace(tzinfo=UTC)
+
+
+def utc_range_of_day(day: date, zone: ZoneInfo) -> tuple[datetime, datetime | None]:
+    """The UTC moments [start, end) of a local day; end None when the day is the calendar's last.
+
+    Any date a visitor can type has a range: at the calendar's ends it is cut to what can be stored,
+    so 9999-12-31 or 0001-01-01 in any zone lists the chats stored then (usually none), never fails.
+    """
+    midnight = datetime.combine(day, time(0))
+    start = _utc_of_wall_time(midnight, zone)
+    if day == date.max:
+        return start, None
+    return start, _utc_of_wall_time(midnight + timedelta(days=1), zone)
+
+
+def in_zone(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The moment in the visitor's zone; in UTC when that zone would leave the calendar (years 1-9999)."""
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        return moment.astimezone(UTC)
 
 
 def find_chats(
@@ -55,7 +80,9 @@ def find_chats(
         query = query.where(func.lower(Event.hashtag) == "#" + hashtag.strip().lstrip("#").lower())
     if on:
         start, end = utc_range_of_day(on, zone)
-        query = query.where(Event.starts_at >= start, Event.starts_at < end)
+        query = query.where(Event.starts_at >= start)
+        if end is not None:
+            query = query.where(Event.starts_at < end)
     with db_of(request).session() as session:
         events = list(session.scalars(query.order_by(Event.starts_at.desc(), Event.id).limit(limit).offset(offset)))
         counts = dict(
@@ -89,10 +116,10 @@ def _upcoming(request: Request, zone: ZoneInfo) -> list[dict[str, Any]]:
         return [
             {
                 "event": e,
-                "local": e.starts_at.astimezone(zone),
-                "own": e.starts_at.astimezone(ZoneInfo(e.timezone)),
+                "local": in_zone(e.starts_at, zone),
+                "own": in_zone(e.starts_at, ZoneInfo(e.timezone)),
                 "questions": [
-                    (p.number, p.text, p.due_at.astimezone(zone) if p.due_at else None) for p in questions[e.id]
+                    (p.number, p.text, in_zone(p.due_at, zone) if p.due_at else None) for p in questions[e.id]
                 ],
             }
             for e in events
@@ -114,7 +141,7 @@ def archive(
     return page(
         request,
         "archive.html.j2",
-        chats=[(e, n, e.starts_at.astimezone(zone)) for e, n in chats],
+        chats=[(e, n, in_zone(e.starts_at, zone), in_zone(e.starts_at, ZoneInfo(e.timezone))) for e, n in chats],
         upcoming=_upcoming(request, zone),
         q=q or "",
         hashtag=hashtag or "",

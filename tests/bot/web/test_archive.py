@@ -54,6 +54,7 @@ def test_archive_lists_the_seed_chat_and_upcoming_chats_in_the_visitors_zone(
     page.wait_for_url("**tz=Pacific*", timeout=15_000)  # the page asked for the browser's own zone
     chats = page.locator("#chats").inner_text()
     assert "#WeHCMs Escalation" in chats and "171" in chats
+    assert "26 Feb 2020 09:00" in chats and "(20:00 Europe/London)" in chats  # the visitor's time, and the chat's
     upcoming = page.locator("#upcoming").inner_text()
     local = starts.astimezone(ZoneInfo("Pacific/Auckland"))
     assert local.strftime("%A %d %B %Y, %H:%M") in upcoming
@@ -124,3 +125,53 @@ def test_a_stored_post_dated_9999_makes_a_small_chat_page_not_a_hang(web: Runnin
         assert timeline.status_code == 200 and len(timeline.content) < 400_000
         assert client.get(f"/api/chats/{event_id}/stats").json()["messages"] == 171
     assert len(built_report(web.db, event_id).report.stats.activity) <= MAX_ROWS
+
+
+def _chat_on(web: RunningApp, starts: datetime, title: str, status: str = "done") -> int:
+    with web.db.session() as session:
+        event = Event(
+            kind="chat", title=title, hashtag="#WeEdge", host="edge", starts_at=starts, ends_at=starts,
+            timezone="Pacific/Auckland", status=status, platforms=["x"],
+        )  # fmt: skip
+        session.add(event)
+        session.flush()
+        session.add(Prompt(event_id=event.id, kind="question", number=1, text="Edge?", due_at=starts))
+        return event.id
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"date": "9999-12-31"},
+        {"date": "9999-12-31", "tz": "Pacific/Kiritimati"},
+        {"date": "0001-01-01", "tz": "America/Adak"},
+        {"date": "0001-01-01", "tz": "Asia/Tokyo"},
+        {"date": "0001-01-01"},
+    ],
+)
+def test_dates_at_the_calendars_ends_answer_an_empty_list_never_500(web: RunningApp, query: dict[str, str]) -> None:
+    with httpx.Client(base_url=web.base_url, timeout=30) as client:
+        page = client.get("/", params=query)
+        assert page.status_code == 200, page.text
+        assert "No chats match." in page.text
+        api = client.get("/api/chats", params=query)
+        assert api.status_code == 200 and api.json() == [], api.text
+
+
+def test_chats_stored_at_the_ends_of_the_calendar_are_listed_not_fatal(web: RunningApp) -> None:
+    """Older records may hold any date: every visitor's archive still answers, and search finds them."""
+    earliest = _chat_on(web, datetime(1, 1, 1, 0, 30, tzinfo=UTC), "Year one")
+    latest = _chat_on(web, datetime(9999, 12, 31, 23, 0, tzinfo=UTC), "Year 9999", status="scheduled")
+    with httpx.Client(base_url=web.base_url, timeout=30) as client:
+        for zone in ("Europe/London", "America/New_York", "America/Adak", "Pacific/Auckland", "UTC"):
+            page = client.get("/", params={"tz": zone})
+            assert page.status_code == 200, (zone, page.text)
+            assert f'href="/events/{earliest}"' in page.text and f'href="/events/{latest}"' in page.text
+            assert "Year 9999" in page.text.split('id="upcoming"', 1)[1].split("</section>", 1)[0]
+            api = client.get("/api/chats", params={"tz": zone})
+            assert api.status_code == 200 and {c["id"] for c in api.json()} >= {earliest, latest}
+        found = client.get("/api/chats", params={"date": "0001-01-01", "tz": "UTC"}).json()
+        assert [c["id"] for c in found] == [earliest]
+        found = client.get("/api/chats", params={"date": "9999-12-31", "tz": "UTC"}).json()
+        assert [c["id"] for c in found] == [latest]
+        assert client.get(f"/events/{earliest}/live").status_code == 200
