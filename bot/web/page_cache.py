@@ -5,13 +5,22 @@ chat never changes; so the report and pictures are kept per (event, version), wh
 changes whenever a message is captured, edited or removed. Pictures live under
 HUDDLEBOT_OUTPUT_DIR/web/event-<id>/<version>/ and older versions are deleted once a new one is drawn.
 Matplotlib is not thread-safe, so drawing is serialised.
+
+Builds are single-flight: however many requests arrive for a version not yet built, one thread
+builds it and the others wait for that build. They are incremental where they can be: when the only
+change since the last build is new posts, only the new posts are loaded and joined to the previous
+snapshot (the analysis itself then runs on the whole). A running chat changes every few seconds, so
+its page may be served from the last build while the next one is made in the background
+(`stale_ok`), rather than making every visitor wait for an analysis of the whole record.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +29,7 @@ from sqlalchemy import func, select
 from analysis.report import PICTURES, ChatReport, build_report, draw_pictures
 from transcripts.db import Database
 from transcripts.models import MessageRow
-from transcripts.snapshot import load_event
+from transcripts.snapshot import EventSnapshot, load_event
 
 _draw_lock = threading.Lock()
 _cache_lock = threading.Lock()
@@ -34,6 +43,7 @@ class Built:
 
 
 _reports: OrderedDict[tuple[str, int], Built] = OrderedDict()
+_flights: dict[tuple[str, int], tuple[str, Future[Built]]] = {}
 
 
 def record_version(db: Database, event_id: int) -> str:
@@ -55,8 +65,60 @@ def picture_dir(output_dir: Path, event_id: int, version: str) -> Path:
     return output_dir / "web" / f"event-{event_id}" / version
 
 
-def built_report(db: Database, event_id: int) -> Built:
-    """The report for the event's current version, analysed again only when the record changed."""
+def _only_new_posts(old: str, new: str) -> int | None:
+    """The newest id of the old version when the new one differs from it by new posts alone, else None."""
+    old_count, old_newest, old_edit, old_removed = (int(p) for p in old.split("-"))
+    new_count, new_newest, new_edit, new_removed = (int(p) for p in new.split("-"))
+    added = new_count > old_count and new_newest > old_newest
+    return old_newest if added and (old_edit, old_removed) == (new_edit, new_removed) else None
+
+
+def _snapshot(db: Database, event_id: int, previous: Built | None, version: str) -> EventSnapshot:
+    """The record's snapshot: the previous one plus the new posts when that is all that changed."""
+    since = _only_new_posts(previous.version, version) if previous is not None else None
+    with db.session() as session:
+        if previous is None or since is None:
+            return load_event(session, event_id)
+        newer = load_event(session, event_id, after_id=since)
+    old = previous.report.snapshot
+    if [(p.id, p.posted_at, p.due_at, p.post_ids) for p in old.prompts] != [
+        (p.id, p.posted_at, p.due_at, p.post_ids) for p in newer.prompts
+    ]:
+        with db.session() as session:
+            return load_event(session, event_id)
+    messages = sorted([*old.messages, *newer.messages], key=lambda m: (m.created_at, m.id))
+    return dataclasses.replace(newer, messages=messages, people={**old.people, **newer.people})
+
+
+def _build(db: Database, event_id: int, key: tuple[str, int], version: str, flight: Future[Built]) -> Built:
+    try:
+        with _cache_lock:
+            previous = _reports.get(key)
+        built = Built(version, build_report(_snapshot(db, event_id, previous, version)))
+        with _cache_lock:
+            current = _reports.get(key)
+            if current is None or current.version != built.version:
+                _reports[key] = built
+            _reports.move_to_end(key)
+            while len(_reports) > KEEP_REPORTS:
+                _reports.popitem(last=False)
+        flight.set_result(built)
+        return built
+    except BaseException as error:
+        flight.set_exception(error)
+        raise
+    finally:
+        with _cache_lock:
+            if _flights.get(key, (None, None))[1] is flight:
+                del _flights[key]
+
+
+def built_report(db: Database, event_id: int, *, stale_ok: bool = False) -> Built:
+    """The report for the event's current version, analysed again only when the record changed.
+
+    With `stale_ok`, an older build is returned at once while the current version is built in the
+    background (one build at a time per event); without it, the caller waits for the current build.
+    """
     version = record_version(db, event_id)
     key = (db.url, event_id)
     with _cache_lock:
@@ -64,15 +126,45 @@ def built_report(db: Database, event_id: int) -> Built:
         if cached is not None and cached.version == version:
             _reports.move_to_end(key)
             return cached
-    with db.session() as session:
-        snapshot = load_event(session, event_id)
-    built = Built(version, build_report(snapshot))
+        flight = _flights.get(key)
+        if flight is not None and (flight[0] == version or (stale_ok and cached is not None)):
+            if stale_ok and cached is not None:
+                return cached
+            waiting: Future[Built] | None = flight[1]
+        else:
+            waiting = None
+            mine: Future[Built] = Future()
+            _flights[key] = (version, mine)
+    if waiting is not None:
+        return waiting.result()
+    if stale_ok and cached is not None:
+        threading.Thread(target=_build, args=(db, event_id, key, version, mine), daemon=True).start()
+        return cached
+    return _build(db, event_id, key, version, mine)
+
+
+def built_version(db: Database, event_id: int, version: str) -> Built | None:
+    """The kept build of exactly this version, if it is still kept (a picture link names its version)."""
     with _cache_lock:
-        _reports[key] = built
-        _reports.move_to_end(key)
-        while len(_reports) > KEEP_REPORTS:
-            _reports.popitem(last=False)
-    return built
+        cached = _reports.get((db.url, event_id))
+    return cached if cached is not None and cached.version == version else None
+
+
+def will_draw(built: Built, output_dir: Path) -> dict[str, bool]:
+    """Which pictures the version has, without drawing them: the drawn record once drawn, else what
+    the report holds (a timeline needs posts, a wheel exchanges, a cloud terms)."""
+    marker = picture_dir(output_dir, built.report.snapshot.id, built.version) / "drawn.txt"
+    if marker.exists():
+        drawn = set(marker.read_text(encoding="utf-8").split())
+        return {name: name in drawn for name in PICTURES}
+    report = built.report
+    has = {
+        "timeline": bool(report.stats.activity),
+        "wheel": bool(report.edges),
+        "wordcloud": bool(report.word_terms),
+        "biocloud": bool(report.bio_terms),
+    }
+    return {name: has.get(name, True) for name in PICTURES}
 
 
 def drawn_pictures(built: Built, output_dir: Path) -> dict[str, bool]:

@@ -40,7 +40,7 @@ def store_shape(db: Database, moments: list[datetime], timezone: str = "Europe/L
     with db.session() as session:
         event = Event(
             kind="chat", title="Span", hashtag="#WeSpan", host="person0", starts_at=START,
-            ends_at=START + timedelta(hours=1), timezone=timezone, status="done", platforms=["x"],
+            ends_at=START + timedelta(hours=1), timezone=timezone, status="closed", platforms=["x"],
         )  # fmt: skip
         session.add(event)
         session.flush()

@@ -92,24 +92,31 @@ def test_archive_search_by_hashtag_title_and_date(web: RunningApp, seed_event: i
 
 
 def test_pictures_are_drawn_once_per_version_and_redrawn_after_a_change(web: RunningApp, seed_event: int) -> None:
+    """The page links its pictures without waiting for them; the first picture request draws the version's set."""
     drawings = Path(web.settings.output_dir) / "web"
+
+    def wheel_of(client: httpx.Client, html: str) -> httpx.Response:
+        src = re.search(r'id="wheel".*?<img src="([^"]+)"', html, re.S)
+        assert src is not None
+        return client.get(src.group(1).replace("&amp;", "&"))
+
     with httpx.Client(base_url=web.base_url, timeout=60) as client:
         first = client.get(f"/events/{seed_event}")
+        assert first.status_code == 200 and wheel_of(client, first.text).status_code == 200
         before = sorted(drawings.glob("event-*/*"))
-        assert first.status_code == 200 and len(before) == 1
+        assert len(before) == 1
         assert client.get(f"/events/{seed_event}").text == first.text
+        assert wheel_of(client, first.text).status_code == 200
         assert sorted(drawings.glob("event-*/*")) == before  # served from the cache, nothing redrawn
         with web.db.session() as session:
             row = session.scalars(select(MessageRow).where(MessageRow.event_id == seed_event).limit(1)).one()
             row.deleted_at = datetime.now(UTC)
         second = client.get(f"/events/{seed_event}")
         assert "Total posts: 170" in second.text
+        wheel = wheel_of(client, second.text)
+        assert wheel.status_code == 200 and wheel.headers["content-type"] == "image/png"
         after = sorted(drawings.glob("event-*/*"))
         assert len(after) == 1 and after != before
-        src = re.search(r'id="wheel".*?<img src="([^"]+)"', second.text, re.S)
-        assert src is not None
-        wheel = client.get(src.group(1).replace("&amp;", "&"))
-        assert wheel.status_code == 200 and wheel.headers["content-type"] == "image/png"
 
 
 def test_a_stored_post_dated_9999_makes_a_small_chat_page_not_a_hang(web: RunningApp) -> None:
@@ -127,7 +134,7 @@ def test_a_stored_post_dated_9999_makes_a_small_chat_page_not_a_hang(web: Runnin
     assert len(built_report(web.db, event_id).report.stats.activity) <= MAX_ROWS
 
 
-def _chat_on(web: RunningApp, starts: datetime, title: str, status: str = "done") -> int:
+def _chat_on(web: RunningApp, starts: datetime, title: str, status: str = "closed") -> int:
     with web.db.session() as session:
         event = Event(
             kind="chat", title=title, hashtag="#WeEdge", host="edge", starts_at=starts, ends_at=starts,

@@ -15,10 +15,16 @@ from transcripts.models import Event
 from transcripts.store import store_messages
 
 
+def _set_status(web: RunningApp, event_id: int, status: str) -> None:
+    with web.db.session() as session:
+        session.get(Event, event_id).status = status  # type: ignore[union-attr]
+
+
 @pytest.mark.browser
 def test_a_captured_post_appears_under_its_question_within_5_seconds(
     web: RunningApp, seed_event: int, browser: Any
 ) -> None:
+    _set_status(web, seed_event, "running")  # imported as closed; the live view follows a running chat
     page = browser.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
