@@ -35,12 +35,12 @@ def messages(moments: list[datetime]) -> list[Message]:
     ]
 
 
-def store_shape(db: Database, moments: list[datetime], timezone: str = "Europe/London") -> int:
+def store_shape(db: Database, moments: list[datetime], timezone: str = "Europe/London", status: str = "closed") -> int:
     """A chat event holding posts at these moments (stored directly, as an older record might hold them)."""
     with db.session() as session:
         event = Event(
             kind="chat", title="Span", hashtag="#WeSpan", host="person0", starts_at=START,
-            ends_at=START + timedelta(hours=1), timezone=timezone, status="closed", platforms=["x"],
+            ends_at=START + timedelta(hours=1), timezone=timezone, status=status, platforms=["x"],
         )  # fmt: skip
         session.add(event)
         session.flush()
