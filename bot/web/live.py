@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from bot.web.common import MAX_ID, db_of, page, visible_event
 from bot.web.live_feed import current_feed, feed_state
@@ -29,7 +30,7 @@ PAGE = 500
 def live_page(request: Request, event_id: int) -> HTMLResponse:
     event = visible_event(request, event_id)
     feed = current_feed(db_of(request), event.id)
-    state = feed_state(feed, before=feed.last_id + 1, limit=FIRST_SCREEN)
+    state = feed_state(feed, before=MAX_ID, limit=FIRST_SCREEN)
     groups: dict[int | None, list[dict[str, Any]]] = {}
     for m in state["messages"]:
         groups.setdefault(m["question"], []).append(m)
@@ -44,6 +45,7 @@ def live_json(
     after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Earlier posts: ids below this")] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE)] = PAGE,
-) -> dict[str, Any]:
+) -> Response:
     event = visible_event(request, event_id)
-    return feed_state(current_feed(db_of(request), event.id), after=after, before=before, limit=limit)
+    state = feed_state(current_feed(db_of(request), event.id), after=after, before=before, limit=limit)
+    return Response(orjson.dumps(state), media_type="application/json")  # plain data: no encoder walk needed

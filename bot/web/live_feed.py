@@ -3,9 +3,10 @@
 A hundred viewers poll `live.json` every couple of seconds. Analysing the whole record for each poll
 (or even walking every post) costs far more than the poll, so each event has one feed: the posts as
 shown (with the question each belongs under), the running counts, and the newest id folded in. A poll
-reads only the feed. At most once per REFRESH_SECONDS, one request (never several: single-flight)
-asks the database what changed: new posts are loaded by id (`load_event(after_id=...)`) and folded in;
-an edit, a removal or a changed question makes the feed be built again from the record.
+reads only the feed. At most once per REFRESH_SECONDS a poll starts one background refresh (never
+several: single-flight), which asks the database for posts newer than the feed's newest id
+(`load_event(after_id=...)`) and folds them in; every CHANGES_SECONDS it also looks for edits and
+removals, and those, or a changed question, make the feed be built again from the record.
 
 The question a post belongs under follows the chat page's rules (`analysis.answers.assign_answers`:
 an explicit answer, an A/Q marker, a reply or quote, else the question's time window).
@@ -31,7 +32,8 @@ from transcripts.db import Database
 from transcripts.models import Event, MessageRow
 from transcripts.snapshot import EventSnapshot, load_event
 
-REFRESH_SECONDS = 1.0
+REFRESH_SECONDS = 1.0  # how old a feed may be before a poll asks the record for new posts
+CHANGES_SECONDS = 5.0  # how often the record is asked for edits and removals (a scan of the event's rows)
 ENDED = frozenset({"closed", "cancelled"})
 KEEP_FEEDS = 16
 TOP = 5
@@ -52,13 +54,14 @@ class Feed:
     status: str = ""
     stamp: Stamp | None = None
     last_id: int = 0
-    ids: list[int] = field(default_factory=list)  # ascending, parallel to posts
-    posts: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)  # ascending ids; only appended to, or replaced
     answers: Counter[int] = field(default_factory=Counter)
     authors: Counter[str] = field(default_factory=Counter)  # posts per handle, for the most active
     people: set[int] = field(default_factory=set)  # participant ids, for the contributor count
     questions: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)  # the counts every poll sends, made once per change
     refreshed: float = float("-inf")
+    changes_checked: float = float("-inf")
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -98,7 +101,6 @@ def _fold(feed: Feed, snap: EventSnapshot) -> None:
         if m.id <= feed.last_id:
             continue
         person = snap.author(m)
-        feed.ids.append(m.id)
         feed.posts.append(
             {
                 "id": m.id,
@@ -117,6 +119,17 @@ def _fold(feed: Feed, snap: EventSnapshot) -> None:
             feed.answers[a.number] += 1
         feed.last_id = m.id
     feed.questions = [{"number": q.number, "text": q.text} for q in snap.questions]
+    _summarise(feed)
+
+
+def _summarise(feed: Feed) -> None:
+    feed.summary = {
+        "ended": feed.ended,
+        "totals": {"messages": len(feed.posts), "contributors": len(feed.people)},
+        "answers": {str(n): c for n, c in feed.answers.items()},
+        "top": [{"handle": h, "posts": c} for h, c in _most_active(feed.authors)],
+        "questions": feed.questions,
+    }
 
 
 def _rebuild(feed: Feed, db: Database, status: str, removed: int, edited: datetime | None) -> None:
@@ -125,46 +138,68 @@ def _rebuild(feed: Feed, db: Database, status: str, removed: int, edited: dateti
         snap = load_event(session, feed.event_id)
     fresh = Feed(feed.event_id)
     _fold(fresh, snap)
-    feed.ids, feed.posts, feed.answers, feed.authors = fresh.ids, fresh.posts, fresh.answers, fresh.authors
+    feed.posts, feed.answers, feed.authors = fresh.posts, fresh.answers, fresh.authors
     feed.people, feed.questions, feed.last_id = fresh.people, fresh.questions, fresh.last_id
     feed.stamp = Stamp(removed, edited, _prompt_signature(snap))
     feed.status = status
+    _summarise(feed)
 
 
-def _changes(db: Database, event_id: int) -> tuple[int, int, datetime | None, str]:
-    """The newest id, removals, last edit and status: one aggregate query and one row."""
+def _newest(db: Database, event_id: int) -> tuple[int, str]:
+    """The event's newest message id and its status: cheap, asked every REFRESH_SECONDS."""
     with db.session() as session:
-        newest, removed, edited = session.execute(
-            select(func.max(MessageRow.id), func.count(MessageRow.deleted_at), func.max(MessageRow.edited_at)).where(
+        newest = session.scalar(select(func.max(MessageRow.id)).where(MessageRow.event_id == event_id))
+        status = session.scalar(select(Event.status).where(Event.id == event_id)) or ""
+    return newest or 0, status
+
+
+def _changes(db: Database, event_id: int) -> tuple[int, datetime | None]:
+    """How many of the event's messages were removed, and the last edit: asked every CHANGES_SECONDS."""
+    with db.session() as session:
+        removed, edited = session.execute(
+            select(func.count(MessageRow.deleted_at), func.max(MessageRow.edited_at)).where(
                 MessageRow.event_id == event_id
             )
         ).one()
-        status = session.scalar(select(Event.status).where(Event.id == event_id)) or ""
-    return newest or 0, removed, edited, status
+    return removed, edited
 
 
 def _refresh(feed: Feed, db: Database) -> None:
-    newest, removed, edited, status = _changes(db, feed.event_id)
     stamp = feed.stamp
-    if stamp is None or (removed, edited) != (stamp.removed, stamp.edited):
-        _rebuild(feed, db, status, removed, edited)
-        return
-    feed.status = status
+    newest, status = _newest(db, feed.event_id)
+    if stamp is None or time.monotonic() - feed.changes_checked >= CHANGES_SECONDS:
+        removed, edited = _changes(db, feed.event_id)
+        feed.changes_checked = time.monotonic()
+        if stamp is None or (removed, edited) != (stamp.removed, stamp.edited):
+            _rebuild(feed, db, status, removed, edited)
+            return
+    if status != feed.status:
+        feed.status = status
+        _summarise(feed)
     if newest <= feed.last_id:
         return
     with db.session() as session:
         snap = load_event(session, feed.event_id, after_id=feed.last_id)
     if _prompt_signature(snap) != stamp.prompts:  # a question was asked or changed: place everything again
-        _rebuild(feed, db, status, removed, edited)
+        _rebuild(feed, db, status, stamp.removed, stamp.edited)
         return
     _fold(feed, snap)
 
 
-def current_feed(db: Database, event_id: int) -> Feed:
-    """The event's feed, refreshed if it is older than REFRESH_SECONDS and nobody else is refreshing it.
+def _refresh_and_release(feed: Feed, db: Database) -> None:
+    try:
+        _refresh(feed, db)
+        feed.refreshed = time.monotonic()
+    finally:
+        feed.lock.release()
 
-    The first request for an event builds the feed and the others wait for it; after that a request
-    that finds a refresh under way answers from the feed as it stands (at most a second old).
+
+def current_feed(db: Database, event_id: int) -> Feed:
+    """The event's feed; if it is older than REFRESH_SECONDS, a refresh is started in the background.
+
+    Only the first request for an event waits (for the feed to be built; others arriving meanwhile
+    wait for the same build). After that no poll waits for the record: one refresh at a time runs in
+    its own thread, and polls answer from the feed as it stands, at most a second or so old.
     """
     key = (db.url, event_id)
     with _feeds_lock:
@@ -176,15 +211,19 @@ def current_feed(db: Database, event_id: int) -> Feed:
             _feeds.popitem(last=False)
     if time.monotonic() - feed.refreshed < REFRESH_SECONDS:
         return feed
-    if not feed.lock.acquire(blocking=feed.stamp is None):
+    if feed.stamp is None:
+        with feed.lock:
+            if feed.stamp is None:
+                _refresh(feed, db)
+                feed.refreshed = time.monotonic()
         return feed
-    try:
-        if time.monotonic() - feed.refreshed >= REFRESH_SECONDS:
-            _refresh(feed, db)
-            feed.refreshed = time.monotonic()
-    finally:
-        feed.lock.release()
+    if feed.lock.acquire(blocking=False):
+        threading.Thread(target=_refresh_and_release, args=(feed, db), daemon=True).start()
     return feed
+
+
+def _id(post: dict[str, Any]) -> int:
+    return post["id"]  # type: ignore[no-any-return]
 
 
 def _most_active(authors: Counter[str]) -> list[tuple[str, int]]:
@@ -197,25 +236,22 @@ def feed_state(feed: Feed, *, after: int = 0, before: int | None = None, limit: 
     `last_id` is where the next poll starts; `more` says a poll should follow at once (more newer
     posts than one page), and `earlier` how many posts precede the first one sent.
     """
-    posts, ids = feed.posts, feed.ids
+    posts = feed.posts  # a refresh may append meanwhile: read only the first n, and take last_id from those
+    n = len(posts)
     if before is not None:
-        end = bisect.bisect_left(ids, before)
+        end = bisect.bisect_left(posts, before, hi=n, key=_id)
         start = max(0, end - limit)
         batch = posts[start:end]
-        more, last_id = False, feed.last_id
+        more, last_id = False, _id(posts[n - 1]) if n else 0
     else:
-        start = bisect.bisect_right(ids, after)
-        batch = posts[start : start + limit]
-        more = start + limit < len(posts)
-        last_id = batch[-1]["id"] if more else max(feed.last_id, after)
+        start = bisect.bisect_right(posts, after, hi=n, key=_id)
+        batch = posts[start : min(start + limit, n)]
+        more = start + limit < n
+        last_id = _id(batch[-1]) if batch else after
     return {
         "messages": batch,
         "last_id": last_id,
         "more": more,
         "earlier": start,
-        "ended": feed.ended,
-        "totals": {"messages": len(posts), "contributors": len(feed.people)},
-        "answers": {str(n): c for n, c in feed.answers.items()},
-        "top": [{"handle": h, "posts": c} for h, c in _most_active(feed.authors)],
-        "questions": feed.questions,
+        **feed.summary,
     }

@@ -11,7 +11,8 @@ builds it and the others wait for that build. They are incremental where they ca
 change since the last build is new posts, only the new posts are loaded and joined to the previous
 snapshot (the analysis itself then runs on the whole). A running chat changes every few seconds, so
 its page may be served from the last build while the next one is made in the background
-(`stale_ok`), rather than making every visitor wait for an analysis of the whole record.
+(`stale_ok`), at most every STALE_SECONDS, rather than making every visitor wait for an analysis of
+the whole record or analysing it again for every new post.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -34,12 +36,14 @@ from transcripts.snapshot import EventSnapshot, load_event
 _draw_lock = threading.Lock()
 _cache_lock = threading.Lock()
 KEEP_REPORTS = 16
+STALE_SECONDS = 30.0  # a running chat's page is rebuilt at most this often, however fast posts arrive
 
 
 @dataclass(frozen=True, slots=True)
 class Built:
     version: str
     report: ChatReport
+    built_at: float = field(default_factory=time.monotonic)
 
 
 _reports: OrderedDict[tuple[str, int], Built] = OrderedDict()
@@ -116,11 +120,17 @@ def _build(db: Database, event_id: int, key: tuple[str, int], version: str, flig
 def built_report(db: Database, event_id: int, *, stale_ok: bool = False) -> Built:
     """The report for the event's current version, analysed again only when the record changed.
 
-    With `stale_ok`, an older build is returned at once while the current version is built in the
-    background (one build at a time per event); without it, the caller waits for the current build.
+    With `stale_ok` (a running chat), a build less than STALE_SECONDS old is returned as it is, and
+    an older one is returned at once while the current version is built in the background (one
+    build at a time per event); without it, the caller waits for the current version's build.
     """
-    version = record_version(db, event_id)
     key = (db.url, event_id)
+    if stale_ok:
+        with _cache_lock:
+            cached = _reports.get(key)
+        if cached is not None and time.monotonic() - cached.built_at < STALE_SECONDS:
+            return cached
+    version = record_version(db, event_id)
     with _cache_lock:
         cached = _reports.get(key)
         if cached is not None and cached.version == version:

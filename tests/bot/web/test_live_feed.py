@@ -21,6 +21,7 @@ import bot.web.live_feed as live_feed
 import bot.web.page_cache as page_cache
 from tests.analysis.spans import START, store_shape
 from tests.bot.web.conftest import RunningApp
+from tests.fakes.waiting import wait_for
 from transcripts.message import Author, Message
 from transcripts.models import Event, MessageRow
 from transcripts.store import store_messages
@@ -35,8 +36,9 @@ def big_chat(web: RunningApp) -> int:
 
 @pytest.fixture
 def fresh_feeds(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every poll looks at the record (no second-long reuse), so a test need not wait for it."""
+    """Every poll starts a look at the record (no second-long reuse, edits and removals looked for each time)."""
     monkeypatch.setattr(live_feed, "REFRESH_SECONDS", 0.0)
+    monkeypatch.setattr(live_feed, "CHANGES_SECONDS", 0.0)
 
 
 def _post(n: int, text: str, minutes: int = 40) -> Message:
@@ -82,7 +84,10 @@ def test_a_poll_carries_only_new_posts_and_a_new_post_is_folded_in(
         posts_before = feed.posts
         with web.db.session() as session:
             store_messages(session, big_chat, [_post(1, "A2 a new answer, <b>escaped</b>")])
-        new = client.get(f"/events/{big_chat}/live.json", params={"after": last}).json()
+        new = wait_for(
+            lambda: (s := client.get(f"/events/{big_chat}/live.json", params={"after": last}).json())["messages"] and s,
+            "the new post in a poll",
+        )
         assert [m["text"] for m in new["messages"]] == ["A2 a new answer, <b>escaped</b>"]
         assert new["messages"][0]["question"] == 2 and new["totals"]["messages"] == POSTS + 1
         assert new["last_id"] > last
@@ -91,8 +96,16 @@ def test_a_poll_carries_only_new_posts_and_a_new_post_is_folded_in(
             row = session.scalars(select(MessageRow).where(MessageRow.event_id == big_chat).limit(1)).one()
             row.deleted_at = datetime.now(UTC)
             removed = row.id
-        after_removal = client.get(f"/events/{big_chat}/live.json", params={"before": new["last_id"] + 1}).json()
-        assert after_removal["totals"]["messages"] == POSTS
+        after_removal = wait_for(
+            lambda: (
+                (s := client.get(f"/events/{big_chat}/live.json", params={"before": new["last_id"] + 1}).json())[
+                    "totals"
+                ]["messages"]
+                == POSTS
+                and s
+            ),
+            "the removal in a poll",
+        )
         assert removed not in [m["id"] for m in after_removal["messages"]]
         assert live_feed.current_feed(web.db, big_chat).posts is not posts_before  # a removal rebuilds
 
@@ -169,3 +182,29 @@ def test_the_chat_page_holds_a_first_screen_and_pages_the_transcript(web: Runnin
             nxt = re.search(r'rel="next" href="([^"]+)"', rest.text)
             url = nxt.group(1).replace("&amp;", "&") if nxt else None
         assert len(shown) == POSTS
+
+
+def test_a_running_chats_page_is_served_from_the_last_build_while_the_next_is_made(
+    web: RunningApp, big_chat: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds: list[int] = []
+    real_build = page_cache.build_report
+    release = threading.Event()
+
+    def slow_build(snapshot: Any) -> Any:
+        builds.append(len(snapshot.messages))
+        if len(builds) > 1:
+            assert release.wait(timeout=60)  # the second build waits until the test has seen the old page
+        return real_build(snapshot)
+
+    monkeypatch.setattr(page_cache, "build_report", slow_build)
+    monkeypatch.setattr(page_cache, "STALE_SECONDS", 0.0)
+    with httpx.Client(base_url=web.base_url, timeout=120) as client:
+        assert f"Total posts: {POSTS}" in client.get(f"/events/{big_chat}").text
+        with web.db.session() as session:
+            store_messages(session, big_chat, [_post(3, "A1 while the page is read")])
+        stale = client.get(f"/events/{big_chat}")  # answered from the last build, not after a new one
+        assert stale.status_code == 200 and f"Total posts: {POSTS}<" in stale.text
+        release.set()
+        wait_for(lambda: f"Total posts: {POSTS + 1}<" in client.get(f"/events/{big_chat}").text, "the new build")
+    assert builds == [POSTS, POSTS + 1]
