@@ -44,6 +44,13 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def _writer(db_url: str, event_id: int, stop_after: float) -> None:
     """One new post a second, as a capture would store them."""
     from transcripts.db import Database
@@ -186,6 +193,7 @@ def main() -> None:
             cores = (_cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall_before)  # type: ignore[arg-type]
             writer.join(timeout=30)
             visitor, visitor_status, visitor_size = _timed_get(f"{base}/events/{event_id}")
+            peak_mb = _peak_rss_mb(server.pid)  # type: ignore[arg-type]
         finally:
             server.terminate()
             server.join(timeout=10)
@@ -199,6 +207,7 @@ def main() -> None:
         f"new posts seen per viewer {crowd['seen_per_viewer']:.1f}; server CPU {cores:.2f} cores"
     )
     print(f"chat page, a new visitor during the crowd: {visitor:.2f} s, {visitor_size:,} bytes, HTTP {visitor_status}")
+    print(f"server peak RSS: {peak_mb:.0f} MB")
 
 
 if __name__ == "__main__":

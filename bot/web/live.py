@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from bot.web.common import MAX_ID, db_of, page, visible_event
 from bot.web.live_feed import current_feed, feed_state
+from bot.web.page_cache import prepare
 
 router = APIRouter(include_in_schema=False)
 FIRST_SCREEN = 200
@@ -30,6 +31,8 @@ PAGE = 500
 def live_page(request: Request, event_id: int) -> HTMLResponse:
     event = visible_event(request, event_id)
     feed = current_feed(db_of(request), event.id)
+    if not feed.ended:
+        prepare(db_of(request), event.id)  # the chat page's analysis, made while the chat is watched
     state = feed_state(feed, before=MAX_ID, limit=FIRST_SCREEN)
     groups: dict[int | None, list[dict[str, Any]]] = {}
     for m in state["messages"]:

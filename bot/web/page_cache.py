@@ -17,6 +17,7 @@ the whole record or analysing it again for every new post.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 import threading
@@ -151,6 +152,31 @@ def built_report(db: Database, event_id: int, *, stale_ok: bool = False) -> Buil
         threading.Thread(target=_build, args=(db, event_id, key, version, mine), daemon=True).start()
         return cached
     return _build(db, event_id, key, version, mine)
+
+
+def prepare(db: Database, event_id: int) -> None:
+    """Start building the event's report in the background if none is kept or under way.
+
+    The live view calls this for a running chat: by the time someone opens the chat page, its
+    analysis is ready instead of starting then (a 50,000-post chat takes many seconds to analyse).
+    """
+    key = (db.url, event_id)
+    with _cache_lock:
+        if key in _reports or key in _flights:
+            return
+    version = record_version(db, event_id)
+    with _cache_lock:
+        if key in _reports or key in _flights:
+            return
+        flight: Future[Built] = Future()
+        _flights[key] = (version, flight)
+    threading.Thread(target=_build_quietly, args=(db, event_id, key, version, flight), daemon=True).start()
+
+
+def _build_quietly(db: Database, event_id: int, key: tuple[str, int], version: str, flight: Future[Built]) -> None:
+    """A head start only: if it fails, whoever waits on it sees the error and the next request builds again."""
+    with contextlib.suppress(Exception):
+        _build(db, event_id, key, version, flight)
 
 
 def built_version(db: Database, event_id: int, version: str) -> Built | None:

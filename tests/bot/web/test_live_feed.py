@@ -208,3 +208,17 @@ def test_a_running_chats_page_is_served_from_the_last_build_while_the_next_is_ma
         release.set()
         wait_for(lambda: f"Total posts: {POSTS + 1}<" in client.get(f"/events/{big_chat}").text, "the new build")
     assert builds == [POSTS, POSTS + 1]
+
+
+def test_watching_a_running_chat_prepares_its_chat_page(
+    web: RunningApp, big_chat: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    builds: list[int] = []
+    real_build = page_cache.build_report
+    monkeypatch.setattr(page_cache, "build_report", lambda snap: builds.append(len(snap.messages)) or real_build(snap))
+    with httpx.Client(base_url=web.base_url, timeout=120) as client:
+        assert client.get(f"/events/{big_chat}/live").status_code == 200
+        version = page_cache.record_version(web.db, big_chat)
+        wait_for(lambda: page_cache.built_version(web.db, big_chat, version), "the chat page's analysis, made ahead")
+        assert f"Total posts: {POSTS}<" in client.get(f"/events/{big_chat}").text
+    assert builds == [POSTS]  # made once, ahead of the first visitor to the chat page
