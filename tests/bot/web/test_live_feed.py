@@ -199,6 +199,7 @@ def test_a_running_chats_page_is_served_from_the_last_build_while_the_next_is_ma
 
     monkeypatch.setattr(page_cache, "build_report", slow_build)
     monkeypatch.setattr(page_cache, "STALE_SECONDS", 0.0)
+    monkeypatch.setattr(page_cache, "STALE_FACTOR", 0.0)
     with httpx.Client(base_url=web.base_url, timeout=120) as client:
         assert f"Total posts: {POSTS}" in client.get(f"/events/{big_chat}").text
         with web.db.session() as session:
