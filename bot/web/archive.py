@@ -237,7 +237,8 @@ def picture(request: Request, event_id: int, name: str, v: str = "") -> FileResp
     if name not in PICTURES or event_id > MAX_ID:
         raise HTTPException(404, "no such picture")
     output_dir = Path(settings_of(request).output_dir)
-    built = built_version(db_of(request), event.id, v) or built_report(db_of(request), event.id)
+    running = event.status == "running"
+    built = built_version(db_of(request), event.id, v) or built_report(db_of(request), event.id, stale_ok=running)
     path = picture_dir(output_dir, event.id, built.version) / f"{name}.png"
     if not drawn_pictures(built, output_dir)[name] or not path.exists():
         raise HTTPException(404, "no such picture")
