@@ -134,13 +134,15 @@ def is_after_the_chat(snapshot: EventSnapshot, m: MessageView) -> bool:
     return snapshot.kind == "chat" and snapshot.ends_at is not None and m.created_at > snapshot.ends_at
 
 
-def _transcript(report: ChatReport, zone: ZoneInfo) -> list[dict[str, Any]]:
+def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) -> list[dict[str, Any]]:
     snap = report.snapshot
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
     groups: dict[int | None, list[dict[str, Any]]] = {}
+    shown = 0
     for m, number in section_numbers(report):
-        if not is_after_the_chat(snap, m):
+        if not is_after_the_chat(snap, m) and (limit is None or shown < limit):
             groups.setdefault(number, []).append(_shown(report, m, zone))
+            shown += 1
     ordered = [None, *sorted(n for n in groups if n is not None)]
     return [
         {"title": "Before the first question" if n is None else titles.get(n, f"Q{n}"), "messages": groups[n]}
@@ -156,11 +158,15 @@ def render_page(
     cpd_links: list[tuple[str, str]] | None = None,
     img_origin: str = "",
     site_nav: bool | None = None,
+    first_screen: int | None = None,
+    more: tuple[str, str] | None = None,
 ) -> str:
     """The chat page HTML. `pictures` maps each of PICTURES to a data URI or URL (None: not drawn).
 
     `site_nav` adds the web app's navigation; by default it is there when the page is served by the
     app (pictures from `img_origin`), and not in the single file `huddlebot report` writes.
+    `first_screen` bounds the transcript and the post-chat comments to that many posts each (the web
+    page pages the rest); `more` is the (link, label) to the rest.
     """
     snap = report.snapshot
     zone = ZoneInfo(snap.timezone)
@@ -182,8 +188,9 @@ def render_page(
         bio_terms=largest_terms(report.bio_terms),
         pictures={name: pictures.get(name) for name in PICTURES},
         cpd_links=cpd_links or [],
-        transcript=_transcript(report, zone),
-        comments=[_shown(report, m, zone) for m in snap.messages if is_after_the_chat(snap, m)],
+        transcript=_transcript(report, zone, first_screen),
+        comments=[_shown(report, m, zone) for m in snap.messages if is_after_the_chat(snap, m)][:first_screen],
+        more=more,
         img_origin=img_origin,
         site_nav=bool(img_origin) if site_nav is None else site_nav,
         favicon=FAVICON,

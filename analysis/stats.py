@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from analysis.activity import activity_series, local_wall_time
 from analysis.answers import Assignment
 from transcripts.snapshot import EventSnapshot
 
@@ -56,14 +57,20 @@ class EventStats:
     followers_known: int
     questions: list[QuestionStats] = field(default_factory=list)
     participants: list[ParticipantStats] = field(default_factory=list)
-    per_minute: list[dict[str, Any]] = field(default_factory=list)
+    activity_bucket: str | None = None  # the size of each activity row: "minute" for a chat, up to years
+    activity: list[dict[str, Any]] = field(default_factory=list)  # posts per bucket, see analysis.activity
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def per_minute(self) -> list[dict[str, Any]]:
+        """The activity rows under the name the report's timeline has always drawn them by."""
+        return self.activity
+
 
 def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
-    return moment.astimezone(zone).strftime("%H:%M") if moment else None
+    return local_wall_time(moment, zone).strftime("%H:%M") if moment else None
 
 
 def compute_stats(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> EventStats:
@@ -71,7 +78,6 @@ def compute_stats(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -
     zone = ZoneInfo(snapshot.timezone)
     people: dict[int, ParticipantStats] = {}
     answerers: dict[int, set[int]] = defaultdict(set)
-    per_minute: Counter[datetime] = Counter()
     for m in snapshot.messages:
         person = snapshot.author(m)
         ps = people.get(m.author_id)
@@ -91,13 +97,14 @@ def compute_stats(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -
         if assignment:
             ps.answers += 1
             answerers[assignment.prompt_id].add(m.author_id)
-        per_minute[m.created_at.replace(second=0, microsecond=0)] += 1
 
     known = [p for p in people.values() if p.followers is not None]
     all_known = len(known) == len(people)
     for p in people.values():
         p.impressions = p.posts * p.followers if p.followers is not None else None
     answers_per_prompt = Counter(a.prompt_id for a in assignments.values())
+    asked = {q.number: q.posted_at or q.due_at for q in snapshot.questions if q.number is not None}
+    activity = activity_series((m.created_at for m in snapshot.messages), zone, {n: t for n, t in asked.items() if t})
     questions = [
         QuestionStats(
             number=q.number,
@@ -121,24 +128,6 @@ def compute_stats(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -
         followers_known=len(known),
         questions=questions,
         participants=sorted(people.values(), key=lambda p: (-p.posts, p.handle.lower())),
-        per_minute=_minutes(per_minute, zone),
+        activity_bucket=activity[0]["bucket"] if activity else None,
+        activity=activity,
     )
-
-
-def _minutes(counts: Counter[datetime], zone: ZoneInfo) -> list[dict[str, Any]]:
-    """Every minute from the first post to the last, zeros included, so a timeline has no gaps."""
-    if not counts:
-        return []
-    first, last = min(counts), max(counts)
-    out = []
-    moment = first
-    while moment <= last:
-        out.append(
-            {
-                "minute": moment.isoformat(),
-                "local": moment.astimezone(zone).strftime("%H:%M"),
-                "messages": counts.get(moment, 0),
-            }
-        )
-        moment += timedelta(minutes=1)
-    return out

@@ -107,8 +107,9 @@ def _json_tuple(value: str | list[str] | None) -> tuple[str, ...]:
     return tuple(orjson.loads(value) if isinstance(value, str) else value)
 
 
-def load_event(session: Session, event_id: int) -> EventSnapshot:
-    """Load one event whole; raises RecordError when there is no such event."""
+def load_event(session: Session, event_id: int, after_id: int = 0) -> EventSnapshot:
+    """Load one event whole (or only its messages with ids above `after_id`, for a live view that has
+    the rest); raises RecordError when there is no such event."""
     event = session.get(Event, event_id)
     if event is None:
         raise RecordError(f"event {event_id}", "no such event")
@@ -159,7 +160,7 @@ def load_event(session: Session, event_id: int) -> EventSnapshot:
             type_coerce(c.hashtags, Text), type_coerce(c.urls, Text), c.raw["in_reply_to_handle"].as_string(),
             c.edited_at,
         )
-        .where(c.event_id == event_id, c.deleted_at.is_(None), c.withheld_reason.is_(None))
+        .where(c.event_id == event_id, c.deleted_at.is_(None), c.withheld_reason.is_(None), c.id > after_id)
         .order_by(c.created_at, c.id)
     )  # fmt: skip
     author_ids: set[int] = set()

@@ -2,72 +2,53 @@
 
 The page polls `live.json?after=<last id>` every couple of seconds (no long-lived connections to
 hold open through proxies and restarts); each poll returns only the posts it has not seen, with the
-question each belongs to by the same rules as the chat page, and the running counts.
+question each belongs to by the same rules as the chat page, and the running counts. Polls are
+answered from the event's in-memory feed (`bot.web.live_feed`), brought up to date incrementally,
+so a poll costs the same on a 50,000-post chat as on a small one.
+
+The page itself holds only the latest FIRST_SCREEN posts; earlier ones are fetched a page at a time
+(`live.json?before=<first id shown>`). Once the chat has ended the page says so and stops polling.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from analysis.links import post_url
-from analysis.report import section_numbers
 from bot.web.common import MAX_ID, db_of, page, visible_event
-from bot.web.page_cache import built_report
+from bot.web.live_feed import current_feed, feed_state
+from bot.web.page_cache import prepare
 
 router = APIRouter(include_in_schema=False)
-TOP = 5
-
-
-def live_state(request: Request, event_id: int, after: int) -> dict[str, Any]:
-    built = built_report(db_of(request), event_id)
-    report = built.report
-    snap = report.snapshot
-    zone = ZoneInfo(snap.timezone)
-    placed = section_numbers(report)
-    per_question = Counter(report.assignments[m.id].number for m, _ in placed if m.id in report.assignments)
-    posts = Counter(snap.author(m).handle for m in snap.messages)
-    messages = []
-    for m, number in placed:
-        if m.id <= after:
-            continue
-        person = snap.author(m)
-        messages.append(
-            {
-                "id": m.id,
-                "handle": person.handle,
-                "text": m.text,
-                "local": m.created_at.astimezone(zone).strftime("%H:%M"),
-                "question": number,
-                "is_repost": m.is_repost,
-                "url": post_url(m.platform, m.platform_id, person.handle),
-            }
-        )
-    return {
-        "messages": messages,
-        "last_id": max((m.id for m in snap.messages), default=0),
-        "totals": {"messages": report.stats.messages, "contributors": report.stats.contributors},
-        "answers": {str(n): c for n, c in per_question.items() if n is not None},
-        "top": [{"handle": h, "posts": c} for h, c in sorted(posts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]],
-        "questions": [{"number": q.number, "text": q.text} for q in snap.questions],
-    }
+FIRST_SCREEN = 200
+PAGE = 500
 
 
 @router.get("/events/{event_id}/live", response_class=HTMLResponse)
 def live_page(request: Request, event_id: int) -> HTMLResponse:
     event = visible_event(request, event_id)
-    state = live_state(request, event.id, 0)
+    feed = current_feed(db_of(request), event.id)
+    if not feed.ended:
+        prepare(db_of(request), event.id)  # the chat page's analysis, made while the chat is watched
+    state = feed_state(feed, before=MAX_ID, limit=FIRST_SCREEN)
     groups: dict[int | None, list[dict[str, Any]]] = {}
     for m in state["messages"]:
         groups.setdefault(m["question"], []).append(m)
-    return page(request, "live.html.j2", event=event, state=state, groups=groups)
+    first = state["messages"][0]["id"] if state["messages"] else 0
+    return page(request, "live.html.j2", event=event, state=state, groups=groups, first_id=first)
 
 
 @router.get("/events/{event_id}/live.json")
-def live_json(request: Request, event_id: int, after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> dict[str, Any]:
+def live_json(
+    request: Request,
+    event_id: int,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Earlier posts: ids below this")] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE)] = PAGE,
+) -> Response:
     event = visible_event(request, event_id)
-    return live_state(request, event.id, after)
+    state = feed_state(current_feed(db_of(request), event.id), after=after, before=before, limit=limit)
+    return Response(orjson.dumps(state), media_type="application/json")  # plain data: no encoder walk needed

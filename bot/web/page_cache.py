@@ -5,14 +5,27 @@ chat never changes; so the report and pictures are kept per (event, version), wh
 changes whenever a message is captured, edited or removed. Pictures live under
 HUDDLEBOT_OUTPUT_DIR/web/event-<id>/<version>/ and older versions are deleted once a new one is drawn.
 Matplotlib is not thread-safe, so drawing is serialised.
+
+Builds are single-flight: however many requests arrive for a version not yet built, one thread
+builds it and the others wait for that build. They are incremental where they can be: when the only
+change since the last build is new posts, only the new posts are loaded and joined to the previous
+snapshot (the analysis itself then runs on the whole). A running chat changes every few seconds, so
+its page may be served from the last build while the next one is made in the background
+(`stale_ok`), at most every STALE_SECONDS, rather than making every visitor wait for an analysis of
+the whole record or analysing it again for every new post.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import shutil
+import sys
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -20,20 +33,31 @@ from sqlalchemy import func, select
 from analysis.report import PICTURES, ChatReport, build_report, draw_pictures
 from transcripts.db import Database
 from transcripts.models import MessageRow
-from transcripts.snapshot import load_event
+from transcripts.snapshot import EventSnapshot, load_event
+
+# An analysis is a CPU-bound thread in the web process. With CPython's default 5 ms switch interval,
+# every request thread waits up to 5 ms each time it needs the GIL back from it, many times per
+# request; 0.5 ms keeps live polls quick while a chat page is analysed (at a small cost in throughput).
+BUILD_SWITCH_INTERVAL = 0.0005
+sys.setswitchinterval(min(sys.getswitchinterval(), BUILD_SWITCH_INTERVAL))
 
 _draw_lock = threading.Lock()
 _cache_lock = threading.Lock()
 KEEP_REPORTS = 16
+STALE_SECONDS = 30.0  # a running chat's page is rebuilt at most this often, however fast posts arrive,
+STALE_FACTOR = 10.0  # and at most once per ten times its last build's length (analysis <= 1/10 of the time)
 
 
 @dataclass(frozen=True, slots=True)
 class Built:
     version: str
     report: ChatReport
+    built_at: float = field(default_factory=time.monotonic)
+    took: float = 0.0  # seconds the build took: a running chat is not rebuilt more often than in proportion
 
 
 _reports: OrderedDict[tuple[str, int], Built] = OrderedDict()
+_flights: dict[tuple[str, int], tuple[str, Future[Built]]] = {}
 
 
 def record_version(db: Database, event_id: int) -> str:
@@ -55,24 +79,139 @@ def picture_dir(output_dir: Path, event_id: int, version: str) -> Path:
     return output_dir / "web" / f"event-{event_id}" / version
 
 
-def built_report(db: Database, event_id: int) -> Built:
-    """The report for the event's current version, analysed again only when the record changed."""
-    version = record_version(db, event_id)
+def _only_new_posts(old: str, new: str) -> int | None:
+    """The newest id of the old version when the new one differs from it by new posts alone, else None."""
+    old_count, old_newest, old_edit, old_removed = (int(p) for p in old.split("-"))
+    new_count, new_newest, new_edit, new_removed = (int(p) for p in new.split("-"))
+    added = new_count > old_count and new_newest > old_newest
+    return old_newest if added and (old_edit, old_removed) == (new_edit, new_removed) else None
+
+
+def _snapshot(db: Database, event_id: int, previous: Built | None, version: str) -> EventSnapshot:
+    """The record's snapshot: the previous one plus the new posts when that is all that changed."""
+    since = _only_new_posts(previous.version, version) if previous is not None else None
+    with db.session() as session:
+        if previous is None or since is None:
+            return load_event(session, event_id)
+        newer = load_event(session, event_id, after_id=since)
+    old = previous.report.snapshot
+    if [(p.id, p.posted_at, p.due_at, p.post_ids) for p in old.prompts] != [
+        (p.id, p.posted_at, p.due_at, p.post_ids) for p in newer.prompts
+    ]:
+        with db.session() as session:
+            return load_event(session, event_id)
+    messages = sorted([*old.messages, *newer.messages], key=lambda m: (m.created_at, m.id))
+    return dataclasses.replace(newer, messages=messages, people={**old.people, **newer.people})
+
+
+def _build(db: Database, event_id: int, key: tuple[str, int], version: str, flight: Future[Built]) -> Built:
+    try:
+        with _cache_lock:
+            previous = _reports.get(key)
+        began = time.monotonic()
+        report = build_report(_snapshot(db, event_id, previous, version))
+        built = Built(version, report, took=time.monotonic() - began)
+        with _cache_lock:
+            current = _reports.get(key)
+            if current is None or current.version != built.version:
+                _reports[key] = built
+            _reports.move_to_end(key)
+            while len(_reports) > KEEP_REPORTS:
+                _reports.popitem(last=False)
+        flight.set_result(built)
+        return built
+    except BaseException as error:
+        flight.set_exception(error)
+        raise
+    finally:
+        with _cache_lock:
+            if _flights.get(key, (None, None))[1] is flight:
+                del _flights[key]
+
+
+def built_report(db: Database, event_id: int, *, stale_ok: bool = False) -> Built:
+    """The report for the event's current version, analysed again only when the record changed.
+
+    With `stale_ok` (a running chat), a recent build (STALE_SECONDS, STALE_FACTOR) is returned as it is, and
+    an older one is returned at once while the current version is built in the background (one
+    build at a time per event); without it, the caller waits for the current version's build.
+    """
     key = (db.url, event_id)
+    if stale_ok:
+        with _cache_lock:
+            cached = _reports.get(key)
+        if cached is not None and time.monotonic() - cached.built_at < max(STALE_SECONDS, STALE_FACTOR * cached.took):
+            return cached
+    version = record_version(db, event_id)
     with _cache_lock:
         cached = _reports.get(key)
         if cached is not None and cached.version == version:
             _reports.move_to_end(key)
             return cached
-    with db.session() as session:
-        snapshot = load_event(session, event_id)
-    built = Built(version, build_report(snapshot))
+        flight = _flights.get(key)
+        if flight is not None and (flight[0] == version or (stale_ok and cached is not None)):
+            if stale_ok and cached is not None:
+                return cached
+            waiting: Future[Built] | None = flight[1]
+        else:
+            waiting = None
+            mine: Future[Built] = Future()
+            _flights[key] = (version, mine)
+    if waiting is not None:
+        return waiting.result()
+    if stale_ok and cached is not None:
+        threading.Thread(target=_build, args=(db, event_id, key, version, mine), daemon=True).start()
+        return cached
+    return _build(db, event_id, key, version, mine)
+
+
+def prepare(db: Database, event_id: int) -> None:
+    """Start building the event's report in the background if none is kept or under way.
+
+    The live view calls this for a running chat: by the time someone opens the chat page, its
+    analysis is ready instead of starting then (a 50,000-post chat takes many seconds to analyse).
+    """
+    key = (db.url, event_id)
     with _cache_lock:
-        _reports[key] = built
-        _reports.move_to_end(key)
-        while len(_reports) > KEEP_REPORTS:
-            _reports.popitem(last=False)
-    return built
+        if key in _reports or key in _flights:
+            return
+    version = record_version(db, event_id)
+    with _cache_lock:
+        if key in _reports or key in _flights:
+            return
+        flight: Future[Built] = Future()
+        _flights[key] = (version, flight)
+    threading.Thread(target=_build_quietly, args=(db, event_id, key, version, flight), daemon=True).start()
+
+
+def _build_quietly(db: Database, event_id: int, key: tuple[str, int], version: str, flight: Future[Built]) -> None:
+    """A head start only: if it fails, whoever waits on it sees the error and the next request builds again."""
+    with contextlib.suppress(Exception):
+        _build(db, event_id, key, version, flight)
+
+
+def built_version(db: Database, event_id: int, version: str) -> Built | None:
+    """The kept build of exactly this version, if it is still kept (a picture link names its version)."""
+    with _cache_lock:
+        cached = _reports.get((db.url, event_id))
+    return cached if cached is not None and cached.version == version else None
+
+
+def will_draw(built: Built, output_dir: Path) -> dict[str, bool]:
+    """Which pictures the version has, without drawing them: the drawn record once drawn, else what
+    the report holds (a timeline needs posts, a wheel exchanges, a cloud terms)."""
+    marker = picture_dir(output_dir, built.report.snapshot.id, built.version) / "drawn.txt"
+    if marker.exists():
+        drawn = set(marker.read_text(encoding="utf-8").split())
+        return {name: name in drawn for name in PICTURES}
+    report = built.report
+    has = {
+        "timeline": bool(report.stats.activity),
+        "wheel": bool(report.edges),
+        "wordcloud": bool(report.word_terms),
+        "biocloud": bool(report.bio_terms),
+    }
+    return {name: has.get(name, True) for name in PICTURES}
 
 
 def drawn_pictures(built: Built, output_dir: Path) -> dict[str, bool]:

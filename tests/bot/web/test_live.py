@@ -15,10 +15,16 @@ from transcripts.models import Event
 from transcripts.store import store_messages
 
 
+def _set_status(web: RunningApp, event_id: int, status: str) -> None:
+    with web.db.session() as session:
+        session.get(Event, event_id).status = status  # type: ignore[union-attr]
+
+
 @pytest.mark.browser
 def test_a_captured_post_appears_under_its_question_within_5_seconds(
     web: RunningApp, seed_event: int, browser: Any
 ) -> None:
+    _set_status(web, seed_event, "running")  # imported as closed; the live view follows a running chat
     page = browser.new_page()
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -47,4 +53,46 @@ def test_a_captured_post_appears_under_its_question_within_5_seconds(
     assert page.locator("#total-contributors").inner_text() == "15"
     assert "@wehcmanagers (51)" in page.locator("#top").inner_text()
     assert dialogs == [] and page.title() != "pwned"
+    page.close()
+
+
+def _polls(page: Any) -> list[str]:
+    polls: list[str] = []
+    page.on("request", lambda r: polls.append(r.url) if "/live.json" in r.url and "before=" not in r.url else None)
+    return polls
+
+
+@pytest.mark.browser
+def test_the_live_view_of_a_closed_chat_says_it_ended_and_does_not_poll(
+    web: RunningApp, seed_event: int, browser: Any
+) -> None:
+    page = browser.new_page()
+    polls = _polls(page)
+    page.goto(f"{web.base_url}/events/{seed_event}/live")
+    ended = page.locator("#ended")
+    assert ended.is_visible() and "has ended" in ended.inner_text()
+    assert ended.get_by_role("link").get_attribute("href") == f"/events/{seed_event}"
+    assert page.locator("#live").get_attribute("data-polling") == "false"
+    assert page.locator("#total-messages").inner_text() == "171"
+    page.wait_for_timeout(3 * 2_000)  # three poll intervals: a page that polled would have by now
+    assert polls == []
+    page.close()
+
+
+@pytest.mark.browser
+def test_a_chat_that_closes_while_watched_says_so_and_stops_polling(
+    web: RunningApp, seed_event: int, browser: Any
+) -> None:
+    _set_status(web, seed_event, "running")
+    page = browser.new_page()
+    polls = _polls(page)
+    page.goto(f"{web.base_url}/events/{seed_event}/live")
+    assert not page.locator("#ended").is_visible()
+    page.wait_for_function("() => document.getElementById('live').dataset.polling === 'true'", timeout=5_000)
+    _set_status(web, seed_event, "closed")
+    page.locator("#ended").wait_for(state="visible", timeout=15_000)
+    page.wait_for_function("() => document.getElementById('live').dataset.polling === 'false'", timeout=5_000)
+    stopped_at = len(polls)
+    page.wait_for_timeout(3 * 2_000)
+    assert len(polls) == stopped_at
     page.close()
