@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -59,7 +58,7 @@ def _workspace_chat(web: RunningApp) -> int:
     starts = datetime(2024, 5, 1, 19, 0, tzinfo=UTC)
     with web.db.session() as session:
         event = Event(kind="chat", title="Zebracorn team chat", hashtag="#Zebracorn", starts_at=starts,
-                      ends_at=starts + timedelta(hours=1), status="closed", platforms=["x"], workspace=T_OURS)  # fmt: skip
+                      ends_at=starts + timedelta(hours=1), platforms=["x"], workspace=T_OURS)  # fmt: skip
         session.add(event)
         session.flush()
         session.add(Prompt(event_id=event.id, kind="question", number=1, text="Q1 Zebracorn?", posted_at=starts))
