@@ -47,11 +47,13 @@ class SecurityHeaders:
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
     from bot.web import api, archive, auth, cpd_pages, dashboard, live
+    from bot.web.signing import signing_key
 
     # No Swagger UI: it would load script from a CDN into visitors' browsers. The OpenAPI document is served.
     app = FastAPI(title="huddlebot", version="1", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.settings = settings
     app.state.db = db
+    app.state.signing_key = signing_key(settings, db)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (archive, live, cpd_pages, auth, dashboard, api):
         app.include_router(module.router)

@@ -2,7 +2,8 @@
 
 A huddle's record is private to its Slack workspace, so the session carries the workspace and every
 huddle page compares it with the event's. Both ways in end the same way (a session cookie signed with
-SECRET_KEY, HttpOnly, SameSite=Lax); a link works for LINK_MAX_AGE seconds and a session for a day.
+the installation's key - `bot.web.signing` - HttpOnly, SameSite=Lax); a link works once, within
+LINK_MAX_AGE seconds, and a session for a day.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth import OpenIDConnectAuthorizeUrlGenerator
 
 from bot.web.common import settings_of
+from bot.web.signing import signing_key
 from config.settings import Settings
+from transcripts.db import Database
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,21 +56,27 @@ class _SignerAt(TimestampSigner):
         return self._issued_at if self._issued_at is not None else super().get_timestamp()
 
 
-def _serializer(settings: Settings, salt: str, issued_at: int | None = None) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(
-        settings.secret_key.get_secret_value(), salt=salt, signer=_SignerAt, signer_kwargs={"issued_at": issued_at}
-    )
+def _serializer(key: str, salt: str, issued_at: int | None = None) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(key, salt=salt, signer=_SignerAt, signer_kwargs={"issued_at": issued_at})
 
 
-def signin_token(settings: Settings, user_id: str, workspace: str, *, issued_at: int | None = None) -> str:
-    """A token for one member of one workspace; `issued_at` (Unix seconds) defaults to now."""
-    return str(_serializer(settings, _LINK_SALT, issued_at).dumps({"u": user_id, "w": workspace}))
+def _key(request: Request) -> str:
+    return request.app.state.signing_key  # type: ignore[no-any-return]
 
 
-def signin_link(settings: Settings, user_id: str, workspace: str) -> str:
-    """The link the bot sends a member in Slack; it signs them in to the dashboard for LINK_MAX_AGE seconds."""
+def signin_token(
+    settings: Settings, user_id: str, workspace: str, *, issued_at: int | None = None, db: Database | None = None
+) -> str:
+    """A token for one member of one workspace; `issued_at` (Unix seconds) defaults to now. `db` is
+    needed only when SECRET_KEY is unset (the installation's generated key lives there)."""
+    key = signing_key(settings, db)
+    return str(_serializer(key, _LINK_SALT, issued_at).dumps({"u": user_id, "w": workspace, "j": secrets.token_hex(8)}))
+
+
+def signin_link(settings: Settings, user_id: str, workspace: str, *, db: Database | None = None) -> str:
+    """The link the bot sends a member in Slack; it signs them in to the dashboard once, within LINK_MAX_AGE."""
     base = settings.web_base_url.rstrip("/")
-    return f"{base}/auth/link?{urlencode({'token': signin_token(settings, user_id, workspace)})}"
+    return f"{base}/auth/link?{urlencode({'token': signin_token(settings, user_id, workspace, db=db)})}"
 
 
 def current_user(request: Request) -> User | None:
@@ -75,7 +84,7 @@ def current_user(request: Request) -> User | None:
     if not raw:
         return None
     try:
-        data = _serializer(settings_of(request), _SESSION_SALT).loads(raw, max_age=SESSION_MAX_AGE)
+        data = _serializer(_key(request), _SESSION_SALT).loads(raw, max_age=SESSION_MAX_AGE)
     except BadSignature:
         return None
     return User(str(data["u"]), str(data["w"]), data.get("n"))
@@ -83,7 +92,7 @@ def current_user(request: Request) -> User | None:
 
 def _start_session(request: Request, response: Response, user: User) -> Response:
     settings = settings_of(request)
-    value = _serializer(settings, _SESSION_SALT).dumps({"u": user.user_id, "w": user.workspace, "n": user.name})
+    value = _serializer(_key(request), _SESSION_SALT).dumps({"u": user.user_id, "w": user.workspace, "n": user.name})
     response.set_cookie(
         SESSION_COOKIE,
         str(value),
@@ -99,7 +108,7 @@ def _start_session(request: Request, response: Response, user: User) -> Response
 @router.get("/auth/link")
 def sign_in_with_link(request: Request, token: str = "") -> Response:
     try:
-        data = _serializer(settings_of(request), _LINK_SALT).loads(token, max_age=LINK_MAX_AGE)
+        data = _serializer(_key(request), _LINK_SALT).loads(token, max_age=LINK_MAX_AGE)
     except SignatureExpired:
         raise HTTPException(401, "this sign-in link has expired; ask huddlebot in Slack for a new one") from None
     except BadSignature:
@@ -127,7 +136,7 @@ def sign_in_with_slack(request: Request) -> Response:
     response = RedirectResponse(generator.generate(state=state, nonce=nonce), 303)
     response.set_cookie(
         STATE_COOKIE,
-        str(_serializer(settings, _STATE_SALT).dumps(state)),
+        str(_serializer(_key(request), _STATE_SALT).dumps(state)),
         max_age=STATE_MAX_AGE,
         httponly=True,
         samesite="lax",
@@ -142,7 +151,7 @@ def slack_callback(request: Request, code: str = "", state: str = "") -> Respons
     if not _oidc_configured(settings):
         raise HTTPException(404, "Sign in with Slack is not set up here")
     try:
-        expected = _serializer(settings, _STATE_SALT).loads(
+        expected = _serializer(_key(request), _STATE_SALT).loads(
             request.cookies.get(STATE_COOKIE, ""), max_age=STATE_MAX_AGE
         )
     except BadSignature:
