@@ -11,6 +11,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.web.csrf import SameOriginWrites
 from config.settings import Settings
 from transcripts.db import Database
 
@@ -64,7 +65,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
 
         app.include_router(slack_router(build_bolt_app(settings, db, install_pages())))
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SameOriginWrites, base_url=settings.web_base_url)
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: refusals carry the headers too
 
     @app.exception_handler(StarletteHTTPException)
     async def error_page(request: Request, exc: StarletteHTTPException) -> Response:
