@@ -63,7 +63,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         from bot.slack.app import build_bolt_app
         from bot.web.slack_routes import install_pages, slack_router
 
-        app.include_router(slack_router(build_bolt_app(settings, db, install_pages())))
+        secret = settings.slack_signing_secret.get_secret_value()
+        app.include_router(slack_router(build_bolt_app(settings, db, install_pages()), secret))
 
     app.add_middleware(SameOriginWrites, base_url=settings.web_base_url)
     app.add_middleware(SecurityHeaders)  # added last, so outermost: refusals carry the headers too
