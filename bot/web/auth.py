@@ -8,22 +8,27 @@ LINK_MAX_AGE seconds, and a session for a day.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth import OpenIDConnectAuthorizeUrlGenerator
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
-from bot.web.common import settings_of
+from bot.web.common import db_of, page, settings_of
 from bot.web.signing import signing_key
 from config.settings import Settings
 from transcripts.db import Database
+from transcripts.models import UsedSigninToken
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,6 +41,7 @@ _LINK_SALT = "huddlebot.signin-link"
 _SESSION_SALT = "huddlebot.session"
 _STATE_SALT = "huddlebot.oidc-state"
 OIDC_SCOPES = ["openid", "profile"]
+LINK_USED = "this sign-in link has already been used; ask huddlebot in Slack for a new one"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +111,58 @@ def _start_session(request: Request, response: Response, user: User) -> Response
     return response
 
 
-@router.get("/auth/link")
-def sign_in_with_link(request: Request, token: str = "") -> Response:
+def _link_data(request: Request, token: str) -> tuple[dict[str, Any], int]:
+    """The sign-in link's member and when it was issued; 401 if forged, expired or already used."""
     try:
-        data = _serializer(_key(request), _LINK_SALT).loads(token, max_age=LINK_MAX_AGE)
+        data, issued = _serializer(_key(request), _LINK_SALT).loads(token, max_age=LINK_MAX_AGE, return_timestamp=True)
     except SignatureExpired:
         raise HTTPException(401, "this sign-in link has expired; ask huddlebot in Slack for a new one") from None
     except BadSignature:
         raise HTTPException(401, "this sign-in link is not valid") from None
+    with db_of(request).session() as session:
+        if session.get(UsedSigninToken, _digest(token)) is not None:
+            raise HTTPException(401, LINK_USED)
+    return data, int(issued.timestamp())
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@router.get("/auth/link")
+def confirm_link(request: Request, token: str = "") -> Response:
+    """A sign-in link only shows whom it signs in; the person confirms with a POST from this page.
+
+    So a link opened by someone else (or planted by another site) signs nobody in by itself; the page
+    whose address carries the token is never cached, and its Referer goes to this site only."""
+    data, _issued = _link_data(request, token)
+    response = page(
+        request,
+        "signin_confirm.html.j2",
+        token=token,
+        member=str(data["u"]),
+        workspace=str(data["w"]),
+        current=current_user(request),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/auth/link")
+def sign_in_with_link(request: Request, token: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Use the link: once only (its digest is kept until it would have expired anyway)."""
+    data, issued = _link_data(request, token)
+    moment = datetime.now(UTC)
+    try:
+        with db_of(request).session() as session:
+            session.execute(delete(UsedSigninToken).where(UsedSigninToken.expires_at < moment))
+            session.add(
+                UsedSigninToken(digest=_digest(token), expires_at=datetime.fromtimestamp(issued + LINK_MAX_AGE, UTC))
+            )
+    except IntegrityError:  # used by another request at the same moment
+        raise HTTPException(
+            401, "this sign-in link has already been used; ask huddlebot in Slack for a new one"
+        ) from None
     return _start_session(request, RedirectResponse("/dashboard", 303), User(str(data["u"]), str(data["w"])))
 
 
