@@ -48,6 +48,8 @@ class SecurityHeaders:
             return
         started = False
         https = self.https or scope.get("scheme") == "https"
+        # A signed-in visitor's pages may hold their workspace's private records: no shared cache keeps them.
+        signed_in = any(k == b"cookie" and b"hb_session=" in v for k, v in scope.get("headers", ()))
 
         async def with_headers(message: Message) -> None:
             nonlocal started
@@ -60,6 +62,8 @@ class SecurityHeaders:
                 headers.setdefault("X-Frame-Options", "DENY")
                 if https:
                     headers.setdefault("Strict-Transport-Security", HSTS)
+                if signed_in:
+                    headers.setdefault("Cache-Control", "private, no-store")
             await send(message)
 
         try:

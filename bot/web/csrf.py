@@ -40,7 +40,8 @@ class SameOriginWrites:
         if claimed is not None and claimed.lower() == self.origin:
             await self.app(scope, receive, send)
             return
-        body = json.dumps({"detail": "refused: this request did not come from one of this site's pages"}).encode()
+        detail = f"refused: this request did not come from a page of {self.origin} (the site's WEB_BASE_URL)"
+        body = json.dumps({"detail": detail}).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -130,7 +130,8 @@ def test_a_workspace_sees_its_own_private_events_on_its_dashboard(web: RunningAp
     workspace_chat = _workspace_chat(web)
     with httpx.Client(base_url=web.base_url, timeout=60) as member:
         sign_in(member, web, "U2", T_OURS)
-        dashboard = member.get("/dashboard").text
-        assert "Zebracorn team chat" in dashboard and "Ward 7" in dashboard
+        dashboard = member.get("/dashboard")
+        assert "Zebracorn team chat" in dashboard.text and "Ward 7" in dashboard.text
+        assert dashboard.headers["cache-control"] == "private, no-store"  # no shared cache keeps a workspace's page
         assert "Zebracorn answer" in member.get(f"/events/{workspace_chat}/live.json").text
         assert member.get(f"/api/chats/{workspace_chat}").status_code == 404  # the API is public chats only
