@@ -160,9 +160,7 @@ def sign_in_with_link(request: Request, token: Annotated[str, Form(max_length=20
                 UsedSigninToken(digest=_digest(token), expires_at=datetime.fromtimestamp(issued + LINK_MAX_AGE, UTC))
             )
     except IntegrityError:  # used by another request at the same moment
-        raise HTTPException(
-            401, "this sign-in link has already been used; ask huddlebot in Slack for a new one"
-        ) from None
+        raise HTTPException(401, LINK_USED) from None
     return _start_session(request, RedirectResponse("/dashboard", 303), User(str(data["u"]), str(data["w"])))
 
 

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from analysis.cpd import REFLECTION_FIELDS, CPDLog, build_cpd_log, safe_filename, to_markdown, write_docx
 from bot.web.common import db_of, no_nul, page, settings_of, visible_event
@@ -76,17 +77,25 @@ def _saved(request: Request, event_id: int, participant_id: int, key: str | None
     if not held:
         return None
     with db_of(request).session() as session:
-        for k in held:
-            entry = session.scalar(
-                select(CPDEntry).where(
-                    CPDEntry.event_id == event_id,
-                    CPDEntry.participant_id == participant_id,
-                    CPDEntry.owner_key_hash == key_hash(k),
-                )
+        found = _entry_for(session, event_id, participant_id, held)
+        if found is None:
+            return None
+        session.expunge(found[0])
+        return found[0]
+
+
+def _entry_for(session: Session, event_id: int, participant_id: int, held: list[str]) -> tuple[CPDEntry, str] | None:
+    """The entry written under the first of the held keys that opens one, with that key."""
+    for k in held:
+        entry = session.scalar(
+            select(CPDEntry).where(
+                CPDEntry.event_id == event_id,
+                CPDEntry.participant_id == participant_id,
+                CPDEntry.owner_key_hash == key_hash(k),
             )
-            if entry is not None:
-                session.expunge(entry)
-                return entry
+        )
+        if entry is not None:
+            return entry, k
     return None
 
 
@@ -139,17 +148,10 @@ def _store(request: Request, event_id: int, participant_id: int, reflections: di
     and two first saves at once are two entries (each key is random, so they cannot collide)."""
     held = _held_keys(request, participant_id, key)
     with db_of(request).session() as session:
-        for k in held:
-            entry = session.scalar(
-                select(CPDEntry).where(
-                    CPDEntry.event_id == event_id,
-                    CPDEntry.participant_id == participant_id,
-                    CPDEntry.owner_key_hash == key_hash(k),
-                )
-            )
-            if entry is not None:
-                entry.reflections = reflections
-                return k
+        found = _entry_for(session, event_id, participant_id, held)
+        if found is not None:
+            found[0].reflections = reflections
+            return found[1]
         if session.get(Participant, participant_id) is None:
             raise HTTPException(404, "no such participant")
         new_key = secrets.token_urlsafe(32)
