@@ -31,7 +31,7 @@ def _serve(db_url: str, output_dir: str, port: int) -> None:
     from config.settings import Settings
     from transcripts.db import Database
 
-    settings = Settings(_env_file=None, HUDDLEBOT_OUTPUT_DIR=output_dir, SECRET_KEY="bench")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, HUDDLEBOT_OUTPUT_DIR=output_dir)  # type: ignore[call-arg]
     app = create_app(settings, Database(db_url))
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
 

@@ -23,6 +23,10 @@ def normalise_database_url(url: str) -> str:
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
+# Keys that have been published (this project's old default among them) can never sign anything.
+PUBLISHED_KEYS = frozenset({"dev-only-change-me", "changeme", "change-me", "secret", "secret_key"})
+MIN_SECRET_KEY_LENGTH = 16
+
 
 class Settings(BaseSettings):
     """Everything a running huddlebot reads from its environment."""
@@ -32,7 +36,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///huddlebot.db", alias="DATABASE_URL")
     output_dir: str = Field(default="out", alias="HUDDLEBOT_OUTPUT_DIR")
     web_base_url: str = Field(default="http://127.0.0.1:8000", alias="WEB_BASE_URL")
-    secret_key: SecretStr = Field(default=SecretStr("dev-only-change-me"), alias="SECRET_KEY")
+    # Unset: the web app generates a random key once and keeps it in the database (bot.web.signing).
+    secret_key: SecretStr | None = Field(default=None, alias="SECRET_KEY")
 
     x_api_base_url: str = Field(default="https://api.twitter.com", alias="X_API_BASE_URL")
     x_bearer_token: SecretStr | None = Field(default=None, alias="X_BEARER_TOKEN")
@@ -66,6 +71,19 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         return normalise_database_url(value.strip())
+
+    @field_validator("secret_key")
+    @classmethod
+    def _not_a_known_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """A published or short key would let anyone forge a session; refuse it rather than sign with it."""
+        if value is None:
+            return None
+        key = value.get_secret_value()
+        if key.strip().lower() in PUBLISHED_KEYS:
+            raise ValueError("is a published example key; set a long random value, or unset it to have one generated")
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_KEY_LENGTH} characters (or unset it to have one generated)")
+        return value
 
     @property
     def slack_multi_workspace(self) -> bool:

@@ -323,7 +323,11 @@ class CPDEntry(Base):
     """A participant's own reflections on an event, saved only at their request."""
 
     __tablename__ = "cpd_entries"
-    __table_args__ = (UniqueConstraint("event_id", "participant_id", name="uq_cpd_event_participant"),)
+    # One entry per writer: each owner key is its own, so nobody's save can lock another person out.
+    __table_args__ = (
+        UniqueConstraint("owner_key_hash", name="uq_cpd_owner_key"),
+        Index("ix_cpd_event_participant", "event_id", "participant_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
@@ -332,6 +336,25 @@ class CPDEntry(Base):
     owner_key_hash: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class InstallationSecret(Base):
+    """A secret this installation generated for itself (the signing key when SECRET_KEY is unset)."""
+
+    __tablename__ = "installation_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsedSigninToken(Base):
+    """A sign-in link already used (its SHA-256), kept until it would have expired, so it works once."""
+
+    __tablename__ = "used_signin_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 # slack_sdk's OAuth store tables live on this metadata too (declared in their own module).

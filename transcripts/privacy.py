@@ -6,10 +6,13 @@ kept no longer than needed. NHS guidance on instant messaging in clinical settin
 messaging apps are not the record: anything clinically relevant belongs in the patient record and
 chat history should be purged on a schedule. So:
 
-- `forget_person` erases a person everywhere while keeping transcripts' shape: their messages stay
-  as "removed at the author's request" (other people's answers still make sense in order), their
-  profile becomes an anonymous placeholder, and their handle/id is scrubbed from every other table,
-  including tables that are not ours (APScheduler jobs, Slack installation stores), found generically.
+- `forget_person` erases a person exactly while keeping transcripts' shape: their messages stay as
+  "removed at the author's request" (other people's answers still make sense in order), their
+  profile becomes an anonymous placeholder, their CPD entries go, and their identifiers are replaced
+  wherever they are stored as identifiers (who raised or set something, mention lists, ids and
+  handles in JSON payloads - rewritten as JSON) in every table, ours or not. In other people's words
+  only whole mentions of them (`@ed`, Slack's `<@U…>`) are replaced - never a substring - and no row
+  is ever deleted for containing a string (a scheduler's pickled jobs are left whole).
 - `export_person` hands back everything held about them as JSON-serialisable data.
 - `purge_older_than` deletes old huddle sessions with everything hanging off them.
 """
@@ -68,71 +71,93 @@ def _find(session: Session, handle: str, platform: str | None) -> list[Participa
     return list(session.scalars(query.order_by(Participant.id)))
 
 
+# Columns and JSON keys that hold who someone is (not what anyone said): a value equal to the person's
+# handle there is them, and is replaced whole. Anywhere else only a whole @mention is theirs.
+IDENTITY_NAMES = frozenset(
+    {"host", "handle", "username", "user_name", "screen_name", "author", "user", "user_id", "by", "mentions"}
+)
+IDENTITY_SUFFIXES = ("_by", "_user_id", "_handle", "_username")
+
+
+def _is_identity(name: str) -> bool:
+    name = name.lower()
+    return name in IDENTITY_NAMES or name.endswith(IDENTITY_SUFFIXES)
+
+
 class _Scrubber:
-    """Replaces whole-token occurrences of the person's identifiers inside strings and JSON values."""
+    """Finds the person in other people's rows: whole @mentions in text, their ids and handles as values.
 
-    def __init__(self, needles: set[str]) -> None:
-        self.needles = {n.lower() for n in needles if n}
-        alternatives = "|".join(re.escape(n) for n in sorted(self.needles, key=len, reverse=True))
-        self.mention = re.compile(rf"@(?:{alternatives})(?![\w.-])", re.IGNORECASE)
-        self.token = re.compile(rf"(?<![\w.-])(?:{alternatives})(?![\w.-])", re.IGNORECASE)
-        self.loose = re.compile(alternatives, re.IGNORECASE)
+    Text is never searched for a bare substring: forgetting @ed must leave "We escalated early" and
+    "Escalation when needed" alone. A mention is `@ed` as a token - case-insensitive, not preceded by
+    a word character or '@' (an e-mail address) and not followed by a handle character (`@edward`,
+    `@ed_smith`, `@ed.bsky.social` are other people); `@ed.` at the end of a sentence is a mention.
+    """
 
-    def contains(self, value: str) -> bool:
-        return bool(self.loose.search(value))
+    def __init__(self, handles: set[str], user_ids: set[str]) -> None:
+        self.handles = {h.lstrip("@").lower() for h in handles if h.lstrip("@")}
+        self.ids = {i.lower() for i in user_ids if i}
+        names = "|".join(re.escape(h) for h in sorted(self.handles, key=len, reverse=True))
+        ids = "|".join(re.escape(i) for i in sorted(self.ids, key=len, reverse=True))
+        self.mention = re.compile(rf"(?<![\w@])@(?:{names})(?![\w]|[.\-]\w)", re.IGNORECASE)
+        self.slack_mention = re.compile(rf"<@(?:{ids})(?:\|[^>]*)?>", re.IGNORECASE) if ids else None
+        self.needles = self.handles | self.ids
 
     def text(self, value: str) -> str:
+        """Someone else's words: only whole mentions of the person are replaced."""
         value = self.mention.sub(PLACEHOLDER_MENTION, value)
-        value = self.token.sub(PLACEHOLDER_WORD, value)
-        # Anything still embedded (e.g. inside a URL path or a longer token) goes too: erasure beats prettiness.
-        return self.loose.sub(PLACEHOLDER_WORD, value)
+        if self.slack_mention is not None:
+            value = self.slack_mention.sub("<@removed>", value)
+        return value
 
-    def deep(self, value: Any) -> Any:
+    def value(self, value: str, *, identity: bool) -> str:
+        """A stored value: their id anywhere, their handle where the field says who someone is, else text."""
+        lowered = value.lower()
+        if lowered in self.ids or (identity and lowered.lstrip("@") in self.handles):
+            return PLACEHOLDER_WORD
+        return self.text(value)
+
+    def deep(self, value: Any, *, identity: bool = False) -> Any:
+        """A JSON document, rewritten as JSON: keys kept, string values replaced as `value` says."""
         if isinstance(value, str):
-            return self.text(value)
+            return self.value(value, identity=identity)
         if isinstance(value, list):
-            return [self.deep(v) for v in value]
+            return [self.deep(v, identity=identity) for v in value]
         if isinstance(value, dict):
-            return {self.text(k) if isinstance(k, str) else k: self.deep(v) for k, v in value.items()}
+            return {k: self.deep(v, identity=isinstance(k, str) and _is_identity(k)) for k, v in value.items()}
         return value
 
 
+# Tables whose rows name nobody, or that forget_person has already rewritten itself.
+NOT_SCRUBBED = frozenset({"alembic_version", "installation_secrets", "used_signin_tokens"})
+
+
 def _scrub_table(session: Session, table: Table, scrubber: _Scrubber) -> int:
-    """Rewrite (or, for opaque binary values, delete) every row of `table` that mentions the person."""
+    """Rewrite every row of `table` that names the person; never delete a row for containing a string.
+
+    Opaque binary values (a scheduler's pickled jobs) are left alone: they cannot be read safely, and
+    deleting a job because some bytes matched would drop someone else's reminder."""
     pk = list(table.primary_key.columns)
     changed = 0
     for column in table.columns:
-        if isinstance(column.type, LargeBinary):
-            rows = session.execute(select(*(pk or table.columns), column)).all()
-            for row in rows:
-                blob = row[-1]
-                if blob is not None and scrubber.contains(bytes(blob).decode("latin-1")):
-                    # A pickled job or opaque payload cannot be edited safely; it is removed whole.
-                    where = [c == row[i] for i, c in enumerate(pk or table.columns)]
-                    session.execute(delete(table).where(*where))
-                    changed += 1
+        if isinstance(column.type, LargeBinary) or not isinstance(column.type, JSON | String):
             continue
         as_text = func.lower(cast(column, Text))
         matches = or_(*(as_text.contains(n, autoescape=True) for n in scrubber.needles))
-        rows = session.execute(select(*pk, column).where(matches)).all() if pk else []
-        for row in rows:
-            value = row[-1]
-            if isinstance(column.type, JSON) or isinstance(value, dict | list):
-                new: Any = scrubber.deep(value)
-            elif isinstance(value, str):
-                new = scrubber.text(value)
+        for row in session.execute(select(*pk, column, cast(column, Text)).where(matches)).all():
+            old, old_text = row[-2], row[-1]
+            identity = _is_identity(column.name)
+            if isinstance(column.type, JSON) or isinstance(old, dict | list):
+                new: Any = scrubber.deep(old, identity=identity)
+            elif isinstance(old, str):
+                new = scrubber.value(old, identity=identity)
                 if isinstance(column.type, String) and column.type.length:
                     new = new[: column.type.length]
             else:
-                continue  # numbers and times only matched by coincidence of digits; they name nobody
-            if new != value:
-                session.execute(
-                    update(table).where(*[c == row[i] for i, c in enumerate(pk)]).values({column.name: new})
-                )
+                continue
+            if new != old:
+                where = [c == row[i] for i, c in enumerate(pk)] if pk else [cast(column, Text) == old_text]
+                session.execute(update(table).where(*where).values({column.name: new}))
                 changed += 1
-        if not pk and session.execute(select(func.count()).select_from(table).where(matches)).scalar_one():
-            session.execute(delete(table).where(matches))
-            changed += 1
     return changed
 
 
@@ -142,9 +167,8 @@ def forget_person(session: Session, handle: str, *, platform: str | None = None)
     result = ForgetResult()
     if not people:
         return result
-    needles = {handle.lstrip("@")}
-    for person in people:
-        needles.update({person.handle, person.platform_user_id})
+    handles = {handle.lstrip("@")} | {p.handle for p in people}
+    user_ids = {p.platform_user_id for p in people}
     ids = [p.id for p in people]
     message_ids = list(session.scalars(select(MessageRow.id).where(MessageRow.participant_id.in_(ids))))
     if message_ids:
@@ -176,12 +200,12 @@ def forget_person(session: Session, handle: str, *, platform: str | None = None)
     result.profiles = len(people)
     session.flush()
 
-    scrubber = _Scrubber(needles)
+    scrubber = _Scrubber(handles, user_ids)
     bind = session.connection()
     metadata = MetaData()
     metadata.reflect(bind=bind)
     for table in metadata.sorted_tables:
-        if table.name == "alembic_version":
+        if table.name in NOT_SCRUBBED:
             continue
         changed = _scrub_table(session, table, scrubber)
         if changed:

@@ -1,6 +1,7 @@
 """The JSON API: the public chats, their messages and stats, described by the app's OpenAPI document.
 
-Only chats are served here; huddles are private to their workspace and appear only on the dashboard.
+Only public chats are served here (`bot.web.visibility`); huddles and anything from Slack are private to
+their workspace and appear only on its dashboard.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 from bot.web.archive import find_chats
 from bot.web.common import MAX_ID, db_of, no_nul, zone_or_400
 from bot.web.page_cache import built_report
+from bot.web.visibility import public_clause
 from transcripts.models import Event, MessageRow, Participant
 
 router = APIRouter(prefix="/api", tags=["chats"])
@@ -88,9 +90,10 @@ NOT_FOUND = {404: {"model": ErrorOut, "description": "No such chat"}}
 
 
 def _chat(request: Request, event_id: int) -> Event:
+    """A public chat by id (`bot.web.visibility`); anything private is simply not found here, signed in or not."""
     with db_of(request).session() as session:
-        event = session.get(Event, event_id)
-        if event is None or event.kind != "chat":
+        event = session.scalar(select(Event).where(Event.id == event_id, public_clause()))
+        if event is None:
             raise HTTPException(404, "no such chat")
         session.expunge(event)
     return event

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -11,9 +13,12 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.web.csrf import SameOriginWrites
+from bot.web.rate_limits import RateLimits
 from config.settings import Settings
 from transcripts.db import Database
 
+log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
 
 # No inline script anywhere: even if some user text escaped escaping, the browser would not run it.
@@ -23,35 +28,101 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-class SecurityHeaders:
-    """Adds the CSP and friends to every response (plain ASGI: no per-request task or body buffering)."""
+HSTS = "max-age=63072000; includeSubDomains"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeaders:
+    """Adds the CSP and friends to every response, errors included (plain ASGI: no body buffering).
+
+    It is the outermost layer, so an unexpected error inside the app is answered here - a plain 500
+    carrying the same headers, its traceback logged - rather than by Starlette's bare error page.
+    HSTS is sent when the app is served over https (its WEB_BASE_URL, or the request itself)."""
+
+    def __init__(self, app: ASGIApp, https: bool = False) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
+        https = self.https or scope.get("scheme") == "https"
+        # A signed-in visitor's pages may hold their workspace's private records: no shared cache keeps them.
+        signed_in = any(k == b"cookie" and b"hb_session=" in v for k, v in scope.get("headers", ()))
 
         async def with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
+                headers.setdefault("X-Frame-Options", "DENY")
+                if https:
+                    headers.setdefault("Strict-Transport-Security", HSTS)
+                if signed_in:
+                    headers.setdefault("Cache-Control", "private, no-store")
             await send(message)
 
-        await self.app(scope, receive, with_headers)
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            log.exception("unexpected error answering %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            body = b"Something went wrong on our side; please try again later.\n"
+            await with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"text/plain; charset=utf-8"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"cache-control", b"no-store"),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+
+class RedactSigninTokens(logging.Filter):
+    """Keeps sign-in link tokens out of the access log: `token=…` in a logged path becomes `token=[redacted]`."""
+
+    PATTERN = re.compile(r"([?&]token=)[^&\s\"]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.PATTERN.sub(r"\1[redacted]", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = self.PATTERN.sub(r"\1[redacted]", record.msg)
+        return True
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSigninTokens) for f in access.filters):
+        access.addFilter(RedactSigninTokens())
 
 
 def create_app(settings: Settings, db: Database) -> FastAPI:
     from bot.web import api, archive, auth, cpd_pages, dashboard, live
+    from bot.web.signing import signing_key
 
     # No Swagger UI: it would load script from a CDN into visitors' browsers. The OpenAPI document is served.
-    app = FastAPI(title="huddlebot", version="1", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    # No trailing-slash redirects: Starlette would build their Location from the request's Host header.
+    app = FastAPI(
+        title="huddlebot",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        redirect_slashes=False,
+    )
     app.state.settings = settings
     app.state.db = db
+    app.state.signing_key = signing_key(settings, db)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (archive, live, cpd_pages, auth, dashboard, api):
         app.include_router(module.router)
@@ -60,9 +131,14 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         from bot.slack.app import build_bolt_app
         from bot.web.slack_routes import install_pages, slack_router
 
-        app.include_router(slack_router(build_bolt_app(settings, db, install_pages())))
+        secret = settings.slack_signing_secret.get_secret_value()
+        app.include_router(slack_router(build_bolt_app(settings, db, install_pages()), secret))
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RateLimits)
+    app.add_middleware(SameOriginWrites, base_url=settings.web_base_url)
+    # Added last, so outermost: refusals and errors carry the headers too.
+    app.add_middleware(SecurityHeaders, https=settings.web_base_url.startswith("https://"))
+    _redact_access_log()
 
     @app.exception_handler(StarletteHTTPException)
     async def error_page(request: Request, exc: StarletteHTTPException) -> Response:

@@ -23,6 +23,7 @@ from analysis.links import post_url
 from analysis.report import PICTURES, render_page, section_numbers
 from bot.web.common import MAX_ID, db_of, no_nul, now, page, settings_of, visible_event, zone_or_400
 from bot.web.page_cache import Built, built_report, built_version, drawn_pictures, picture_dir, will_draw
+from bot.web.visibility import is_public, public_clause
 from transcripts.models import Event, MessageRow, Prompt
 
 router = APIRouter(include_in_schema=False)
@@ -76,7 +77,7 @@ def find_chats(
     offset: int = 0,
 ) -> list[tuple[Event, int]]:
     """Chats matching the search (title or hashtag contains q; exact hashtag; local date), newest first."""
-    query = select(Event).where(Event.kind == "chat")
+    query = select(Event).where(public_clause())
     if q:
         like = f"%{q.strip()}%"
         query = query.where(or_(Event.title.ilike(like), Event.hashtag.ilike(like), Event.topic.ilike(like)))
@@ -105,7 +106,7 @@ def _upcoming(request: Request, zone: ZoneInfo) -> list[dict[str, Any]]:
         events = list(
             session.scalars(
                 select(Event)
-                .where(Event.kind == "chat", Event.starts_at >= now(), Event.status == "scheduled")
+                .where(public_clause(), Event.starts_at >= now(), Event.status == "scheduled")
                 .order_by(Event.starts_at)
                 .limit(20)
             )
@@ -242,6 +243,7 @@ def picture(request: Request, event_id: int, name: str, v: str = "") -> FileResp
     path = picture_dir(output_dir, event.id, built.version) / f"{name}.png"
     if not drawn_pictures(built, output_dir)[name] or not path.exists():
         raise HTTPException(404, "no such picture")
-    scope = "public" if event.kind == "chat" else "private"
+    with db_of(request).session() as session:
+        scope = "public" if is_public(session, event.id) else "private"
     cache = f"{scope}, max-age=31536000, immutable" if v == built.version else "no-cache"
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": cache})

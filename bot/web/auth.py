@@ -2,25 +2,33 @@
 
 A huddle's record is private to its Slack workspace, so the session carries the workspace and every
 huddle page compares it with the event's. Both ways in end the same way (a session cookie signed with
-SECRET_KEY, HttpOnly, SameSite=Lax); a link works for LINK_MAX_AGE seconds and a session for a day.
+the installation's key - `bot.web.signing` - HttpOnly, SameSite=Lax); a link works once, within
+LINK_MAX_AGE seconds, and a session for a day.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth import OpenIDConnectAuthorizeUrlGenerator
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 
-from bot.web.common import settings_of
+from bot.web.common import db_of, page, settings_of
+from bot.web.signing import signing_key
 from config.settings import Settings
+from transcripts.db import Database
+from transcripts.models import UsedSigninToken
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,6 +41,7 @@ _LINK_SALT = "huddlebot.signin-link"
 _SESSION_SALT = "huddlebot.session"
 _STATE_SALT = "huddlebot.oidc-state"
 OIDC_SCOPES = ["openid", "profile"]
+LINK_USED = "this sign-in link has already been used; ask huddlebot in Slack for a new one"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,21 +62,27 @@ class _SignerAt(TimestampSigner):
         return self._issued_at if self._issued_at is not None else super().get_timestamp()
 
 
-def _serializer(settings: Settings, salt: str, issued_at: int | None = None) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(
-        settings.secret_key.get_secret_value(), salt=salt, signer=_SignerAt, signer_kwargs={"issued_at": issued_at}
-    )
+def _serializer(key: str, salt: str, issued_at: int | None = None) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(key, salt=salt, signer=_SignerAt, signer_kwargs={"issued_at": issued_at})
 
 
-def signin_token(settings: Settings, user_id: str, workspace: str, *, issued_at: int | None = None) -> str:
-    """A token for one member of one workspace; `issued_at` (Unix seconds) defaults to now."""
-    return str(_serializer(settings, _LINK_SALT, issued_at).dumps({"u": user_id, "w": workspace}))
+def _key(request: Request) -> str:
+    return request.app.state.signing_key  # type: ignore[no-any-return]
 
 
-def signin_link(settings: Settings, user_id: str, workspace: str) -> str:
-    """The link the bot sends a member in Slack; it signs them in to the dashboard for LINK_MAX_AGE seconds."""
+def signin_token(
+    settings: Settings, user_id: str, workspace: str, *, issued_at: int | None = None, db: Database | None = None
+) -> str:
+    """A token for one member of one workspace; `issued_at` (Unix seconds) defaults to now. `db` is
+    needed only when SECRET_KEY is unset (the installation's generated key lives there)."""
+    key = signing_key(settings, db)
+    return str(_serializer(key, _LINK_SALT, issued_at).dumps({"u": user_id, "w": workspace, "j": secrets.token_hex(8)}))
+
+
+def signin_link(settings: Settings, user_id: str, workspace: str, *, db: Database | None = None) -> str:
+    """The link the bot sends a member in Slack; it signs them in to the dashboard once, within LINK_MAX_AGE."""
     base = settings.web_base_url.rstrip("/")
-    return f"{base}/auth/link?{urlencode({'token': signin_token(settings, user_id, workspace)})}"
+    return f"{base}/auth/link?{urlencode({'token': signin_token(settings, user_id, workspace, db=db)})}"
 
 
 def current_user(request: Request) -> User | None:
@@ -75,7 +90,7 @@ def current_user(request: Request) -> User | None:
     if not raw:
         return None
     try:
-        data = _serializer(settings_of(request), _SESSION_SALT).loads(raw, max_age=SESSION_MAX_AGE)
+        data = _serializer(_key(request), _SESSION_SALT).loads(raw, max_age=SESSION_MAX_AGE)
     except BadSignature:
         return None
     return User(str(data["u"]), str(data["w"]), data.get("n"))
@@ -83,7 +98,7 @@ def current_user(request: Request) -> User | None:
 
 def _start_session(request: Request, response: Response, user: User) -> Response:
     settings = settings_of(request)
-    value = _serializer(settings, _SESSION_SALT).dumps({"u": user.user_id, "w": user.workspace, "n": user.name})
+    value = _serializer(_key(request), _SESSION_SALT).dumps({"u": user.user_id, "w": user.workspace, "n": user.name})
     response.set_cookie(
         SESSION_COOKIE,
         str(value),
@@ -96,14 +111,56 @@ def _start_session(request: Request, response: Response, user: User) -> Response
     return response
 
 
-@router.get("/auth/link")
-def sign_in_with_link(request: Request, token: str = "") -> Response:
+def _link_data(request: Request, token: str) -> tuple[dict[str, Any], int]:
+    """The sign-in link's member and when it was issued; 401 if forged, expired or already used."""
     try:
-        data = _serializer(settings_of(request), _LINK_SALT).loads(token, max_age=LINK_MAX_AGE)
+        data, issued = _serializer(_key(request), _LINK_SALT).loads(token, max_age=LINK_MAX_AGE, return_timestamp=True)
     except SignatureExpired:
         raise HTTPException(401, "this sign-in link has expired; ask huddlebot in Slack for a new one") from None
     except BadSignature:
         raise HTTPException(401, "this sign-in link is not valid") from None
+    with db_of(request).session() as session:
+        if session.get(UsedSigninToken, _digest(token)) is not None:
+            raise HTTPException(401, LINK_USED)
+    return data, int(issued.timestamp())
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@router.get("/auth/link")
+def confirm_link(request: Request, token: str = "") -> Response:
+    """A sign-in link only shows whom it signs in; the person confirms with a POST from this page.
+
+    So a link opened by someone else (or planted by another site) signs nobody in by itself; the page
+    whose address carries the token is never cached, and its Referer goes to this site only."""
+    data, _issued = _link_data(request, token)
+    response = page(
+        request,
+        "signin_confirm.html.j2",
+        token=token,
+        member=str(data["u"]),
+        workspace=str(data["w"]),
+        current=current_user(request),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/auth/link")
+def sign_in_with_link(request: Request, token: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """Use the link: once only (its digest is kept until it would have expired anyway)."""
+    data, issued = _link_data(request, token)
+    moment = datetime.now(UTC)
+    try:
+        with db_of(request).session() as session:
+            session.execute(delete(UsedSigninToken).where(UsedSigninToken.expires_at < moment))
+            session.add(
+                UsedSigninToken(digest=_digest(token), expires_at=datetime.fromtimestamp(issued + LINK_MAX_AGE, UTC))
+            )
+    except IntegrityError:  # used by another request at the same moment
+        raise HTTPException(401, LINK_USED) from None
     return _start_session(request, RedirectResponse("/dashboard", 303), User(str(data["u"]), str(data["w"])))
 
 
@@ -127,7 +184,7 @@ def sign_in_with_slack(request: Request) -> Response:
     response = RedirectResponse(generator.generate(state=state, nonce=nonce), 303)
     response.set_cookie(
         STATE_COOKIE,
-        str(_serializer(settings, _STATE_SALT).dumps(state)),
+        str(_serializer(_key(request), _STATE_SALT).dumps(state)),
         max_age=STATE_MAX_AGE,
         httponly=True,
         samesite="lax",
@@ -142,7 +199,7 @@ def slack_callback(request: Request, code: str = "", state: str = "") -> Respons
     if not _oidc_configured(settings):
         raise HTTPException(404, "Sign in with Slack is not set up here")
     try:
-        expected = _serializer(settings, _STATE_SALT).loads(
+        expected = _serializer(_key(request), _STATE_SALT).loads(
             request.cookies.get(STATE_COOKIE, ""), max_age=STATE_MAX_AGE
         )
     except BadSignature:

@@ -1,7 +1,8 @@
 """What every page shares: the template environment, the app's database and settings, and event access.
 
-Chats are public; a huddle belongs to its Slack workspace, so only a signed-in member of that
-workspace may see it (the session is checked here, once, for every page that shows an event).
+Tweet chats are public; everything from Slack belongs to its workspace, so only a signed-in member
+of that workspace may see it (`visible_event` applies `bot.web.visibility` for every page that shows
+an event).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlalchemy import select
 
 from config.settings import Settings
 from transcripts.db import Database
@@ -59,23 +61,27 @@ def no_nul(value: str | None, field: str) -> str | None:
 
 
 def visible_event(request: Request, event_id: int) -> Event:
-    """The event if this visitor may see it: any chat; a huddle only for its own workspace's members."""
+    """The event if this visitor may see it (`bot.web.visibility`): 401 to sign in, 403 if another workspace's."""
     from bot.web.auth import current_user
+    from bot.web.visibility import visible_clause
 
     if not 1 <= event_id <= MAX_ID:
         raise HTTPException(404, "no such event")
+    user = current_user(request)
     with db_of(request).session() as session:
-        event = session.get(Event, event_id)
-        if event is None:
+        event = session.scalar(
+            select(Event).where(
+                Event.id == event_id, visible_clause(user.workspace if user else None, settings_of(request))
+            )
+        )
+        if event is not None:
+            session.expunge(event)
+            return event
+        if session.get(Event, event_id) is None:
             raise HTTPException(404, "no such event")
-        session.expunge(event)
-    if event.kind != "chat":
-        user = current_user(request)
-        if user is None:
-            raise HTTPException(401, "sign in to see your team's huddles")
-        if user.workspace != event.workspace:
-            raise HTTPException(403, "this huddle belongs to another workspace")
-    return event
+    if user is None:
+        raise HTTPException(401, "sign in to see your team's huddles")
+    raise HTTPException(403, "this belongs to another workspace")
 
 
 def now() -> datetime:

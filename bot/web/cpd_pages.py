@@ -2,8 +2,10 @@
 
 Reflections are private: they are kept only when the person ticks "save my reflections", and then
 only with the SHA-256 of a random key that is handed back once (a cookie and a "keep this link" URL).
-Without the key nobody - not even someone who picks the same handle - can read them or overwrite
-them. The key travels in the link's #fragment and in POST bodies, never in a query string, so it
+Each writer has their own entry: without the key nobody - not even someone who picks the same
+handle - can read or overwrite them, and nobody's save can stop the real participant saving theirs.
+A key from a link is used only when the person chooses it on a page that says what will happen.
+The key travels in the link's #fragment and in POST bodies, never in a query string, so it
 stays out of access logs and Referer headers. Reflection text is never logged.
 """
 
@@ -20,6 +22,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from analysis.cpd import (
     CODE_THEMES,
@@ -81,20 +84,38 @@ def _handles(request: Request, event: Event) -> list[str]:
     return sorted({snapshot.author(m).handle for m in snapshot.messages}, key=str.lower)
 
 
+def _held_keys(request: Request, participant_id: int, key: str | None) -> list[str]:
+    """The keys this visitor holds for a participant: one posted with the form, then this browser's cookie."""
+    return [k for k in (key, request.cookies.get(_cookie_name(participant_id))) if k]
+
+
 def _saved(request: Request, event_id: int, participant_id: int, key: str | None) -> CPDEntry | None:
-    """The saved entry when the visitor holds its key (given, or in their cookie); otherwise nothing."""
-    candidates = [k for k in (key, request.cookies.get(_cookie_name(participant_id))) if k]
-    if not candidates:
+    """The entry written under a key the visitor holds (given, or in their cookie); otherwise nothing.
+
+    Entries are found by their key's hash, so there is nothing to compare and nothing to find without it."""
+    held = _held_keys(request, participant_id, key)
+    if not held:
         return None
     with db_of(request).session() as session:
-        entry = session.scalar(
-            select(CPDEntry).where(CPDEntry.event_id == event_id, CPDEntry.participant_id == participant_id)
-        )
-        if entry is None or not entry.owner_key_hash:
+        found = _entry_for(session, event_id, participant_id, held)
+        if found is None:
             return None
-        session.expunge(entry)
-    if any(secrets.compare_digest(key_hash(k), entry.owner_key_hash) for k in candidates):
-        return entry
+        session.expunge(found[0])
+        return found[0]
+
+
+def _entry_for(session: Session, event_id: int, participant_id: int, held: list[str]) -> tuple[CPDEntry, str] | None:
+    """The entry written under the first of the held keys that opens one, with that key."""
+    for k in held:
+        entry = session.scalar(
+            select(CPDEntry).where(
+                CPDEntry.event_id == event_id,
+                CPDEntry.participant_id == participant_id,
+                CPDEntry.owner_key_hash == key_hash(k),
+            )
+        )
+        if entry is not None:
+            return entry, k
     return None
 
 
@@ -113,7 +134,9 @@ def cpd_page(
     reflections = dict(entry.reflections) if entry else {}
     if not reflections.get("nature_of_activity"):
         reflections["nature_of_activity"] = log.nature_of_activity
-    return page(request, "cpd_log.html.j2", **_form_context(event, log, reflections, saved=entry is not None))
+    response = page(request, "cpd_log.html.j2", **_form_context(event, log, reflections, saved=entry is not None))
+    response.headers["Cache-Control"] = "private, no-store"  # may hold someone's own reflections
+    return response
 
 
 def _form_context(event: Event, log: CPDLog, reflections: dict[str, str], *, saved: bool) -> dict[str, object]:
@@ -166,32 +189,32 @@ def _download(log: CPDLog, reflections: dict[str, str], fmt: str) -> Response:
     else:
         with tempfile.TemporaryDirectory() as folder:
             body = write_docx(log, Path(folder) / name, reflections).read_bytes()
-    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "private, no-store"}
+    return Response(body, media_type=media, headers=headers)
 
 
 def _store(request: Request, event_id: int, participant_id: int, reflections: dict[str, str], key: str | None) -> str:
-    """Save the reflections under the visitor's key (a new one on first save); 403 if someone else's."""
+    """Save under the key the visitor holds, or else as a new entry with a new key; returns the key.
+
+    Each writer has their own entry, so whoever saved first for a handle can never lock its owner out,
+    and two first saves at once are two entries (each key is random, so they cannot collide)."""
+    held = _held_keys(request, participant_id, key)
     with db_of(request).session() as session:
-        entry = session.scalar(
-            select(CPDEntry).where(CPDEntry.event_id == event_id, CPDEntry.participant_id == participant_id)
-        )
-        if entry is not None and entry.owner_key_hash:
-            held = [k for k in (key, request.cookies.get(_cookie_name(participant_id))) if k]
-            match = next((k for k in held if secrets.compare_digest(key_hash(k), entry.owner_key_hash)), None)
-            if match is None:
-                raise HTTPException(
-                    403, "reflections are already saved for this handle; open them with your saved link to change them"
-                )
-            entry.reflections = reflections
-            return match
+        found = _entry_for(session, event_id, participant_id, held)
+        if found is not None:
+            found[0].reflections = reflections
+            return found[1]
+        if session.get(Participant, participant_id) is None:
+            raise HTTPException(404, "no such participant")
         new_key = secrets.token_urlsafe(32)
-        if entry is None:
-            if session.get(Participant, participant_id) is None:
-                raise HTTPException(404, "no such participant")
-            entry = CPDEntry(event_id=event_id, participant_id=participant_id)
-            session.add(entry)
-        entry.reflections = reflections
-        entry.owner_key_hash = key_hash(new_key)
+        session.add(
+            CPDEntry(
+                event_id=event_id,
+                participant_id=participant_id,
+                reflections=reflections,
+                owner_key_hash=key_hash(new_key),
+            )
+        )
         return new_key
 
 
@@ -231,6 +254,7 @@ def cpd_submit(
     )
     start = fmt if fmt in FORMATS else ""  # the button pressed: its download starts on the saved page
     response = page(request, "cpd_saved.html.j2", event=event, log=log, link=link, key=owner_key, start=start)
+    response.headers["Cache-Control"] = "no-store"  # the page shows the owner key: never kept by a cache
     return _remember(request, response, event.id, participant_id, owner_key)
 
 
@@ -254,7 +278,8 @@ def cpd_open_saved(
     handle: Annotated[str, Form(max_length=100)],
     key: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    """Open saved reflections with the key from the "keep this link" URL; this browser then remembers it."""
+    """Open saved reflections with a key the person typed or chose to use from a link; this browser then
+    remembers it. Never automatic: a link's key is only filled in, and the page says what using it does."""
     event = visible_event(request, event_id)
     no_nul(handle, "handle")
     log, participant_id = _log_for(request, event, handle)

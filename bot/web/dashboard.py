@@ -1,13 +1,15 @@
 """The huddle dashboard, private to the team: escalation level and its actions, open escalations, huddles.
 
 CQC asks that escalation plans be visible to all staff and kept current, so the page leads with each
-team's current level and the actions agreed for it. A person sees only their own workspace.
+team's current level and the actions agreed for it. A person sees only their own workspace's rows
+(`transcripts.workspaces`), and its private conversations imported from Slack exports.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
@@ -16,9 +18,11 @@ from sqlalchemy import select
 
 from bot.escalation.levels import team
 from bot.web.auth import current_user
-from bot.web.common import ZONES, db_of, now, page
+from bot.web.common import ZONES, db_of, now, page, settings_of
 from bot.web.safety_board import safety_board
+from bot.web.visibility import private_clause, single_workspace
 from transcripts.models import Escalation, Event, LevelChange
+from transcripts.workspaces import belongs_clause
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,10 +54,16 @@ def dashboard(request: Request) -> HTMLResponse:
     if user is None:
         raise HTTPException(401, "sign in to see your team's huddle dashboard")
     moment = now()
+    settings = settings_of(request)
+    single = single_workspace(settings)
+
+    def own(column: Any) -> Any:
+        return belongs_clause(column, user.workspace, single_workspace=single)
+
     with db_of(request).session() as session:
         changes = session.scalars(
             select(LevelChange)
-            .where(LevelChange.workspace == user.workspace)
+            .where(own(LevelChange.workspace))
             .order_by(LevelChange.set_at.desc(), LevelChange.id.desc())
         )
         teams: dict[str, TeamLevel] = {}
@@ -69,19 +79,27 @@ def dashboard(request: Request) -> HTMLResponse:
             {"e": e, "age": _age(e.raised_at, moment)}
             for e in session.scalars(
                 select(Escalation)
-                .where(Escalation.workspace == user.workspace, Escalation.status != "resolved")
+                .where(own(Escalation.workspace), Escalation.status != "resolved")
                 .order_by(Escalation.level.desc(), Escalation.raised_at)
             )
         ]
         huddles = list(
             session.scalars(
                 select(Event)
-                .where(Event.kind == "huddle", Event.workspace == user.workspace)
+                .where(Event.kind == "huddle", private_clause(user.workspace, settings))
                 .order_by(Event.starts_at.desc(), Event.id.desc())
                 .limit(PAST_HUDDLES + 20)
             )
         )
-        boards = safety_board(session, user.workspace, moment)
+        boards = safety_board(session, user.workspace, moment, single_workspace=single)
+        imported = list(
+            session.scalars(
+                select(Event)
+                .where(Event.kind != "huddle", private_clause(user.workspace, settings))
+                .order_by(Event.starts_at.desc(), Event.id.desc())
+                .limit(PAST_HUDDLES)
+            )
+        )
         session.expunge_all()
 
     def is_today(e: Event) -> bool:
@@ -98,5 +116,6 @@ def dashboard(request: Request) -> HTMLResponse:
         today=today,
         past=past,
         boards=boards,
+        imported=imported,
         workspace=user.workspace,
     )

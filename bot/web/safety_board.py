@@ -18,6 +18,7 @@ from bot.huddles import safety
 from bot.huddles.definitions import active_definitions
 from bot.huddles.summary import huddle_summary
 from transcripts.models import Event
+from transcripts.workspaces import belongs
 
 RUN_CHART_HUDDLES = 30
 
@@ -42,10 +43,10 @@ class TeamBoard:
         return max([p.took_part for p in self.run] + [p.concerns for p in self.run] + [1])
 
 
-def safety_board(session: Session, workspace: str, now: datetime) -> list[TeamBoard]:
+def safety_board(session: Session, workspace: str, now: datetime, *, single_workspace: bool) -> list[TeamBoard]:
     boards = []
     for _, definition in active_definitions(session):
-        if definition.workspace not in (workspace, None):
+        if not belongs(definition.workspace, workspace, single_workspace=single_workspace):
             continue
         board = TeamBoard(definition.channel, definition.name)
         board.harm = safety.harm_tallies(session, definition, now)

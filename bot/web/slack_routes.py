@@ -4,28 +4,84 @@
 Bolt's dispatch and OAuth flow are synchronous (signature check, ack, token exchange, store write);
 they run in the thread pool so a slow database or Slack never stalls the event loop that other
 requests share.
+
+Before Bolt sees a request, `/slack/events` reads at most MAX_SLACK_BODY bytes (a declared length
+over it is refused before a byte is read; a streamed body is refused as soon as it passes it) and
+checks Slack's signature over those bytes: nothing unsigned is parsed, and no outsider can make the
+process hold a large body. Whatever a signed request holds, a parse failure is a 400, never a 500.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
+from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
 
 from bot.web.common import templates
 
+log = logging.getLogger(__name__)
 
-def slack_router(bolt: App) -> APIRouter:
+# Slack's event and interaction payloads are a few kilobytes; a megabyte is far above any of them.
+MAX_SLACK_BODY = 1_000_000
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The body, read only while it stays within MAX_SLACK_BODY; refused (413) as soon as it does not."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise _Refused(400, "bad Content-Length")
+        if int(declared) > MAX_SLACK_BODY:
+            raise _Refused(413, "request body too large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_SLACK_BODY:
+            raise _Refused(413, "request body too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _signed(verifier: SignatureVerifier, request: Request, body: bytes) -> bool:
+    timestamp = request.headers.get("x-slack-request-timestamp", "")
+    signature = request.headers.get("x-slack-signature", "")
+    return bool(timestamp and signature) and verifier.is_valid(body, timestamp, signature)
+
+
+def slack_router(bolt: App, signing_secret: str) -> APIRouter:
     router = APIRouter()
+    verifier = SignatureVerifier(signing_secret)
 
     @router.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        body = await request.body()
-        response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        try:
+            body = await _bounded_body(request)
+            if not _signed(verifier, request, body):
+                raise _Refused(401, "invalid request signature")
+        except _Refused as refused:
+            log.warning("/slack/events refused: %s", refused.detail)
+            # The rest of a refused body is not read; the connection is closed rather than drained.
+            return JSONResponse({"detail": refused.detail}, refused.status, headers={"Connection": "close"})
+        try:
+            response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+        except Exception as exc:  # a signed body Bolt cannot read: one line naming the error, never its content
+            log.warning("/slack/events: a signed request could not be read (%s)", type(exc).__name__)
+            return JSONResponse({"detail": "the request body could not be read"}, 400)
         return to_starlette_response(response)
 
     flow = bolt.oauth_flow

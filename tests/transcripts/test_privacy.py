@@ -1,10 +1,14 @@
-"""Erasure leaves no trace of the person in any table; export and purge do what they say."""
+"""Erasure leaves no trace of the person in any table, and is exact: forgetting a short handle (@ed,
+@al, @nhs) removes the person's own rows, their identifiers and whole mentions of them, and leaves every
+other word that merely contains the letters. Export and purge do what they say."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Text, cast, func, inspect, select
 
 from transcripts.db import Database
@@ -112,23 +116,31 @@ def test_purge_deletes_old_huddle_but_not_chat(db: Database) -> None:
 
 
 def test_forget_reaches_tables_that_are_not_ours(db: Database) -> None:
-    """A scheduler's pickled job naming the person is dropped; a text column elsewhere is rewritten."""
+    """Tables that are not ours are rewritten where they name the person; a pickled job is never deleted."""
     foreign = MetaData()
     jobs = Table(
         "apscheduler_jobs", foreign, Column("id", String(191), primary_key=True), Column("job_state", LargeBinary)
     )
-    installs = Table("vendor_notes", foreign, Column("id", Integer, primary_key=True), Column("user_name", Text))
+    installs = Table(
+        "vendor_notes",
+        foreign,
+        Column("id", Integer, primary_key=True),
+        Column("user_name", Text),
+        Column("note", Text),
+    )
     foreign.create_all(db.engine)
     _seed(db)
     with db.session() as s:
         s.execute(jobs.insert().values(id="remind", job_state=b"\x80\x04pickled evelyn_prodger job"))
         s.execute(jobs.insert().values(id="other", job_state=b"\x80\x04pickled wenurses job"))
-        s.execute(installs.insert().values(id=1, user_name="installed by Evelyn_Prodger"))
+        s.execute(installs.insert().values(id=1, user_name="Evelyn_Prodger", note="installed by @Evelyn_Prodger"))
     with db.session() as s:
         result = forget_person(s, HANDLE)
-        assert result.scrubbed["apscheduler_jobs"] == 1 and result.scrubbed["vendor_notes"] == 1
-        assert s.scalars(select(jobs.c.id)).all() == ["other"]
-        assert s.scalars(select(installs.c.user_name)).one() == "installed by removed"
+        assert result.scrubbed["vendor_notes"] == 2 and "apscheduler_jobs" not in result.scrubbed
+        assert sorted(s.scalars(select(jobs.c.id)).all()) == ["other", "remind"]
+        assert s.execute(select(installs.c.user_name, installs.c.note)).one() == ("removed", "installed by @removed")
+    with db.engine.begin() as conn:
+        conn.execute(jobs.delete())  # the scheduler's own bytes aside, no trace is left anywhere
     assert HANDLE not in _all_text(db)
 
 
@@ -154,3 +166,142 @@ def test_purge_drops_only_expired_install_states(db: Database) -> None:
         assert purge_expired_install_states(s) == 1
     with db.session() as s:
         assert s.scalars(select(SLACK_OAUTH_STATES.c.state)).all() == ["in-progress"]
+
+
+# Exact erasure with short handles.
+
+START = datetime(2024, 3, 5, 20, 0, tzinfo=UTC)
+PEOPLE = {"ed": "1001", "al": "1002", "nhs": "1003", "edward": "1004", "al_smith": "1005", "ed_smith": "1006"}
+TITLE = "Escalation when needed: NHS alerts, all hands"
+TOPIC = "We escalated early; the NHS called all staff"
+
+
+def _record(db: Database) -> dict[str, int]:
+    """A chat full of the letters e-d, a-l and n-h-s, and mentions of all three people."""
+    with db.session() as s:
+        event = Event(kind="chat", title=TITLE, topic=TOPIC, host="edward", hashtag="#nhs", starts_at=START)
+        s.add(event)
+        people = {h: Participant(platform="x", platform_user_id=i, handle=h, name=h.title()) for h, i in PEOPLE.items()}
+        s.add_all(people.values())
+        s.flush()
+
+        def post(n: int, who: str, text: str, mentions: list[str], raw: dict[str, Any] | None = None) -> MessageRow:
+            row = MessageRow(event_id=event.id, platform="x", platform_id=str(n), participant_id=people[who].id,
+                             text=text, created_at=START + timedelta(minutes=n), mentions=mentions,
+                             hashtags=["nhs"], raw=raw)  # fmt: skip
+            s.add(row)
+            return row
+
+        post(1, "ed", "I am Ed. @al said hi", ["al"])
+        post(2, "edward", OTHERS_WORDS, ["ed", "edward", "ed_smith", "al", "nhs"], {
+            "author_id": "1004",
+            "text": OTHERS_WORDS,
+            "in_reply_to_user_id": "1001",
+            "entities": {"mentions": [{"username": "ed", "id": "1001"}, {"username": "edward", "id": "1004"},
+                                      {"username": "AL", "id": "1002"}, {"username": "nhs", "id": "1003"}],
+                         "hashtags": [{"tag": "nhs"}, {"tag": "ed"}]},
+            "lang": "al",
+        })  # fmt: skip
+        post(3, "al", "Al reallocated the ALS kit. @nhs", ["nhs"])
+        post(4, "nhs", "NHS guidance: escalate early", [])
+        s.add(Escalation(level=3, situation="Bed 4 needed escalation; told @ed and @nhs.", raised_by="ed",
+                         acknowledged_by="edward", history=[{"by": "al", "note": "called @al_smith"}]))  # fmt: skip
+        s.add(LevelChange(team_channel="C1", level=2, set_by="al", reason="Short staffed, all hands"))
+        s.flush()
+        return {h: p.id for h, p in people.items()}
+
+
+OTHERS_WORDS = (
+    "We escalated early, as needed. Thanks @ed! @edward and @ed_smith too; mail ed@nhs.net; @Ed. and @ED, "
+    "@al: allocate all beds, @ALL, @al_smith, @nhs @NHS_England @nhs.uk #nhs NHS"
+)
+
+
+def _texts(db: Database) -> dict[str, Any]:
+    with db.session() as s:
+        event = s.scalars(select(Event)).one()
+        rows = {m.platform_id: m for m in s.scalars(select(MessageRow))}
+        escalation = s.scalars(select(Escalation)).one()
+        level = s.scalars(select(LevelChange)).one()
+        return {
+            "title": event.title,
+            "topic": event.topic,
+            "host": event.host,
+            "hashtag": event.hashtag,
+            "rows": {k: (m.text, list(m.mentions), m.raw, list(m.hashtags)) for k, m in rows.items()},
+            "situation": escalation.situation,
+            "raised_by": escalation.raised_by,
+            "acknowledged_by": escalation.acknowledged_by,
+            "history": escalation.history,
+            "set_by": level.set_by,
+            "reason": level.reason,
+        }
+
+
+def test_forgetting_ed_leaves_everyone_elses_words_alone(db: Database) -> None:
+    jobs = Table("apscheduler_jobs", MetaData(), Column("id", String(191), primary_key=True),
+                 Column("job_state", LargeBinary))  # fmt: skip
+    jobs.create(db.engine)
+    _record(db)
+    with db.session() as s:
+        s.execute(jobs.insert().values(id="nightly", job_state=b"\x80\x04needed ed escalated"))
+    with db.session() as s:
+        result = forget_person(s, "@ED")
+    assert result.profiles == 1 and result.messages == 1
+    after = _texts(db)
+    assert after["title"] == TITLE and after["topic"] == TOPIC and after["host"] == "edward"
+    assert after["rows"]["1"][0] == REMOVED_TEXT and after["rows"]["1"][2] is None
+    text, mentions, raw, hashtags = after["rows"]["2"]
+    assert text == OTHERS_WORDS.replace("Thanks @ed!", "Thanks @removed!").replace(
+        "@Ed. and @ED,", "@removed. and @removed,"
+    )
+    assert mentions == ["removed", "edward", "ed_smith", "al", "nhs"] and hashtags == ["nhs"]
+    assert raw["text"] == text and raw["in_reply_to_user_id"] == "removed" and raw["author_id"] == "1004"
+    assert raw["entities"]["mentions"][0] == {"username": "removed", "id": "removed"}
+    assert raw["entities"]["mentions"][1] == {"username": "edward", "id": "1004"}
+    assert raw["entities"]["hashtags"] == [{"tag": "nhs"}, {"tag": "ed"}]  # a hashtag #ed is not the person
+    assert after["situation"] == "Bed 4 needed escalation; told @removed and @nhs."
+    assert after["raised_by"] == "removed" and after["acknowledged_by"] == "edward"
+    with db.session() as s:
+        assert s.scalars(select(jobs.c.id)).all() == ["nightly"]  # never deleted for containing a string
+        assert s.scalars(select(Participant.handle).where(Participant.platform_user_id == "1004")).one() == "edward"
+
+
+def test_forgetting_al_and_nhs_changes_only_their_rows_and_mentions(db: Database) -> None:
+    _record(db)
+    before = _texts(db)
+    with db.session() as s:
+        assert forget_person(s, "al").profiles == 1
+    after = _texts(db)
+    text, mentions, raw, _ = after["rows"]["2"]
+    assert text == OTHERS_WORDS.replace("@al: allocate", "@removed: allocate")
+    assert "@ALL, @al_smith" in text and mentions == ["ed", "edward", "ed_smith", "removed", "nhs"]
+    assert raw["entities"]["mentions"][2] == {"username": "removed", "id": "removed"} and raw["lang"] == "al"
+    assert after["rows"]["3"][0] == REMOVED_TEXT and after["set_by"] == "removed"
+    assert after["reason"] == "Short staffed, all hands" and after["history"] == [
+        {"by": "removed", "note": "called @al_smith"}
+    ]
+    assert after["title"] == before["title"] and after["situation"] == before["situation"]
+
+    with db.session() as s:
+        assert forget_person(s, "@nhs").profiles == 1
+    after = _texts(db)
+    text, mentions, raw, hashtags = after["rows"]["2"]
+    assert text.endswith("@removed @NHS_England @nhs.uk #nhs NHS") and "mail ed@nhs.net" in text
+    assert hashtags == ["nhs"] and raw["entities"]["hashtags"][0] == {"tag": "nhs"} and after["hashtag"] == "#nhs"
+    assert after["rows"]["4"][0] == REMOVED_TEXT
+    assert after["situation"] == "Bed 4 needed escalation; told @ed and @removed."
+    assert after["title"] == TITLE and after["topic"] == TOPIC
+
+
+@pytest.mark.parametrize("handle", ["ed", "al", "nhs"])
+def test_nothing_but_the_person_changes(db: Database, handle: str) -> None:
+    """Forgetting one person never alters a row that neither is theirs nor names them."""
+    ids = _record(db)
+    with db.session() as s:
+        untouched = {m.id: m.text for m in s.scalars(select(MessageRow)) if m.participant_id != ids[handle]
+                     and f"@{handle}" not in m.text.lower()}  # fmt: skip
+    with db.session() as s:
+        forget_person(s, handle)
+    with db.session() as s:
+        assert {i: s.get(MessageRow, i).text for i in untouched} == untouched  # type: ignore[union-attr]

@@ -15,7 +15,7 @@ from bot.cli import app
 from config.settings import get_settings
 from transcripts.db import Database, alembic_config
 from transcripts.importers import import_path
-from transcripts.models import MessageRow, Participant
+from transcripts.models import Event, MessageRow, Participant
 from transcripts.samples import SEED_CHAT
 from transcripts.snapshot import REMOVED_TEXT
 
@@ -99,3 +99,30 @@ def test_purge_needs_days_or_retention(cli_db: str, monkeypatch: pytest.MonkeyPa
     result = CliRunner().invoke(app, ["purge"])
     assert result.exit_code == 0, result.output
     assert "older than 90 day(s)" in result.output
+
+
+def test_forget_a_short_handle_leaves_every_other_word_of_the_chat(seeded: str) -> None:
+    """`forget @ed` on the seed chat (full of "escalated", "needed", "Ed…"): only @ed's own post changes."""
+    database = Database(seeded)
+    try:
+        with database.session() as s:
+            event = s.scalars(select(Event)).one()
+            ed = Participant(platform="x", platform_user_id="ed-1", handle="ed", name="Ed")
+            s.add(ed)
+            s.flush()
+            s.add(MessageRow(event_id=event.id, platform="x", platform_id="ed-post", participant_id=ed.id,
+                             text="A2 escalate early", created_at=event.starts_at))  # fmt: skip
+        with database.session() as s:
+            before = {m.platform_id: m.text for m in s.scalars(select(MessageRow))}
+            title = s.scalars(select(Event.title)).one()
+        assert sum("ed" in t.lower() for t in before.values()) > 50
+        done = CliRunner().invoke(app, ["forget", "@ed", "--yes"])
+        assert done.exit_code == 0, done.output
+        with database.session() as s:
+            after = {m.platform_id: m.text for m in s.scalars(select(MessageRow))}
+            assert s.scalars(select(Event.title)).one() == title
+        assert after.pop("ed-post") == REMOVED_TEXT
+        before.pop("ed-post")
+        assert after == before
+    finally:
+        database.dispose()

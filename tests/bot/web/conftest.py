@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -77,3 +78,15 @@ def web(db: Database, tmp_path: Path) -> Iterator[RunningApp]:
 def seed_event(db: Database, seed_chat: Path) -> int:
     [(event_id, _)] = import_path(db, seed_chat)
     return event_id
+
+
+def sign_in(client: httpx.Client, web: RunningApp, user_id: str, workspace: str) -> None:
+    """Sign `client` in the way a member does: open the link the bot sends them and confirm."""
+    from bot.web.auth import SESSION_COOKIE, signin_link
+
+    link = signin_link(web.settings, user_id, workspace)
+    assert client.get(link).status_code == 200  # the link shows whom it signs in
+    token = link.split("token=", 1)[1]
+    response = client.post(f"{web.base_url}/auth/link", data={"token": token}, headers={"Origin": web.base_url})
+    assert response.status_code == 303, response.text
+    assert client.cookies.get(SESSION_COOKIE), "sign-in did not give a session"

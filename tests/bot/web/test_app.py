@@ -60,6 +60,7 @@ def test_no_user_text_runs_as_script_on_any_page(web: RunningApp, browser: Any) 
     page.get_by_role("button", name="Download Markdown").click()
     page.locator("#keep-link").wait_for()
     page.goto(signin_link(web.settings, "U2", T_OURS))
+    page.get_by_role("button", name="Continue to the dashboard").click()  # the link only asks
     page.wait_for_url("**/dashboard")
 
     pages = [

@@ -57,7 +57,7 @@ def test_sign_in_with_slack_gives_a_session_for_the_members_workspace(
         assert dashboard.status_code == 200 and "Signed in as Sam (T0URS)" in dashboard.text
         assert client.get(f"/events/{huddles.ours}").status_code == 200
         assert client.get(f"/events/{huddles.theirs}").status_code == 403
-        assert client.post("/auth/sign-out").status_code == 303
+        assert client.post("/auth/sign-out", headers={"Origin": web.base_url}).status_code == 303
         assert client.get("/dashboard").status_code == 401
 
 

@@ -1,0 +1,52 @@
+"""Cross-site request forgery: a state-changing request must come from one of our own pages.
+
+Every POST (and any other unsafe method) must carry an `Origin` header - or, failing that, a `Referer`
+- naming this site's own origin, taken from WEB_BASE_URL and never from the request's Host header.
+Browsers always send `Origin` with a cross-site form or fetch, so another site cannot make a visitor's
+browser save, open or sign anything here. Slack's endpoints are exempt: Slack signs its requests,
+and the signature is what they check.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SIGNED_BY_SLACK = "/slack/"
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class SameOriginWrites:
+    """Refuses (403) any unsafe request whose Origin (or Referer) is not this site's own."""
+
+    def __init__(self, app: ASGIApp, base_url: str) -> None:
+        self.app = app
+        self.origin = origin_of(base_url)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS or scope["path"].startswith(SIGNED_BY_SLACK):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        claimed = headers.get("origin") or (origin_of(headers["referer"]) if headers.get("referer") else None)
+        if claimed is not None and claimed.lower() == self.origin:
+            await self.app(scope, receive, send)
+            return
+        detail = f"refused: this request did not come from a page of {self.origin} (the site's WEB_BASE_URL)"
+        body = json.dumps({"detail": detail}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 403,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
