@@ -62,6 +62,23 @@ def asked_at(question: PromptView, to_minute: bool) -> datetime | None:
     return moment
 
 
+class QuestionWindows:
+    """The time window of each question, from its asking to the next question's: computed here once, for
+    assigning answers and for placing posts under their question in a transcript."""
+
+    def __init__(self, snapshot: EventSnapshot) -> None:
+        to_minute = minute_precision(snapshot)
+        self._timed = sorted(
+            (at, q.id, q) for q in snapshot.questions if (at := asked_at(q, to_minute)) is not None
+        )
+        self._starts = [t for t, _, _ in self._timed]
+
+    def at(self, moment: datetime) -> PromptView | None:
+        """The question whose window holds `moment`; None before the first question."""
+        i = bisect.bisect_right(self._starts, moment)
+        return self._timed[i - 1][2] if i else None
+
+
 def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
     """Message id -> the question it answers, for every message that answers one."""
     questions = snapshot.questions
@@ -74,9 +91,7 @@ def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
         for post_id in q.post_ids:
             by_post[post_id] = q
     all_prompt_posts = {pid for p in snapshot.prompts for pid in p.post_ids}
-    to_minute = minute_precision(snapshot)
-    timed = sorted((at, q.id, q) for q in questions if (at := asked_at(q, to_minute)) is not None)
-    starts = [t for t, _, _ in timed]
+    windows = QuestionWindows(snapshot)
     prompts_by_id = {p.id: p for p in snapshot.prompts}
 
     result: dict[int, Assignment] = {}
@@ -91,11 +106,8 @@ def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
         if hosts and snapshot.author(message).handle.lower() in hosts:
             continue
         found = _by_evidence(message, by_number, by_post)
-        if found is None and starts:
-            at = bisect.bisect_right(starts, message.created_at)
-            if at:
-                q = timed[at - 1][2]
-                found = Assignment(q.id, q.number, "window")
+        if found is None and (q := windows.at(message.created_at)) is not None:
+            found = Assignment(q.id, q.number, "window")
         if found is not None:
             result[message.id] = found
     return result

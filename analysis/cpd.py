@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from analysis.answers import Assignment, assign_answers, host_handles
 from analysis.event_text import EventText, event_text
 from analysis.question_text import clean_question
+from config.huddle_definition import HuddleDefinition
 from transcripts.db import Database
 from transcripts.errors import RecordError
 from transcripts.exporters.atomic import write_text_atomic
@@ -514,7 +515,7 @@ def cpd_offered(session: Session, event_id: int) -> bool:
     if event is None or event.kind != "huddle":
         return event is not None
     definition = session.get(Definition, event.definition_id) if event.definition_id else None
-    return bool(definition is not None and (definition.body or {}).get("cpd_logs") is True)
+    return definition is not None and HuddleDefinition.model_validate(definition.body).cpd_logs
 
 
 def safe_filename(handle: str) -> str:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import orjson
 from jinja2 import Environment, PackageLoader
 
-from analysis.answers import Assignment, asked_at, assign_answers, minute_precision
+from analysis.answers import Assignment, QuestionWindows, assign_answers, minute_precision
 from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
 from analysis.engagement import Edge, engagement_edges, render_wheel
 from analysis.event_text import event_text
@@ -84,19 +84,12 @@ def build_report(snapshot: EventSnapshot) -> ChatReport:
 
 def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
     """Each message with the question section it is shown under: its answer's question, else the window."""
-    to_minute = minute_precision(report.snapshot)
-    timed = sorted((at, q.number) for q in report.snapshot.questions if (at := asked_at(q, to_minute)) is not None)
+    windows = QuestionWindows(report.snapshot)
     out = []
     for m in source_order(report.snapshot):
         a = report.assignments.get(m.id)
-        if a is not None:
-            out.append((m, a.number))
-            continue
-        number = None
-        for moment, n in timed:
-            if moment is not None and moment <= m.created_at:
-                number = n
-        out.append((m, number))
+        q = windows.at(m.created_at) if a is None else None
+        out.append((m, a.number if a is not None else (q.number if q is not None else None)))
     return out
 
 

@@ -40,9 +40,9 @@ def main() -> None:
         for i in range(200):
             fake.add_user(str(5000 + i), f"nurse{i}", followers=50 + i)
         settings = Settings(_env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="b")
-        registry.install(settings, [XPlatform(settings)])
         url = f"sqlite:///{Path(tmp) / 'capture.db'}"
         db = Database(url)
+        registry.install(settings, [XPlatform(settings)], db=db)
         with db.session() as s:
             event = Event(kind="chat", title="load", hashtag="#WeLoad", platforms=["x"], starts_at=datetime.now(UTC),
                           timezone="UTC", status="running")  # fmt: skip
@@ -67,13 +67,13 @@ def main() -> None:
         end = time.monotonic() + args.minutes * 60
         while time.monotonic() < end:
             started = time.perf_counter()
-            poll(url, event_id)
+            poll(event_id)
             polls.append(time.perf_counter() - started)
             time.sleep(max(0.0, interval - polls[-1]))
         stop.set()
         thread.join()
         started = time.perf_counter()
-        poll(url, event_id)  # the closing poll
+        poll(event_id)  # the closing poll
         polls.append(time.perf_counter() - started)
         made = {p["id"] for p in fake.posts}
         with db.session() as s:

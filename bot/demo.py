@@ -98,7 +98,7 @@ def run_demo(
     event_id = _define(db, seed, welcome, questions, close)
     scale = TimeScale(datetime.now(UTC) + LEAD_IN, seed.starts_at, speed)
     platform = LocalPlatform(seed.host or "host", clock=scale.chat_now)
-    registry.install(settings or Settings(_env_file=None), [platform])
+    registry.install(settings or Settings(_env_file=None), [platform], db=db)
     scheduler = make_scheduler(db, blocking=False)
     schedule_chat(scheduler, db, event_id, out_dir, scale=scale, page_dir=out_dir)
     scheduler.start()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -19,7 +20,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import select
 
 from bot.chats.timescale import TimeScale
-from config.chat_definition import parse_offset
+from config.chat_definition import ChatDefinition, parse_offset
 from config.settings import Settings
 from transcripts.db import Database
 from transcripts.models import Definition, Event, Prompt
@@ -37,13 +38,17 @@ def make_scheduler(db: Database, *, blocking: bool, max_workers: int = 10) -> Ba
 
 
 def chat_settings(db: Database, event: Event) -> tuple[timedelta, timedelta]:
-    """(misfire grace, poll interval) from the chat's definition, with defaults for imported events."""
-    body = {}
+    """(misfire grace, poll interval) from the chat's definition, read back through its model; the model's
+    defaults for an imported event, which has none."""
+    fields = ChatDefinition.model_fields
+    grace, interval = fields["misfire_grace"].default, fields["poll_interval"].default
     if event.definition_id:
         with db.session() as s:
-            definition = s.get(Definition, event.definition_id)
-            body = definition.body if definition else {}
-    return parse_offset(body.get("misfire_grace", "10m")), parse_offset(body.get("poll_interval", "15s"))
+            row = s.get(Definition, event.definition_id)
+        if row is not None:
+            definition = ChatDefinition.model_validate(row.body)
+            grace, interval = definition.misfire_grace, definition.poll_interval
+    return parse_offset(grace), parse_offset(interval)
 
 
 def schedule_chat(
@@ -76,28 +81,40 @@ def schedule_chat(
     real_grace = max(1, int(scale.real_duration(grace).total_seconds()))
     if scale.speed > 1:  # a replay compresses the chat's time, not the machine's delays: a late prompt still goes out
         real_grace = max(real_grace, REPLAY_MIN_GRACE_SECONDS)
-    url = db.url
     for prompt in prompts:
-        if prompt.due_at is None or scheduler.get_job(f"chat:{event_id}:prompt:{prompt.id}"):
+        job_id = f"chat:{event_id}:prompt:{prompt.id}"
+        if prompt.due_at is None or up_to_date(scheduler, job_id, f"{JOBS}:post_prompt", [prompt.id]):
             continue
         scheduler.add_job(
-            f"{JOBS}:post_prompt", "date", run_date=scale.to_real(prompt.due_at), args=[url, prompt.id],
-            id=f"chat:{event_id}:prompt:{prompt.id}", replace_existing=True, misfire_grace_time=real_grace,
+            f"{JOBS}:post_prompt", "date", run_date=scale.to_real(prompt.due_at), args=[prompt.id],
+            id=job_id, replace_existing=True, misfire_grace_time=real_grace,
         )  # fmt: skip
     poll_seconds = max(0.2, scale.real_duration(interval).total_seconds())
     capture_end = scale.to_real(ends_at) + timedelta(seconds=2 * poll_seconds)
-    if scheduler.get_job(f"chat:{event_id}:close"):
+    page = page_dir or out_dir / f"event-{event_id}"
+    up_to_date(scheduler, f"chat:{event_id}:poll", f"{JOBS}:poll", [event_id])
+    if up_to_date(scheduler, f"chat:{event_id}:close", f"{JOBS}:close_chat", [event_id, str(page)]):
         return
     scheduler.add_job(
         f"{JOBS}:poll", "interval", seconds=poll_seconds, start_date=scale.to_real(starts_at),
-        end_date=capture_end, args=[url, event_id], id=f"chat:{event_id}:poll", replace_existing=True,
+        end_date=capture_end, args=[event_id], id=f"chat:{event_id}:poll", replace_existing=True,
         misfire_grace_time=real_grace,
     )  # fmt: skip
-    page = page_dir or out_dir / f"event-{event_id}"
     scheduler.add_job(
-        f"{JOBS}:close_chat", "date", run_date=capture_end, args=[url, event_id, str(page)],
+        f"{JOBS}:close_chat", "date", run_date=capture_end, args=[event_id, str(page)],
         id=f"chat:{event_id}:close", replace_existing=True, misfire_grace_time=None,
     )  # fmt: skip
+
+
+def up_to_date(scheduler: BaseScheduler, job_id: str, func: str, args: list[Any]) -> bool:
+    """Whether the job exists, bringing one stored by an older version up to date in place (its arguments
+    once held the database URL, password included). modify_job keeps its next run; re-adding would reset it."""
+    job = scheduler.get_job(job_id)
+    if job is None:
+        return False
+    if job.func_ref != func or list(job.args) != args:
+        scheduler.modify_job(job_id, func=func, args=args)
+    return True
 
 
 def schedule_deletion_checks(
@@ -110,10 +127,11 @@ def schedule_deletion_checks(
             return
         until = (event.ends_at or event.starts_at) + timedelta(days=days)
     job_id = f"chat:{event_id}:deletions"
-    if until <= datetime.now(UTC) or scheduler.get_job(job_id):
+    args = [event_id, str(out_dir)]
+    if until <= datetime.now(UTC) or up_to_date(scheduler, job_id, f"{JOBS}:recheck_deleted", args):
         return
     scheduler.add_job(
-        f"{JOBS}:recheck_deleted", "interval", days=1, end_date=until, args=[db.url, event_id, str(out_dir)],
+        f"{JOBS}:recheck_deleted", "interval", days=1, end_date=until, args=args,
         id=job_id, replace_existing=True, misfire_grace_time=None,
     )  # fmt: skip
 

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 JOB_INSTALLERS = ("bot.scheduling:install_chat_jobs", "bot.huddles.jobs:install_huddle_jobs")
 
 
-def install_context(settings: Settings) -> registry.JobContext:
+def install_context(settings: Settings, db: Database) -> registry.JobContext:
     """What every job of this process runs with: the settings, and one client for each platform this
     deployment has credentials for (plus the always-available local one), shared by all jobs."""
     platforms: list[ChatPlatform] = [LocalPlatform("huddlebot", console=Console())]
@@ -38,7 +38,7 @@ def install_context(settings: Settings) -> registry.JobContext:
         from bot.platforms.bluesky import BlueskyPlatform
 
         platforms.append(BlueskyPlatform(settings))
-    return registry.install(settings, platforms)
+    return registry.install(settings, platforms, db=db)
 
 
 def _installers() -> list:  # type: ignore[type-arg]
@@ -59,7 +59,7 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, termi
     lock = leader_lock_for(db.engine)
     if not wait_for_leadership(lock, stop, poll_seconds=settings.standby_poll_seconds):
         return
-    context = install_context(settings)
+    context = install_context(settings, db)
     if terminal is not None:
         local = context.platform("local")
         assert isinstance(local, LocalPlatform)

@@ -29,6 +29,7 @@ from sqlalchemy import JSON, LargeBinary, MetaData, String, Table, Text, cast, d
 from sqlalchemy.orm import Session
 
 from transcripts.models import (
+    Action,
     Answer,
     CPDEntry,
     Escalation,
@@ -279,6 +280,23 @@ def purge_older_than(session: Session, days: int, *, kind: str = "huddle") -> in
         session.delete(event)
     session.flush()
     return len(events)
+
+
+def purge_closed_escalations_older_than(session: Session, days: int) -> int:
+    """Delete escalations resolved more than `days` days ago, and actions done that long ago.
+
+    An SBAR can carry what a huddle reply may not (a person confirmed the patient details safety needed),
+    so retention must reach it. An escalation still open is a live safety matter and is kept until it is
+    resolved, whatever its age.
+    """
+    if days <= 0:
+        raise ValueError("days must be positive")
+    cutoff = datetime.now(UTC) - timedelta(days=days)
+    escalations = session.execute(
+        delete(Escalation).where(Escalation.status == "resolved", Escalation.resolved_at < cutoff)
+    )
+    session.execute(delete(Action).where(Action.status == "done", Action.done_at < cutoff))
+    return max(escalations.rowcount, 0)
 
 
 def purge_expired_install_states(session: Session) -> int:

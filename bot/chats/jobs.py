@@ -69,9 +69,9 @@ def _count(s: Session, event_id: int, platform_name: str, **amounts: int) -> Non
         )
 
 
-def post_prompt(db_url: str, prompt_id: int) -> None:
+def post_prompt(prompt_id: int) -> None:
     context = registry.context()
-    db = context.database(db_url)
+    db = context.db
     with db.session() as s:
         prompt = s.get(Prompt, prompt_id)
         if prompt is None:
@@ -169,10 +169,10 @@ def _same_post(own: Sequence[Message], text: str) -> Message | None:
     return next((m for m in own if comparable_text(m.text) == wanted), None)
 
 
-def poll(db_url: str, event_id: int) -> int:
+def poll(event_id: int) -> int:
     """Capture new posts on every platform of the chat; returns how many were new."""
     context = registry.context()
-    db = context.database(db_url)
+    db = context.db
     with db.session() as s:
         event = s.get(Event, event_id)
         if event is None or event.status == "cancelled":
@@ -307,13 +307,13 @@ def _recheck(context: JobContext, db: Database, event_id: int, platforms: Sequen
     return marked
 
 
-def recheck_deleted(db_url: str, event_id: int, out_dir: str | None = None) -> int:
+def recheck_deleted(event_id: int, out_dir: str | None = None) -> int:
     """The daily job after a chat: hide posts deleted since (X's terms require it; Bluesky's authors expect it).
 
     When it hides any, the chat's page and CPD logs in `out_dir` are written again without them.
     """
     context = registry.context()
-    db = context.database(db_url)
+    db = context.db
     with db.session() as s:
         event = s.get(Event, event_id)
         if event is None:
@@ -333,11 +333,11 @@ def _publish(db: Database, event_id: int, folder: Path) -> None:
     write_report(db, event_id, folder)
 
 
-def close_chat(db_url: str, event_id: int, out_dir: str) -> None:
+def close_chat(event_id: int, out_dir: str) -> None:
     """The last capture, deletion check and repost count, then the chat page and every contributor's CPD log."""
     context = registry.context()
-    poll(db_url, event_id)
-    db = context.database(db_url)
+    poll(event_id)
+    db = context.db
     with db.session() as s:
         event = s.get(Event, event_id)
         platforms = list(event.platforms or []) if event is not None else []

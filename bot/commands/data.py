@@ -65,16 +65,24 @@ def export_person_command(
 def purge(
     days: int | None = typer.Option(None, "--days", min=1, help="Age in days (default: RETENTION_DAYS)."),
 ) -> None:
-    """Delete huddle sessions older than the retention period, with their messages, and stale install states."""
-    from transcripts.privacy import purge_expired_install_states, purge_older_than
+    """Delete huddle sessions and resolved escalations older than the retention period, and stale install states."""
+    from transcripts.privacy import (
+        purge_closed_escalations_older_than,
+        purge_expired_install_states,
+        purge_older_than,
+    )
 
     days = days or settings().retention_days
     if days is None:
         raise CommandError("purge: give --days N or set RETENTION_DAYS")
     with open_db() as db, db.session() as session:
         count = purge_older_than(session, days)
+        escalations = purge_closed_escalations_older_than(session, days)
         states = purge_expired_install_states(session)
-    typer.echo(f"purged {count} huddle session(s) older than {days} day(s) and {states} expired Slack install state(s)")
+    typer.echo(
+        f"purged {count} huddle session(s) and {escalations} resolved escalation(s) older than {days} day(s), "
+        f"and {states} expired Slack install state(s)"
+    )
 
 
 @one_line_errors

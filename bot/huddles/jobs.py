@@ -16,15 +16,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from apscheduler.job import Job
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot import job_context
 from bot.escalation.sbar import reescalate_overdue
 from bot.huddles import flow, sessions
 from bot.huddles.definitions import active_definition_rows
+from bot.platforms import registry
+from bot.platforms.slack import SlackPlatform
+from bot.scheduling import up_to_date
 from bot.slack.tokens import NoSlackToken, slack_for
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
@@ -51,7 +52,7 @@ def trigger_for(definition: HuddleDefinition) -> CronTrigger:
 
 def install_huddle_jobs(scheduler: BaseScheduler, db: Database, settings: Settings) -> None:
     """Make the scheduler's huddle jobs match the record, without moving any job's next run."""
-    job_context.install(job_context.JobContext(settings, db))
+    registry.ensure(settings, db)
     now = utcnow()
     with db.session() as s:
         rows = active_definition_rows(s)
@@ -74,7 +75,7 @@ def install_huddle_jobs(scheduler: BaseScheduler, db: Database, settings: Settin
             scheduler.reschedule_job(job_id, trigger=trigger)
             scheduler.modify_job(job_id, misfire_grace_time=grace)
         else:
-            _current_form(scheduler, job, OPEN_JOB, [row_id])
+            up_to_date(scheduler, job_id, OPEN_JOB, [row_id])
     for job in scheduler.get_jobs():
         if job.id.startswith("huddle:") and job.id not in wanted:
             scheduler.remove_job(job.id)
@@ -85,22 +86,15 @@ def install_huddle_jobs(scheduler: BaseScheduler, db: Database, settings: Settin
     elif not isinstance(tick.trigger, IntervalTrigger) or tick.trigger.interval != interval:
         scheduler.reschedule_job(TICK_JOB_ID, trigger=IntervalTrigger(seconds=settings.huddle_tick_seconds))
     else:
-        _current_form(scheduler, tick, TICK_JOB, [])
+        up_to_date(scheduler, TICK_JOB_ID, TICK_JOB, [])
 
 
-def _current_form(scheduler: BaseScheduler, job: Job, func: str, args: list[int]) -> None:
-    """A job stored by an older version (its arguments once held the database URL) is brought up to date
-    in place: modify_job keeps its next run, where re-adding would reset it."""
-    if job.func_ref != func or list(job.args) != args:
-        scheduler.modify_job(job.id, func=func, args=args)
-
-
-def _slack(context: job_context.JobContext, workspace: str | None):  # type: ignore[no-untyped-def]
+def _slack(context: registry.JobContext, workspace: str | None) -> SlackPlatform:
     return slack_for(context.settings, workspace, context.db)
 
 
 def open_scheduled_huddle(definition_id: int, now: datetime | None = None) -> int | None:
-    context = job_context.current()
+    context = registry.context()
     db = context.db
     now = now or utcnow()
     with db.session() as s:
@@ -122,6 +116,6 @@ def open_scheduled_huddle(definition_id: int, now: datetime | None = None) -> in
 
 
 def tick() -> None:
-    context = job_context.current()
+    context = registry.context()
     flow.advance(context.db, lambda workspace: _slack(context, workspace), context.settings.web_base_url)
     reescalate_overdue(context.db, lambda workspace: _slack(context, workspace))

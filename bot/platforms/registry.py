@@ -1,10 +1,10 @@
-"""What a job needs when it runs, set up in one place per process: settings, platforms, databases, retries.
+"""What a job needs when it runs, set up in one place per process: settings, the database, platforms, retries.
 
-Scheduled jobs are persisted by name and plain arguments only, so at run time they ask here for their
-`JobContext` rather than reading the environment themselves. A process installs the context it runs
-with (the worker from its settings, the demo with its replaying local platform, a test with its local
-servers' clients), and every job of that process shares it: one platform client (one Bluesky session)
-and one `Database` per URL.
+Scheduled jobs are persisted by name and plain ids only (never a database URL, which would pickle its
+password into the job store), so at run time they ask here for their `JobContext` rather than reading
+the environment themselves. A process installs the context it runs with (the worker from its
+settings, the demo with its replaying local platform, a test with its local servers' clients), and
+every job of that process shares it: one database, one platform client each (one Bluesky session).
 """
 
 from __future__ import annotations
@@ -25,10 +25,9 @@ T = TypeVar("T")
 @dataclass
 class JobContext:
     settings: Settings
+    db: Database
     platforms: dict[str, ChatPlatform]
     backoff: Backoff = field(default_factory=Backoff)
-    _databases: dict[str, Database] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def platform(self, name: str) -> ChatPlatform:
         platform = self.platforms.get(name)
@@ -36,37 +35,35 @@ class JobContext:
             raise LookupError(f"no {name} platform is set up in this process (missing credentials or settings?)")
         return platform
 
-    def database(self, url: str) -> Database:
-        """One Database per URL per process: jobs run often and must not re-migrate each time."""
-        with self._lock:
-            if url not in self._databases:
-                self._databases[url] = Database(url, migrate=False)
-            return self._databases[url]
-
     def retry(self, call: Callable[[], T], *, what: str) -> T:
         """The one retry policy every platform operation of a job goes through."""
         return call_with_retries(call, what=what, backoff=self.backoff)
 
-    def close(self) -> None:
-        with self._lock:
-            for db in self._databases.values():
-                db.dispose()
-            self._databases.clear()
 
 
 _context: JobContext | None = None
 _lock = threading.Lock()
 
 
-def install(settings: Settings, platforms: Iterable[ChatPlatform], *, backoff: Backoff | None = None) -> JobContext:
+def install(
+    settings: Settings, platforms: Iterable[ChatPlatform], *, db: Database, backoff: Backoff | None = None
+) -> JobContext:
     """Make this the context every job of the process runs with (replacing any earlier one)."""
     global _context
-    context = JobContext(settings, {p.name: p for p in platforms}, backoff or Backoff())
+    context = JobContext(settings, db, {p.name: p for p in platforms}, backoff or Backoff())
     with _lock:
-        old, _context = _context, context
-    if old is not None:
-        old.close()
+        _context = context
     return context
+
+
+def ensure(settings: Settings, db: Database) -> JobContext:
+    """The installed context if it serves `db`, else one for it with no chat platforms (a process that
+    only runs huddles, such as a test's scheduler)."""
+    with _lock:
+        current = _context
+    if current is not None and current.db.url == db.url:
+        return current
+    return install(settings, [], db=db)
 
 
 def context() -> JobContext:
@@ -83,6 +80,4 @@ def get(name: str) -> ChatPlatform:
 def clear() -> None:
     global _context
     with _lock:
-        old, _context = _context, None
-    if old is not None:
-        old.close()
+        _context = None

@@ -23,7 +23,7 @@ from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.platforms.base import Posted
+from bot.platforms.base import Cursor, Fetched, Posted
 from bot.slack import blocks
 from transcripts.message import Author, Message
 from transcripts.slack_payload import slack_message, ts_time
@@ -69,16 +69,21 @@ class SlackPlatform:
         ts = str(response["ts"])
         return Posted(id=f"{where}:{ts}", created_at=ts_time(ts), raw=dict(response.data))  # type: ignore[arg-type]
 
-    def fetch(self, channel: str, *, since_id: str | None = None) -> Sequence[Message]:
-        oldest = since_id.rpartition(":")[2] if since_id else None
+    def fetch(self, channel: str, *, cursor: Cursor | None, since: datetime) -> Fetched:
+        """Messages after the newest ts already seen (`cursor`), or from `since`; Slack's ts are exact and
+        its history has no indexing lag, so "what I have seen" is one ts that a deletion cannot move."""
+        oldest = str((cursor or {}).get("ts") or f"{since.timestamp():.6f}")
         found: list[Message] = []
-        cursor = None
+        page_cursor = None
         while True:
-            page = self.client.conversations_history(channel=channel, oldest=oldest, cursor=cursor, limit=200)
+            page = self.client.conversations_history(channel=channel, oldest=oldest, cursor=page_cursor, limit=200)
             found.extend(slack_message(channel, m) for m in page.get("messages", []) if m.get("ts") != oldest)
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return sorted(found, key=lambda m: m.created_at)
+            page_cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page_cursor:
+                break
+        found.sort(key=lambda m: m.created_at)
+        newest = max([oldest, *(m.id.rpartition(":")[2] for m in found)], key=float)
+        return Fetched(found, {"ts": newest}, posts_read=len(found))
 
     def lookup_authors(self, ids: Sequence[str]) -> Sequence[Author]:
         authors = []

@@ -7,13 +7,13 @@ of its content), with pictures served from the drawing cache and CPD links to th
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+from cachetools import LRUCache
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from sqlalchemy import func, or_, select
@@ -31,9 +31,9 @@ router = APIRouter(include_in_schema=False)
 LIST_LIMIT = 200
 FIRST_SCREEN = 200  # posts of the transcript on the chat page itself; the rest are paged
 TRANSCRIPT_PAGE = 500
-_pages: OrderedDict[tuple[str, int, str], str] = OrderedDict()
-_pages_lock = threading.Lock()
 KEEP_PAGES = 32
+_pages: LRUCache[tuple[str, int, str], str] = LRUCache(maxsize=KEEP_PAGES)
+_pages_lock = threading.Lock()
 
 
 def _utc_of_wall_time(wall: datetime, zone: ZoneInfo) -> datetime:
@@ -168,8 +168,6 @@ def event_page(request: Request, event_id: int) -> HTMLResponse:
         html = _render_event_page(request, event.id, built)
         with _pages_lock:
             _pages[key] = html
-            while len(_pages) > KEEP_PAGES:
-                _pages.popitem(last=False)
     return HTMLResponse(html)
 
 

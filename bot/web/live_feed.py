@@ -17,12 +17,13 @@ from __future__ import annotations
 import bisect
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cachetools import LRUCache
 from sqlalchemy import func, select
 
 from analysis.activity import local_wall_time
@@ -69,7 +70,7 @@ class Feed:
         return self.status in ENDED
 
 
-_feeds: OrderedDict[tuple[str, int], Feed] = OrderedDict()
+_feeds: LRUCache[tuple[str, int], Feed] = LRUCache(maxsize=KEEP_FEEDS)
 _feeds_lock = threading.Lock()
 
 
@@ -206,9 +207,6 @@ def current_feed(db: Database, event_id: int) -> Feed:
         feed = _feeds.get(key)
         if feed is None:
             feed = _feeds[key] = Feed(event_id)
-        _feeds.move_to_end(key)
-        while len(_feeds) > KEEP_FEEDS:
-            _feeds.popitem(last=False)
     if time.monotonic() - feed.refreshed < REFRESH_SECONDS:
         return feed
     if feed.stamp is None:

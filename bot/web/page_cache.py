@@ -23,11 +23,11 @@ import shutil
 import sys
 import threading
 import time
-from collections import OrderedDict
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cachetools import LRUCache
 from sqlalchemy import func, select
 
 from analysis.report import PICTURES, ChatReport, build_report, draw_pictures
@@ -56,7 +56,7 @@ class Built:
     took: float = 0.0  # seconds the build took: a running chat is not rebuilt more often than in proportion
 
 
-_reports: OrderedDict[tuple[str, int], Built] = OrderedDict()
+_reports: LRUCache[tuple[str, int], Built] = LRUCache(maxsize=KEEP_REPORTS)
 _flights: dict[tuple[str, int], tuple[str, Future[Built]]] = {}
 
 
@@ -115,9 +115,6 @@ def _build(db: Database, event_id: int, key: tuple[str, int], version: str, flig
             current = _reports.get(key)
             if current is None or current.version != built.version:
                 _reports[key] = built
-            _reports.move_to_end(key)
-            while len(_reports) > KEEP_REPORTS:
-                _reports.popitem(last=False)
         flight.set_result(built)
         return built
     except BaseException as error:
@@ -146,7 +143,6 @@ def built_report(db: Database, event_id: int, *, stale_ok: bool = False) -> Buil
     with _cache_lock:
         cached = _reports.get(key)
         if cached is not None and cached.version == version:
-            _reports.move_to_end(key)
             return cached
         flight = _flights.get(key)
         if flight is not None and (flight[0] == version or (stale_ok and cached is not None)):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from analysis.engagement import engagement_edges, render_wheel, wheel_data
 from tests.analysis.builders import person, post, snapshot
+from tests.analysis.pictures import assert_drawn
 from transcripts.db import Database
 from transcripts.importers import import_path
 from transcripts.snapshot import load_event
@@ -27,7 +28,8 @@ def test_seed_wheel(db: Database, seed_chat: Path, tmp_path: Path) -> None:
     assert data["nodes"][0] == {"handle": "wehcmanagers", "posts": 51}
     assert len(data["nodes"]) == 14
     picture = render_wheel(snap, tmp_path / "wheel.png")
-    assert picture is not None and picture.stat().st_size > 10_000
+    assert picture is not None
+    assert_drawn(picture)
 
 
 def test_replies_by_id_or_handle_mentions_once_no_reposts_or_self_edges() -> None:

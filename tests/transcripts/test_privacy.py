@@ -13,8 +13,14 @@ from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, Te
 
 from transcripts.db import Database
 from transcripts.importers import import_path
-from transcripts.models import CPDEntry, Escalation, Event, LevelChange, MessageRow, Participant
-from transcripts.privacy import export_person, forget_person, purge_expired_install_states, purge_older_than
+from transcripts.models import Action, CPDEntry, Escalation, Event, LevelChange, MessageRow, Participant
+from transcripts.privacy import (
+    export_person,
+    forget_person,
+    purge_closed_escalations_older_than,
+    purge_expired_install_states,
+    purge_older_than,
+)
 from transcripts.samples import SEED_CHAT
 from transcripts.slack_stores import SLACK_OAUTH_STATES
 from transcripts.snapshot import REMOVED_TEXT
@@ -305,3 +311,22 @@ def test_nothing_but_the_person_changes(db: Database, handle: str) -> None:
         forget_person(s, handle)
     with db.session() as s:
         assert {i: s.get(MessageRow, i).text for i in untouched} == untouched  # type: ignore[union-attr]
+
+
+def test_purge_reaches_resolved_escalations_and_done_actions_but_never_an_open_escalation(db: Database) -> None:
+    long_ago, recently = datetime.now(UTC) - timedelta(days=90), datetime.now(UTC) - timedelta(days=2)
+    sbar = {"situation": "Bed 4 JS deteriorating", "team_channel": "CWARD", "raised_by": "U1", "level": 3}
+    with db.session() as s:
+        old_resolved = Escalation(**sbar, status="resolved", raised_at=long_ago, resolved_at=long_ago)
+        old_open = Escalation(**sbar, status="open", raised_at=long_ago)
+        new_resolved = Escalation(**sbar, status="resolved", raised_at=recently, resolved_at=recently)
+        done = Action(team_channel="CWARD", what="hoist", owner="U2", due_at=long_ago, created_by="U1",
+                      status="done", done_at=long_ago)  # fmt: skip
+        s.add_all([old_resolved, old_open, new_resolved, done])
+        s.flush()
+        kept = {old_open.id, new_resolved.id}
+    with db.session() as s:
+        assert purge_closed_escalations_older_than(s, 30) == 1
+    with db.session() as s:
+        assert set(s.scalars(select(Escalation.id))) == kept
+        assert s.scalar(select(func.count()).select_from(Action)) == 0

@@ -82,8 +82,8 @@ def test_a_deleted_post_does_not_make_bluesky_rescan_and_a_restart_resumes(
     event_id = _event(db, "bluesky", "#WeTest", now - timedelta(minutes=15))
     posts = [fake.add_tagged(did_for(100 + n % 5), f"A1 answer {n} #WeTest", at=now - timedelta(seconds=600 - 6 * n))
              for n in range(100)]  # fmt: skip  (ten minutes of a chat, four pages of 25)
-    registry.install(settings, [BlueskyPlatform(settings)], backoff=FAST)
-    assert poll(db.url, event_id) == 100
+    registry.install(settings, [BlueskyPlatform(settings)], backoff=FAST, db=db)
+    assert poll(event_id) == 100
     first = _searches(fake)
     assert first >= 4
     # Participants delete their posts from about two minutes before the newest: where a resume point
@@ -91,13 +91,13 @@ def test_a_deleted_post_does_not_make_bluesky_rescan_and_a_restart_resumes(
     for view in posts[76:82]:
         fake.delete_post(view["uri"])
     fake.add_tagged(did_for(100), "A2 a late answer #WeTest")
-    assert poll(db.url, event_id) == 1
+    assert poll(event_id) == 1
     assert _searches(fake) - first == 1  # one page: the newest posts, not the whole tag again
     # A worker restarted (a new process: new clients, new context) resumes from the stored cursor.
-    registry.install(settings, [BlueskyPlatform(settings)], backoff=FAST)
+    registry.install(settings, [BlueskyPlatform(settings)], backoff=FAST, db=db)
     fake.add_tagged(did_for(101), "A2 another #WeTest")
     before = _searches(fake)
-    assert poll(db.url, event_id) == 1
+    assert poll(event_id) == 1
     assert _searches(fake) - before == 1
     with db.session() as s:
         cursor = s.scalar(select(ChatCapture.cursor).where(ChatCapture.event_id == event_id))
@@ -114,8 +114,8 @@ def test_capture_asks_only_for_the_chats_window_on_x(db: Database, x: tuple[Fake
     early = fake.add_post("2001", "hello, early #WeTest", at=now - timedelta(minutes=2))
     event_id = _event(db, "x", "#WeTest", now)
     in_chat = [fake.add_post(str(2000 + n % 5), f"A1 answer {n} #WeTest") for n in range(5)]
-    registry.install(settings, [XPlatform(settings)], backoff=FAST)
-    poll(db.url, event_id)
+    registry.install(settings, [XPlatform(settings)], backoff=FAST, db=db)
+    poll(event_id)
     assert _stored(db, event_id) == {early, *in_chat}  # the newest included: X's 30 s lag does not hide them
     searches = [q for _, path, q in fake.calls if path == "/2/tweets/search/recent"]
     assert searches and all("start_time" in q for q in searches)
@@ -129,10 +129,10 @@ def test_capture_asks_only_for_the_chats_window_on_bluesky(
     for hours in (48, 26, 3):
         fake.add_tagged(did_for(100), f"last week's chat, {hours} h ago #WeTest", at=now - timedelta(hours=hours))
     event_id = _event(db, "bluesky", "#WeTest", now)
-    registry.install(settings, [BlueskyPlatform(settings)], backoff=FAST)
-    assert poll(db.url, event_id) == 0  # nothing in the window yet
+    registry.install(settings, [BlueskyPlatform(settings)], backoff=FAST, db=db)
+    assert poll(event_id) == 0  # nothing in the window yet
     in_chat = {fake.add_tagged(did_for(101), f"A1 answer {n} #WeTest")["uri"] for n in range(5)}
-    assert poll(db.url, event_id) == 5
+    assert poll(event_id) == 5
     assert _stored(db, event_id) == in_chat
     searches = [q for _, name, q in fake.calls if name == "app.bsky.feed.searchPosts"]
     assert searches and all("since" in q for q in searches)

@@ -75,7 +75,7 @@ def test_short_chat_on_local_bluesky_server_with_a_restart(db: Database, tmp_pat
             _env_file=None, BLUESKY_BASE_URL=fake.base_url, BLUESKY_HANDLE=fake.host_handle,
             BLUESKY_APP_PASSWORD="app-password",
         )  # fmt: skip
-        registry.install(settings, [BlueskyPlatform(settings)])
+        registry.install(settings, [BlueskyPlatform(settings)], db=db)
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
         with db.session() as s:
             event_id = add_chat(s, _definition(start, fake.host_handle), source="test")

@@ -62,7 +62,7 @@ def test_short_chat_on_local_x_server(db: Database, tmp_path: Path) -> None:
             _env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="bearer", X_CONSUMER_KEY="ck",
             X_CONSUMER_SECRET="cs", X_ACCESS_TOKEN="at", X_ACCESS_TOKEN_SECRET="ats",
         )  # fmt: skip
-        registry.install(settings, [XPlatform(settings)])
+        registry.install(settings, [XPlatform(settings)], db=db)
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
         with db.session() as s:
             event_id = add_chat(s, _definition(start), source="test")
@@ -138,18 +138,17 @@ def test_a_question_whose_answer_timed_out_or_failed_goes_out_exactly_once(
             _env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="bearer", X_CONSUMER_KEY="ck",
             X_CONSUMER_SECRET="cs", X_ACCESS_TOKEN="at", X_ACCESS_TOKEN_SECRET="ats", X_TIMEOUT_SECONDS=0.5,
         )  # fmt: skip
-        registry.install(settings, [XPlatform(settings)])
+        registry.install(settings, [XPlatform(settings)], db=db)
         with db.session() as s:
             event_id = add_chat(s, _definition(datetime.now(UTC) + timedelta(hours=1)), source="test")
             prompts = {p.kind + str(p.number or ""): p.id for p in s.get(Event, event_id).prompts}  # type: ignore[union-attr]
-        url = db.engine.url.render_as_string(hide_password=False)
 
         fake.slow_posts.append(2.0)  # made on X, answered after the 0.5 s timeout
-        post_prompt(url, prompts["welcome"])
+        post_prompt(prompts["welcome"])
         fake.failed_posts.append(503)  # refused: not made
-        post_prompt(url, prompts["question1"])
+        post_prompt(prompts["question1"])
         fake.slow_posts.append(2.0)
-        post_prompt(url, prompts["close"])
+        post_prompt(prompts["close"])
 
         made = [p for p in fake.posts if p["author_id"] == HOST_ID]
         page = f"{settings.web_base_url}/events/{event_id}"

@@ -32,7 +32,7 @@ def test_one_chat_on_both_platforms(db: Database, tmp_path: Path) -> None:
             X_CONSUMER_SECRET="cs", X_ACCESS_TOKEN="at", X_ACCESS_TOKEN_SECRET="ats",
             BLUESKY_BASE_URL=bsky.base_url, BLUESKY_HANDLE=bsky.host_handle, BLUESKY_APP_PASSWORD="pw",
         )  # fmt: skip
-        registry.install(settings, [XPlatform(settings), BlueskyPlatform(settings)])
+        registry.install(settings, [XPlatform(settings), BlueskyPlatform(settings)], db=db)
         start = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=3)
         definition = ChatDefinition.model_validate(
             {

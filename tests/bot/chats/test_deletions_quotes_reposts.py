@@ -89,10 +89,10 @@ def test_a_bluesky_chat_hides_deletions_counts_quotes_and_reposts(
     db: Database, tmp_path: Path, bluesky: tuple[FakeBluesky, Settings]
 ) -> None:
     fake, settings = bluesky
-    registry.install(settings, [BlueskyPlatform(settings)], backoff=FAST)
+    registry.install(settings, [BlueskyPlatform(settings)], backoff=FAST, db=db)
     event_id, prompts = _chat(db, "bluesky", fake.host_handle)
     for kind in ("welcome", "question1", "question2"):
-        post_prompt(db.url, prompts[kind])
+        post_prompt(prompts[kind])
     q1 = next(p for p in fake.posts if p["uri"] == _posted_id(db, prompts["question1"]))
     answers = [fake.add_tagged(did_for(100 + n), f"A2 answer {n} #WeTest") for n in range(4)]
     # Quotes of Q1 made after Q2 was asked, with no marker: only the quote says which question they answer.
@@ -103,10 +103,10 @@ def test_a_bluesky_chat_hides_deletions_counts_quotes_and_reposts(
     for did in (did_for(100), did_for(101)):
         fake.repost(did, q1["uri"])
     fake.repost(did_for(102), _posted_id(db, prompts["welcome"]))
-    poll(db.url, event_id)
+    poll(event_id)
     fake.delete_post(answers[0]["uri"])  # deleted mid-chat
     out = tmp_path / "page"
-    close_chat(db.url, event_id, str(out))
+    close_chat(event_id, str(out))
 
     assert _deleted(db, event_id) == {answers[0]["uri"]}
     assert "A2 answer 0 " not in _page_texts(out) and "A2 answer 1 " in _page_texts(out)
@@ -129,7 +129,7 @@ def test_a_bluesky_chat_hides_deletions_counts_quotes_and_reposts(
     scheduler = make_scheduler(db, blocking=False)
     install_chat_jobs(scheduler, db, settings)
     assert scheduler.get_job(f"chat:{event_id}:deletions") is not None
-    assert recheck_deleted(db.url, event_id, str(out)) == 1
+    assert recheck_deleted(event_id, str(out)) == 1
     assert _deleted(db, event_id) == {answers[0]["uri"], answers[1]["uri"]}
     assert "A2 answer 1 " not in _page_texts(out) and "A2 answer 2 " in _page_texts(out)
     sessions = [c for c in fake.calls if c[1] == "com.atproto.server.createSession"]
@@ -171,19 +171,19 @@ def test_an_x_chat_hides_posts_deleted_during_and_after_it(db: Database, tmp_pat
             fake.add_user(str(2000 + i), f"nurse{i}")
         settings = Settings(_env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="b", X_CONSUMER_KEY="ck",
                             X_CONSUMER_SECRET="cs", X_ACCESS_TOKEN="at", X_ACCESS_TOKEN_SECRET="ats")  # fmt: skip
-        registry.install(settings, [XPlatform(settings)], backoff=FAST)
+        registry.install(settings, [XPlatform(settings)], backoff=FAST, db=db)
         try:
             event_id, prompts = _chat(db, "x", "wehost")
-            post_prompt(db.url, prompts["welcome"])
+            post_prompt(prompts["welcome"])
             answers = [fake.add_post(str(2000 + n), f"A1 answer {n} #WeTest") for n in range(4)]
-            poll(db.url, event_id)
+            poll(event_id)
             fake.delete_post(answers[0])  # deleted mid-chat
             out = tmp_path / "page"
-            close_chat(db.url, event_id, str(out))
+            close_chat(event_id, str(out))
             assert _deleted(db, event_id) == {answers[0]}
             assert "A1 answer 0 " not in _page_texts(out) and "A1 answer 1 " in _page_texts(out)
             fake.delete_post(answers[1])  # the day after
-            assert recheck_deleted(db.url, event_id, str(out)) == 1
+            assert recheck_deleted(event_id, str(out)) == 1
             assert _deleted(db, event_id) == {answers[0], answers[1]}
             assert "A1 answer 1 " not in _page_texts(out)
             lookups = [q for m, path, q in fake.calls if m == "GET" and path == "/2/tweets"]

@@ -27,14 +27,14 @@ from transcripts.models import OutboundPost, Prompt
 
 
 @pytest.fixture
-def fake_x() -> Iterator[FakeX]:
+def fake_x(db: Database) -> Iterator[FakeX]:
     with running_fake_x() as fake:
         fake.add_user(HOST_ID, "wehost")
         settings = Settings(
             _env_file=None, X_API_BASE_URL=fake.base_url, X_BEARER_TOKEN="bearer", X_CONSUMER_KEY="ck",
             X_CONSUMER_SECRET="cs", X_ACCESS_TOKEN="at", X_ACCESS_TOKEN_SECRET="ats",
         )  # fmt: skip
-        registry.install(settings, [XPlatform(settings)])
+        registry.install(settings, [XPlatform(settings)], db=db)
         try:
             yield fake
         finally:
@@ -71,8 +71,8 @@ def _intent(db: Database, prompt_id: int) -> OutboundPost:
 
 def test_a_rerun_after_posting_posts_nothing(db: Database, fake_x: FakeX) -> None:
     _, welcome = _chat(db)
-    post_prompt(db.url, welcome)
-    post_prompt(db.url, welcome)
+    post_prompt(welcome)
+    post_prompt(welcome)
     assert _posts(fake_x) == ["Welcome to #WeTest"]
     row = _intent(db, welcome)
     assert row.status == "posted" and row.platform_id == fake_x.posts[0]["id"]
@@ -83,7 +83,7 @@ def test_a_pending_intent_whose_post_went_out_is_matched_not_reposted(db: Databa
     with db.session() as s:  # a worker wrote its intent, posted, and died before recording the id
         s.add(OutboundPost(prompt_id=welcome, platform="x", status="pending", channel="#WeTest"))
     already = fake_x.add_post(HOST_ID, "Welcome to #WeTest")
-    post_prompt(db.url, welcome)
+    post_prompt(welcome)
     assert _posts(fake_x) == []
     row = _intent(db, welcome)
     assert row.status == "posted" and row.platform_id == already
@@ -94,7 +94,7 @@ def test_a_pending_intent_whose_post_never_went_out_is_posted_once(db: Database,
     with db.session() as s:  # a worker wrote its intent and died before calling X
         s.add(OutboundPost(prompt_id=welcome, platform="x", status="pending", channel="#WeTest"))
     fake_x.fail_next += [503, 500]  # the check on X meets two server errors first, retried with back-off
-    post_prompt(db.url, welcome)
+    post_prompt(welcome)
     assert _posts(fake_x) == ["Welcome to #WeTest"]
     assert _intent(db, welcome).status == "posted"
     assert not fake_x.fail_next
@@ -107,9 +107,10 @@ def test_a_check_that_keeps_failing_is_tried_a_bounded_number_of_times(db: Datab
         s.add(OutboundPost(prompt_id=welcome, platform="x", status="pending", channel="#WeTest"))
     fake_x.fail_next += [503] * 100  # every read of posts fails
     context = registry.context()
-    registry.install(context.settings, list(context.platforms.values()), backoff=Backoff(base_seconds=0.01))
+    fast = Backoff(base_seconds=0.01)
+    registry.install(context.settings, list(context.platforms.values()), backoff=fast, db=context.db)
     with pytest.raises(Transient):
-        post_prompt(db.url, welcome)
+        post_prompt(welcome)
     reads = [c for c in fake_x.calls if c[0] == "GET" and c[1] != "/2/users/me"]
     assert 1 < len(reads) <= 5 and _posts(fake_x) == []  # never posted blind
     row = _intent(db, welcome)

@@ -11,12 +11,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot import job_context
 from bot.escalation.sbar import raise_escalation
 from bot.huddles import flow, sessions
 from bot.huddles.definitions import add_definition
 from bot.huddles.jobs import open_scheduled_huddle
-from bot.job_context import JobContext
+from bot.platforms import registry
 from bot.platforms.slack import MAX_SUMMARY_POSTS, POST_LIMIT, thread_reply
 from bot.slack.home import home_view
 from bot.slack.tokens import slack_for
@@ -38,7 +37,7 @@ def _ward(**extra: object) -> HuddleDefinition:
 @contextmanager
 def _slack(db: Database, db_url: str, **fake_args: object) -> Iterator[FakeSlack]:
     with running_fake_slack(**fake_args) as fake:
-        job_context.install(JobContext(slack_settings(fake, db_url), db))
+        registry.install(slack_settings(fake, db_url), [], db=db)
         yield fake
 
 
@@ -65,7 +64,7 @@ def test_a_refused_opening_fails_the_session_with_a_reason_and_the_next_day_runs
         # Its reminder and close come due: nothing is tried for a session that never opened, then or later.
         calls_before = len(fake.calls)
         tick_at = utcnow() + timedelta(hours=1)
-        assert flow.advance(db, lambda _w: slack_for(job_context.current().settings), "d", now=tick_at) == 0
+        assert flow.advance(db, lambda _w: slack_for(registry.context().settings), "d", now=tick_at) == 0
         assert len(fake.calls) == calls_before
 
         # Once invited, the day can be opened again, and tomorrow's opens as usual.
@@ -106,7 +105,7 @@ def _opened(db: Database) -> tuple[int, str, str]:
 
 def test_a_long_summary_is_split_into_posts_slack_accepts_and_the_huddle_closes(db: Database, db_url: str) -> None:
     with _slack(db, db_url) as fake:
-        settings = job_context.current().settings
+        settings = registry.context().settings
         event_id, channel, root = _opened(db)
         for i in range(200):
             text = f"2: concern {i} " + "staffing is short on nights and the agency cannot cover; " * 9
@@ -134,7 +133,7 @@ def test_a_long_summary_is_split_into_posts_slack_accepts_and_the_huddle_closes(
 
 def test_raising_an_escalation_in_the_huddle_counts_as_taking_part(db: Database, db_url: str) -> None:
     with _slack(db, db_url) as fake:
-        settings = job_context.current().settings
+        settings = registry.context().settings
         event_id, channel, root = _opened(db)
         payload = {"channel": channel, "user": "U1", "text": "1: none", "ts": "1900000000.1", "thread_ts": root}
         reply = thread_reply(payload)

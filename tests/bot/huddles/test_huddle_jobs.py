@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import job_context
 from bot.huddles.definitions import add_definition
 from bot.huddles.jobs import open_scheduled_huddle
-from bot.job_context import JobContext
+from bot.platforms import registry
 from config.huddle_definition import HuddleDefinition
 from config.settings import get_settings
 from tests.fakes.slack_api import running_fake_slack
@@ -26,7 +25,7 @@ def test_open_scheduled_huddle_twice_opens_once(db: Database, db_url: str, monke
                 definition_id = add_definition(
                     s, HuddleDefinition(name="Ward", channel="C1", days=["mon"], time="07:45", prompts=["Staffing"])
                 )
-            job_context.install(JobContext(get_settings(), db))
+            registry.install(get_settings(), [], db=db)
             first = open_scheduled_huddle(definition_id)
             second = open_scheduled_huddle(definition_id)
         finally:

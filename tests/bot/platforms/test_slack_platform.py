@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from slack_sdk import WebClient
 
 from bot.platforms.base import Platform
@@ -29,9 +31,14 @@ def test_post_fetch_and_lookup() -> None:
         posted = platform.post("hello", channel="C1", reply_to="C1:1700000100.000100")
         assert posted.id.startswith("C1:") and fake.of("chat.postMessage")[0]["thread_ts"] == "1700000100.000100"
 
-        fetched = platform.fetch("C1", since_id="C1:1700000000.000000")
+        first = platform.fetch("C1", cursor={"ts": "1700000000.000000"}, since=datetime(2023, 1, 1, tzinfo=UTC))
+        fetched = list(first.messages)
         assert [m.text for m in fetched] == ["second", "third @U2", "reply"]  # as Slack shows it; the mention kept
         assert len(fake.of("conversations.history")) == 2  # two pages
+        assert first.cursor == {"ts": "1700000300.000300"} and first.posts_read == 3
+        # Deleting what was seen changes nothing: the cursor is a time, not a message Slack must still hold.
+        again = platform.fetch("C1", cursor=first.cursor, since=datetime(2023, 1, 1, tzinfo=UTC))
+        assert list(again.messages) == [] and again.cursor == first.cursor
         reply = fetched[-1]
         assert reply.id == "C1:1700000300.000300" and reply.reply_to == "C1:1700000100.000100"
         assert fetched[0].reply_to is None and fetched[1].mentions == ("U2",)

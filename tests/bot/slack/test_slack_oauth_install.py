@@ -15,10 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot import job_context
 from bot.huddles.definitions import add_definition
 from bot.huddles.jobs import open_scheduled_huddle
-from bot.job_context import JobContext
+from bot.platforms import registry
 from bot.slack.tokens import NoSlackToken, web_client
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings, get_settings
@@ -117,7 +116,7 @@ def test_two_workspaces_install_and_each_uses_its_own_token(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with multi_workspace_app(db, db_url, monkeypatch) as (fake, base, settings):
-        job_context.install(JobContext(settings, db))
+        registry.install(settings, [], db=db)
         with browser_at(base) as browser:
             start = browser.start(WARD)
             assert start.status_code == 302 and "HttpOnly" in start.headers["set-cookie"]
@@ -227,7 +226,7 @@ def test_uninstalling_deletes_that_workspaces_token_only(
             web_client(settings, WARD, db)
         assert web_client(settings, COMMUNITY, db).token in fake.bot_tokens
 
-        job_context.install(JobContext(settings, db))
+        registry.install(settings, [], db=db)
         ward_id = _huddle(db, "Ward 7 safety huddle", WARD, "CWARD7")
         assert open_scheduled_huddle(ward_id) is None  # skipped while uninstalled: nothing posted
         assert fake.of("chat.postMessage") == []
