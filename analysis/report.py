@@ -30,6 +30,7 @@ from analysis.question_text import with_clean_questions
 from analysis.stats import EventStats, compute_stats
 from analysis.summary import Summary, summarise
 from analysis.timeline import render_timeline
+from config.settings import Settings
 from transcripts.db import Database
 from transcripts.exporters.atomic import write_text_atomic
 from transcripts.exporters.csv_export import write_csv
@@ -127,6 +128,15 @@ def is_after_the_chat(snapshot: EventSnapshot, m: MessageView) -> bool:
     return snapshot.kind == "chat" and snapshot.ends_at is not None and m.created_at > snapshot.ends_at
 
 
+DELETED_LINE = "A post deleted by its author."
+
+
+def _deleted(moment: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    """Where a deleted post stood, so a reply to it still reads in order: no text, no author."""
+    return {"deleted": True, "created_at": moment, "local": moment.astimezone(zone).strftime("%H:%M"),
+            "text": DELETED_LINE}  # fmt: skip
+
+
 def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) -> list[dict[str, Any]]:
     snap = report.snapshot
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
@@ -134,8 +144,19 @@ def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) ->
     shown = 0
     for m, number in section_numbers(report):
         if not is_after_the_chat(snap, m) and (limit is None or shown < limit):
-            groups.setdefault(number, []).append(_shown(report, m, zone))
+            groups.setdefault(number, []).append({**_shown(report, m, zone), "created_at": m.created_at})
             shown += 1
+    if snap.deleted_at_times:
+        windows = QuestionWindows(snap)
+        last = snap.ends_at
+        for moment in snap.deleted_at_times:
+            if last is not None and moment > last:
+                continue
+            q = windows.at(moment)
+            posts = groups.setdefault(q.number if q is not None else None, [])
+            # After the last post made before it; the others keep the source's order.
+            at = max((i + 1 for i, p in enumerate(posts) if p["created_at"] <= moment), default=0)
+            posts.insert(at, _deleted(moment, zone))
     ordered = [None, *sorted(n for n in groups if n is not None)]
     return [
         {"title": "Before the first question" if n is None else titles.get(n, f"Q{n}"), "messages": groups[n]}
@@ -153,13 +174,15 @@ def render_page(
     site_nav: bool | None = None,
     first_screen: int | None = None,
     more: tuple[str, str] | None = None,
+    settings: Settings | None = None,
 ) -> str:
     """The chat page HTML. `pictures` maps each of PICTURES to a data URI or URL (None: not drawn).
 
     `site_nav` adds the web app's navigation; by default it is there when the page is served by the
     app (pictures from `img_origin`), and not in the single file `huddlebot report` writes.
     `first_screen` bounds the transcript and the post-chat comments to that many posts each (the web
-    page pages the rest); `more` is the (link, label) to the rest.
+    page pages the rest); `more` is the (link, label) to the rest. With `settings`, what the chat read and
+    made on X is priced at the settings' pay-per-use prices.
     """
     snap = report.snapshot
     zone = ZoneInfo(snap.timezone)
@@ -190,7 +213,29 @@ def render_page(
         platform=snap.platforms[0] if snap.platforms else "",
         published=[(k, v) for k, v in sorted(snap.published_totals.items()) if k not in RECOMPUTED],
         platform_names=[PLATFORM_NAMES.get(p, p) for p in snap.platforms],
+        usage=platform_use(snap, settings),
     )
+
+
+def platform_use(snap: EventSnapshot, settings: Settings | None) -> list[dict[str, Any]]:
+    """What each platform's API returned and made for the chat; on X, its cost at the settings' prices."""
+    out = []
+    for platform, u in sorted(snap.usage.items()):
+        cost = None
+        if platform == "x" and settings is not None:
+            cost = (
+                u.posts_read * settings.x_price_post_read_usd
+                + u.users_read * settings.x_price_user_read_usd
+                + u.posts_created * settings.x_price_post_created_usd
+                + u.posts_created_with_url * settings.x_price_post_created_with_url_usd
+            )
+        out.append({
+            "platform": platform, "name": PLATFORM_NAMES.get(platform, platform), "posts_read": u.posts_read,
+            "users_read": u.users_read, "posts_created": u.posts_created,
+            "posts_created_with_url": u.posts_created_with_url, "reposts_counted": u.reposts_counted,
+            "cost": cost, "prices_as_of": settings.x_prices_as_of if settings else None,
+        })  # fmt: skip
+    return out
 
 
 def largest_terms(counts: Mapping[str, int], top: int = TOP_TERMS) -> list[str]:
@@ -253,8 +298,10 @@ def write_report(
     *,
     pictures: bool = True,
     progress: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
 ) -> Path:
-    """Write the chat page and its files into `out_dir`; returns the path of index.html."""
+    """Write the chat page and its files into `out_dir`; returns the path of index.html (`settings`: the
+    prices a chat's use of X is costed at)."""
     step = progress or (lambda _label: None)
     step("loading the record")
     with db.session() as session:
@@ -276,7 +323,8 @@ def write_report(
     step("writing the chat page")
     cpd_dir = out_dir / "cpd"
     cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
-    page = render_page(report, {name: data_uri(path) for name, path in drawn.items()}, cpd_links=cpd_links)
+    drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
+    page = render_page(report, drawn_uris, cpd_links=cpd_links, settings=settings)
     index = out_dir / "index.html"
     write_text_atomic(index, page)
     return index

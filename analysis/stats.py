@@ -59,6 +59,9 @@ class EventStats:
     participants: list[ParticipantStats] = field(default_factory=list)
     activity_bucket: str | None = None  # the size of each activity row: "minute" for a chat, up to years
     activity: list[dict[str, Any]] = field(default_factory=list)  # posts per bucket, see analysis.activity
+    # Posts their authors deleted: not in any count above (they are not shown), said so beside the counts.
+    deleted_posts: int = 0
+    counts_include_deleted: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +120,7 @@ def compute_stats(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -
         for q in snapshot.questions
     ]
     return EventStats(
+        deleted_posts=len(snapshot.deleted_at_times),
         messages=len(snapshot.messages),
         contributors=len(people),
         originals=sum(p.originals for p in people.values()),

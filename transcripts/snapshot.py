@@ -15,7 +15,7 @@ from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.orm import Session
 
 from transcripts.errors import RecordError
-from transcripts.models import Answer, Event, MessageRow, OutboundPost, Participant, Prompt
+from transcripts.models import Answer, ChatCapture, Event, MessageRow, OutboundPost, Participant, Prompt
 
 REMOVED_TEXT = "removed at the author's request"
 
@@ -69,6 +69,15 @@ class MessageView:
         return self.reply_to is not None or self.reply_to_handle is not None
 
 
+@dataclass(frozen=True, slots=True)
+class PlatformUsage:
+    posts_read: int
+    users_read: int
+    posts_created: int
+    posts_created_with_url: int
+    reposts_counted: int | None  # Bluesky: reposts of the chat's prompts, counted with getRepostedBy
+
+
 @dataclass(slots=True)
 class EventSnapshot:
     id: int
@@ -91,6 +100,10 @@ class EventSnapshot:
     messages: list[MessageView] = field(default_factory=list)  # oldest first, deleted ones left out
     people: dict[int, PersonView] = field(default_factory=dict)
     explicit_answers: dict[int, tuple[int, str]] = field(default_factory=dict)  # message id -> (prompt id, how)
+    # When each post its author deleted was made (no text, no author): the transcript keeps its place.
+    deleted_at_times: list[datetime] = field(default_factory=list)
+    # What each platform's API returned and was asked to make for this chat (chat_captures), for its cost.
+    usage: dict[str, PlatformUsage] = field(default_factory=dict)
 
     @property
     def questions(self) -> list[PromptView]:
@@ -189,6 +202,18 @@ def load_event(session: Session, event_id: int, after_id: int = 0) -> EventSnaps
                 deleted=False,
             )
         )
+    if not after_id:
+        snap.deleted_at_times = list(
+            session.scalars(
+                select(c.created_at)
+                .where(c.event_id == event_id, c.deleted_at.is_not(None), c.withheld_reason.is_(None))
+                .order_by(c.created_at)
+            )
+        )
+        for u in session.scalars(select(ChatCapture).where(ChatCapture.event_id == event_id)):
+            snap.usage[u.platform] = PlatformUsage(
+                u.posts_read, u.users_read, u.posts_created, u.posts_created_with_url, u.reposts
+            )
     ids = sorted(author_ids)
     for start in range(0, len(ids), 500):
         for p in session.scalars(select(Participant).where(Participant.id.in_(ids[start : start + 500]))):

@@ -330,7 +330,7 @@ def _publish(db: Database, event_id: int, folder: Path) -> None:
     from analysis.report import write_report
 
     write_cpd_logs(db, event_id, folder / "cpd", formats=("md", "docx"))
-    write_report(db, event_id, folder)
+    write_report(db, event_id, folder, settings=registry.context().settings)
 
 
 def close_chat(event_id: int, out_dir: str) -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from bot.commands.common import CommandError, console, one_line_errors, open_db
+from bot.commands.common import CommandError, console, one_line_errors, open_db, settings
 from transcripts.db import Database
 from transcripts.importers import ImportOptions, parse_path, save_events, with_cohosts
 from transcripts.models import Event
@@ -126,6 +126,6 @@ def report(
 
                 progress.update(task, description="writing CPD logs")
                 write_cpd_logs(db, event_id, out / "cpd", formats=("md", "docx"))
-            index = write_report(db, event_id, out, pictures=pictures, progress=step)
+            index = write_report(db, event_id, out, pictures=pictures, progress=step, settings=settings())
     totals = json.loads((out / "stats.json").read_text(encoding="utf-8"))
     typer.echo(f"{index}\t{totals['messages']} messages from {totals['contributors']} contributors")

@@ -188,7 +188,10 @@ def _render_event_page(request: Request, event_id: int, built: Built) -> str:
     more = None
     if total > FIRST_SCREEN:
         more = (f"/events/{event_id}/transcript?start={FIRST_SCREEN}", f"The rest of the transcript ({total:,} posts)")
-    return render_page(report, pictures, cpd_links=cpd_links, img_origin="'self'", first_screen=FIRST_SCREEN, more=more)
+    return render_page(
+        report, pictures, cpd_links=cpd_links, img_origin="'self'", first_screen=FIRST_SCREEN, more=more,
+        settings=settings_of(request),
+    )  # fmt: skip
 
 
 @router.get("/events/{event_id}/transcript", response_class=HTMLResponse)

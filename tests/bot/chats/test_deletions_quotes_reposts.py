@@ -10,6 +10,7 @@ Bluesky once, however many jobs need the session at the same moment.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -123,6 +124,10 @@ def test_a_bluesky_chat_hides_deletions_counts_quotes_and_reposts(
     assert reposts == 3 and sum(1 for m in snapshot.messages if m.is_repost) == 3
     stats = json.loads((out / "stats.json").read_text(encoding="utf-8"))
     assert stats["reposts"] == 3
+    assert (stats["deleted_posts"], stats["counts_include_deleted"]) == (1, False)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert page.count("A post deleted by its author.") == 1 and "not counting 1 deleted by its author" in page
+    assert "Reposts counted: 3, the reposts of the chat's own questions and prompts" in page
 
     # The day after: another post is deleted; the daily re-check, installed for the closed chat, hides it.
     fake.delete_post(answers[1]["uri"])
@@ -186,6 +191,11 @@ def test_an_x_chat_hides_posts_deleted_during_and_after_it(db: Database, tmp_pat
             assert recheck_deleted(event_id, str(out)) == 1
             assert _deleted(db, event_id) == {answers[0], answers[1]}
             assert "A1 answer 1 " not in _page_texts(out)
+            page = (out / "index.html").read_text(encoding="utf-8")
+            assert page.count("A post deleted by its author.") == 2  # in order, where they stood
+            assert "not counting 2 deleted by their authors" in page
+            assert re.search(r"X: [\d,]+ posts and \d+ profiles read, 1 post made \(0 with a link\); at X's "
+                             r"pay-per-use prices of 2026-11-23, about \$\d+\.\d\d so far", page)  # fmt: skip
             lookups = [q for m, path, q in fake.calls if m == "GET" and path == "/2/tweets"]
             assert lookups and all(len(q["ids"][0].split(",")) <= 100 for q in lookups)
             with db.session() as s:
