@@ -62,6 +62,7 @@ class ImportedEvent:
     notes: list[str] = field(default_factory=list)  # what the importer chose or left out, to tell the person
 
 
+STORE_BATCH = 5000
 _EVENT_LIMITS = {"hashtag": 100, "title": 300, "channel": 100, "host": 100, "timezone": 64, "workspace": 64}
 
 
@@ -123,7 +124,9 @@ def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
         session.flush()
     if imported.cohosts and set(imported.cohosts) - set(event.cohosts or ()):
         event.cohosts = list(dict.fromkeys([*(event.cohosts or ()), *imported.cohosts]))
-    new = store_messages(session, event.id, imported.messages)
+    new = 0
+    for start in range(0, len(imported.messages), STORE_BATCH):  # bounded rows in flight, however long the file
+        new += store_messages(session, event.id, imported.messages[start : start + STORE_BATCH])
     if not event.prompts and imported.prompts:
         by_platform_id = {}
         wanted = [p.message_id for p in imported.prompts if p.message_id]

@@ -95,8 +95,11 @@ def _folder_files(root: Path) -> Iterator[tuple[str, bytes]]:
             total += info.st_size
             if total > MAX_EXPORT_BYTES:
                 raise RecordError(str(root), f"export holds more than {MAX_EXPORT_BYTES // 2**20} MB of JSON")
-            with open(file, "rb", opener=_no_follow) as handle:
-                data = handle.read(info.st_size + 1)
+            try:
+                with open(file, "rb", opener=_no_follow) as handle:
+                    data = handle.read(info.st_size + 1)
+            except OSError as exc:
+                raise RecordError(str(file), exc.strerror or "cannot be read") from None
             if len(data) > info.st_size:
                 raise RecordError(str(file), "changed size while being read")
             yield file.relative_to(root).as_posix(), data

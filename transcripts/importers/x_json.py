@@ -13,6 +13,7 @@ import says which it chose and why; a tie is never broken by spelling.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -44,6 +45,24 @@ def _loads(data: str, where: str) -> Any:
     return doc
 
 
+def _filled_lines(text: str) -> Iterator[tuple[int, str, bool]]:
+    """(line number, line, is it the last non-blank line) for each non-blank line, split on "\n" only
+    and read in place: a 200,000-line file is not copied into a list of lines first."""
+    pending: tuple[int, str] | None = None
+    start, number = 0, 1
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        line = text[start:end]
+        if line.strip():
+            if pending is not None:
+                yield pending[0], pending[1], False
+            pending = (number, line)
+        start, number = end + 1, number + 1
+    if pending is not None:
+        yield pending[0], pending[1], True
+
+
 def _documents(text: str, source: str, notes: list[str]) -> Iterator[tuple[str, Any]]:
     """(where, document) for a whole-file JSON document, or for each JSONL line."""
     try:
@@ -53,23 +72,23 @@ def _documents(text: str, source: str, notes: list[str]) -> Iterator[tuple[str, 
     else:
         yield source, doc
         return
-    lines = text.split("\n")
-    filled = [n for n, line in enumerate(lines) if line.strip()]
-    if len(filled) < 2:
+    lines = _filled_lines(text)
+    first = next(lines, None)
+    second = next(lines, None)
+    if first is None or second is None:
         reason = "nested too deep" if "depth" in whole_error.msg else whole_error.msg
         raise RecordError(f"{source}:{whole_error.lineno}", f"not JSON ({reason})")
-    last = filled[-1]
-    for index in filled:
-        where = f"{source}:{index + 1}"
-        if index == last and not text.endswith("\n"):
+    for number, line, last in itertools.chain((first, second), lines):
+        where = f"{source}:{number}"
+        if last and not text.endswith("\n"):
             try:
-                doc = orjson.loads(lines[index])
+                doc = orjson.loads(line)
             except orjson.JSONDecodeError:
                 notes.append(f"{where}: the last line is incomplete (cut off mid-write); imported the lines before it")
                 return
             yield where, doc
             return
-        yield where, _loads(lines[index], where)
+        yield where, _loads(line, where)
 
 
 def _twarc_query(doc: Any) -> str | None:
