@@ -12,6 +12,7 @@ from docx import Document
 from analysis.answers import assign_answers
 from analysis.cpd import build_cpd_log, participation_hours, to_markdown, write_cpd_logs, write_docx
 from analysis.summary import summarise
+from config.huddle_definition import HuddleDefinition
 from tests.analysis.builders import person, post, snapshot
 from transcripts.db import Database
 from transcripts.importers import import_path
@@ -157,7 +158,9 @@ def test_huddles_give_cpd_logs_only_when_their_definition_asks(db: Database, tmp
     with db.session() as s:
         ids = []
         for wanted in (None, True):
-            body = {"name": "ward", "channel": "C1"} | ({} if wanted is None else {"cpd_logs": wanted})
+            fields = {"name": "ward", "channel": "C1", "days": ["mon"], "time": "07:45", "prompts": ["Staffing"]}
+            body = HuddleDefinition.model_validate(fields | ({} if wanted is None else {"cpd_logs": wanted}))
+            body = body.model_dump(mode="json")
             definition = Definition(kind="huddle", name="ward", body=body)
             s.add(definition)
             s.flush()
