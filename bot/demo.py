@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -22,6 +24,7 @@ from bot.platforms import registry
 from bot.platforms.local import NAME as LOCAL
 from bot.platforms.local import LocalPlatform
 from bot.scheduling import make_scheduler, schedule_chat
+from config.chat_definition import ChatDefinition
 from config.settings import Settings
 from transcripts.db import Database
 from transcripts.importers import parse_path
@@ -58,11 +61,30 @@ def _bot_posts(seed: ImportedEvent) -> tuple[Message, list[Message], Message]:
     return own[0], questions, own[-1]
 
 
+def _definition(seed: ImportedEvent, welcome: Message, questions: list[Message], close: Message) -> dict[str, Any]:
+    """The seed chat as the definition a host would have written for it, validated like any other."""
+    zone = ZoneInfo(seed.timezone)
+    start = seed.starts_at.astimezone(zone)
+    minutes = max(1, round(((seed.ends_at or seed.starts_at) - seed.starts_at).total_seconds() / 60))
+    definition = ChatDefinition.model_validate(
+        {
+            "title": seed.title[:200], "hashtag": seed.hashtag, "host": seed.host or "host", "platforms": [LOCAL],
+            "date": start.date().isoformat(), "start": start.strftime("%H:%M"), "timezone": seed.timezone,
+            "duration": f"{minutes}m", "welcome": welcome.text[:280], "closing": close.text[:280],
+            "questions": [
+                {"at": q.created_at.astimezone(zone).strftime("%H:%M"), "text": q.text[:280]} for q in questions
+            ],
+            "misfire_grace": "10m", "poll_interval": "60s",
+        }
+    )  # fmt: skip
+    return definition.model_dump(mode="json")
+
+
 def _define(db: Database, seed: ImportedEvent, welcome: Message, questions: list[Message], close: Message) -> int:
     with db.session() as s:
         for old in s.scalars(select(Event.id).where(Event.source == DEMO_SOURCE)).all():
             s.execute(delete(Event).where(Event.id == old))  # a re-run replaces the last demo
-        definition = Definition(kind="chat", name=seed.title, body={"misfire_grace": "10m", "poll_interval": "60s"})
+        definition = Definition(kind="chat", name=seed.title, body=_definition(seed, welcome, questions, close))
         s.add(definition)
         s.flush()
         event = Event(
