@@ -26,7 +26,8 @@ try:
 except ImportError:  # not on Windows: migrations there are not serialised across processes
     fcntl = None  # type: ignore[assignment]
 
-MIGRATION_LOCK_KEY = 0x68756464  # "hudd": the PostgreSQL advisory lock every migrating process takes
+# Not the leader lock's key (bot.leadership): a standby must be able to migrate while the leader holds that one.
+MIGRATION_LOCK_KEY = 0x6875_6D67  # "humg": the PostgreSQL advisory lock every migrating process takes
 
 
 class DatabaseUnavailable(Exception):
