@@ -135,7 +135,9 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         app.include_router(slack_router(build_bolt_app(settings, db, install_pages()), secret))
 
     app.add_middleware(RateLimits)
-    app.add_middleware(SameOriginWrites, base_url=settings.web_base_url)
+    app.add_middleware(
+        SameOriginWrites, base_url=settings.web_base_url, base_url_set="web_base_url" in settings.model_fields_set
+    )
     # Added last, so outermost: refusals and errors carry the headers too.
     app.add_middleware(SecurityHeaders, https=settings.web_base_url.startswith("https://"))
     _redact_access_log()
