@@ -348,7 +348,8 @@ def cpd_portfolio(
             db_of(request), handle, page_url=public_base(request) + "/events/{event_id}", visible=_visible_to(request)
         )
     except RecordError:
-        raise HTTPException(404, f"@{handle.strip().lstrip('@')[:100]} took part in no event you can see") from None
+        # Not echoing the handle: the answer must read the same whether or not a private event holds it.
+        raise HTTPException(404, "that handle took part in no event you can see") from None
     if fmt is None:
         return page(request, "cpd_portfolio.html.j2", portfolio=portfolio, handle=portfolio.handle)
     name = f"cpd-portfolio-{safe_filename(portfolio.handle)}.{fmt}"

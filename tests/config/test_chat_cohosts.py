@@ -8,8 +8,8 @@ import pytest
 
 from bot.chats.setup import add_chat
 from config.chat_definition import load_chat_definition
+from config.errors import InputError
 from transcripts.db import Database
-from transcripts.errors import RecordError
 from transcripts.snapshot import load_event
 
 EXAMPLE = Path("config/chats/wenurses-example.yaml")
@@ -27,5 +27,5 @@ def test_cohosts_are_validated_and_kept_with_the_event(db: Database) -> None:
 def test_a_bad_cohost_names_the_field(tmp_path: Path) -> None:
     path = tmp_path / "chat.yaml"
     path.write_text(EXAMPLE.read_text(encoding="utf-8").replace('["@WeNurses_Team"]', '["not a handle"]'))
-    with pytest.raises(RecordError, match="cohosts"):
+    with pytest.raises(InputError, match="cohosts"):
         load_chat_definition(path)

@@ -47,7 +47,7 @@ def app_routes(app: FastAPI) -> Iterator[Route]:
 
 def _slack_export(root: Path) -> Path:
     (root / "ward-9").mkdir(parents=True)
-    (root / "users.json").write_text(json.dumps([{"id": "UQ1", "name": "quokkauser"}]))
+    (root / "users.json").write_text(json.dumps([{"id": "UQ1", "name": "quokkauser", "team_id": T_OURS}]))
     (root / "channels.json").write_text(json.dumps([{"id": "CQ", "name": "ward-9", "purpose": {"value": "Quokkabay"}}]))
     day = [{"type": "message", "user": "UQ1", "text": "Quokkabay bed shortage tonight", "ts": "1700000000.000100"}]
     (root / "ward-9" / "2023-11-14.json").write_text(json.dumps(day))
