@@ -34,7 +34,7 @@ from analysis.question_text import clean_question
 from config.huddle_definition import HuddleDefinition
 from transcripts.db import Database
 from transcripts.errors import RecordError
-from transcripts.exporters.atomic import write_text_atomic
+from transcripts.exporters.atomic import save_atomic, write_text_atomic
 from transcripts.models import Definition, Event
 from transcripts.snapshot import EventSnapshot, load_event
 
@@ -492,15 +492,7 @@ def write_docx(log: CPDLog, path: Path, reflections: Mapping[str, str] | None = 
         doc.add_heading(xml_safe(row.label), level=2)
         paragraph = doc.add_paragraph(xml_safe(row.value))
         _mark(paragraph, row.status, row.note if row.status == TO_COMPLETE else "check and edit")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        doc.save(str(tmp))
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return save_atomic(path, doc.save)
 
 
 # --- Which events offer logs, and writing them all ------------------------------------------------------

@@ -25,7 +25,7 @@ from analysis.answers import assign_answers
 from analysis.cpd import build_cpd_log, cpd_offered, format_hours, md_text, xml_safe
 from transcripts.db import Database
 from transcripts.errors import RecordError
-from transcripts.exporters.atomic import write_text_atomic
+from transcripts.exporters.atomic import save_atomic, write_text_atomic
 from transcripts.models import MessageRow, Participant
 from transcripts.snapshot import load_event
 
@@ -240,15 +240,7 @@ def write_portfolio_docx(portfolio: Portfolio, path: Path) -> Path:
         cells = table.add_row().cells
         for cell, name in zip(cells, HCPC_COLUMNS, strict=True):
             cell.text = xml_safe(row[name])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        doc.save(str(tmp))
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return save_atomic(path, doc.save)
 
 
 def write_portfolio(portfolio: Portfolio, path: Path, fmt: str) -> Path:

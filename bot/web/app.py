@@ -13,6 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.web.asgi_answers import answer
 from bot.web.csrf import SameOriginWrites
 from bot.web.rate_limits import RateLimits
 from config.settings import Settings
@@ -73,18 +74,7 @@ class SecurityHeaders:
             if started:
                 raise
             body = b"Something went wrong on our side; please try again later.\n"
-            await with_headers(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"text/plain; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"cache-control", b"no-store"),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await answer(with_headers, 500, body, "text/plain; charset=utf-8", (b"cache-control", b"no-store"))
 
 
 class RedactSigninTokens(logging.Filter):

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.web.asgi_answers import answer
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SIGNED_BY_SLACK = "/slack/"
 
@@ -46,12 +48,4 @@ class SameOriginWrites:
             await self.app(scope, receive, send)
             return
         detail = f"refused: this request did not come from a page of {self.origin} (the site's WEB_BASE_URL)"
-        body = json.dumps({"detail": detail}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 403,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await answer(send, 403, json.dumps({"detail": detail}).encode(), "application/json")

@@ -18,6 +18,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from bot.web.asgi_answers import answer
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -58,15 +60,4 @@ class RateLimits:
 
 async def _too_many(send: Send, retry_after: int) -> None:
     body = json.dumps({"detail": "too many requests from this address; please wait a little"}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", str(retry_after).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await answer(send, 429, body, "application/json", (b"retry-after", str(retry_after).encode()))
