@@ -8,7 +8,7 @@ VENV="${VENV:-.venv}"
 log="$(mktemp)"
 PYTHON="$VENV/bin/python" bash scripts/check_wheel.sh >"$log" 2>&1 &
 wheel=$!
-"$VENV/bin/python" -m pytest "$@"
+"$VENV/bin/python" -m pytest --durations=15 "$@"
 tests=$?
 wait "$wheel"
 checked=$?
