@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from transcripts.errors import RecordError
 from transcripts.message import Author, Message
-from transcripts.models import MessageRow, Participant
+from transcripts.models import Participant
 
 _IN_CHUNK = 500  # keeps IN lists under SQLite's bound-parameter limit
 
@@ -236,17 +236,27 @@ def check_raw(m: Message) -> None:
         raise RecordError(f"post {m.id[:40]!r}", "raw payload: contains a NUL character")
 
 
-def store_messages(session: Session, event_id: int, messages: Sequence[Message]) -> int:
+def store_messages(
+    session: Session,
+    event_id: int,
+    messages: Sequence[Message],
+    *,
+    checked: bool = False,
+    participants: dict[tuple[str, str], int] | None = None,
+) -> int:
     """Store messages for an event; returns how many were new. Posts by protected accounts are skipped.
 
     Every message is checked first (`check_messages`), so a bad one is refused the same way on SQLite
-    and PostgreSQL instead of being stored by one and failing the transaction on the other.
+    and PostgreSQL instead of being stored by one and failing the transaction on the other. An importer
+    that has checked a whole file already (`checked`) and made its authors' rows once (`participants`)
+    stores it in batches without doing either again per batch.
     """
     public = [m for m in messages if not m.author.protected]
     if not public:
         return 0
-    check_messages(public)
-    ids = upsert_participants(session, (m.author for m in public))
+    if not checked:
+        check_messages(public)
+    ids = participants if participants is not None else upsert_participants(session, (m.author for m in public))
     dialect = session.get_bind().dialect.name
     try:
         rows = _rows(dialect, event_id, ids, public)
@@ -262,12 +272,3 @@ def store_messages(session: Session, event_id: int, messages: Sequence[Message])
     return max(result.rowcount, 0)
 
 
-def latest_platform_id(session: Session, event_id: int, platform: str) -> str | None:
-    """The newest stored post id for an event on a platform, so capture resumes where it stopped."""
-    row = session.execute(
-        select(MessageRow.platform_id)
-        .where(MessageRow.event_id == event_id, MessageRow.platform == platform)
-        .order_by(MessageRow.created_at.desc(), MessageRow.id.desc())
-        .limit(1)
-    ).first()
-    return row[0] if row else None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from transcripts.errors import RecordError
 from transcripts.message import Message
 from transcripts.models import Event, MessageRow, Prompt
-from transcripts.store import check_messages, check_raw, store_messages
+from transcripts.store import check_messages, check_raw, store_messages, upsert_participants
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,7 @@ class ImportedEvent:
     prompts: list[ImportedPrompt] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the importer chose or left out, to tell the person
+    checked: bool = False  # check_imported passed: every message may be stored as it is
 
 
 STORE_BATCH = 5000
@@ -86,6 +87,7 @@ def check_imported(imported: ImportedEvent, where: str) -> None:
             check_raw(m)
     except RecordError as exc:
         raise RecordError(f"{where}: {exc.where}", exc.reason) from None
+    imported.checked = True
 
 
 def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
@@ -125,8 +127,11 @@ def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
     if imported.cohosts and set(imported.cohosts) - set(event.cohosts or ()):
         event.cohosts = list(dict.fromkeys([*(event.cohosts or ()), *imported.cohosts]))
     new = 0
+    # Checked whole before anything was written (check_imported); authors made once for the file.
+    people = upsert_participants(session, (m.author for m in imported.messages if not m.author.protected))
     for start in range(0, len(imported.messages), STORE_BATCH):  # bounded rows in flight, however long the file
-        new += store_messages(session, event.id, imported.messages[start : start + STORE_BATCH])
+        batch = imported.messages[start : start + STORE_BATCH]
+        new += store_messages(session, event.id, batch, checked=imported.checked, participants=people)
     if not event.prompts and imported.prompts:
         by_platform_id = {}
         wanted = [p.message_id for p in imported.prompts if p.message_id]
