@@ -41,7 +41,12 @@ def web_settings(base_url: str, output_dir: Path, **extra: str) -> Settings:
 
 def serve(app: FastAPI, sock: socket.socket) -> Iterator[None]:
     """Run uvicorn on an already-bound socket until the test is done; bounded start and stop."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False))
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    yield from serve_server(uvicorn.Server(config), sock)
+
+
+def serve_server(server: uvicorn.Server, sock: socket.socket) -> Iterator[None]:
+    """`serve` for a server configured by the test itself (say, with its access log on)."""
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

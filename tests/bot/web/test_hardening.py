@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +15,7 @@ from sqlalchemy import text
 
 from bot.web.app import create_app
 from bot.web.auth import SESSION_COOKIE, signin_link
-from tests.bot.web.conftest import RunningApp, serve, web_settings
+from tests.bot.web.conftest import RunningApp, serve, serve_server, web_settings
 from tests.bot.web.huddle_data import T_OURS, add_huddles
 from tests.bot.web.test_visibility import app_routes
 from transcripts.db import Database
@@ -59,29 +56,13 @@ def test_signin_tokens_never_reach_the_access_log(
     server = uvicorn.Server(uvicorn.Config(app, access_log=True, log_config=None, lifespan="off"))
     link = signin_link(settings, "U2", T_OURS)
     caplog.set_level(logging.INFO, logger="uvicorn.access")
-    for _ in _served(server, sock):
+    for _ in serve_server(server, sock):
         with httpx.Client(timeout=30) as client:
             assert client.get(link).status_code == 200
             assert client.get(link.replace("token=", "x=1&token=")).status_code == 200
     logged = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
     assert any("/auth/link" in line for line in logged), logged
     assert _token(link) not in caplog.text and "token=[redacted]" in caplog.text
-
-
-def _served(server: uvicorn.Server, sock: socket.socket) -> Iterator[None]:
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start within 30 s")
-        time.sleep(0.05)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
 
 
 def test_an_unexpected_error_still_carries_the_security_headers(web: RunningApp) -> None:
