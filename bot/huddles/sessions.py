@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from bot.huddles.matching import Question, match_prompt
@@ -311,10 +311,8 @@ def took_part(session: Session, event: Event) -> set[str]:
     return answered | set(raised)
 
 
-def escalations_of(event: Event):  # type: ignore[no-untyped-def]
+def escalations_of(event: Event) -> ColumnElement[bool]:
     """The SQL condition for the escalations a huddle lists: raised from it, or in its channel while it ran."""
-    from sqlalchemy import or_
-
     return or_(
         Escalation.event_id == event.id,
         (Escalation.team_channel == event.channel)
