@@ -27,7 +27,8 @@ lint: install
 	$(VENV)/bin/lint-imports
 
 bench: install
-	$(PY) -m pytest benchmarks --benchmark-enable -s
+	$(PY) -m pip install -q -e '.[dev,bench]'
+	$(PY) -m benchmarks.bench_converter
 
 clean:
 	rm -rf $(VENV) build *.egg-info huddlebot.db out

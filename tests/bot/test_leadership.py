@@ -70,7 +70,8 @@ def test_leader_notices_a_lost_connection(db_url: str) -> None:
             conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND pid <> pg_backend_pid()"
+                    "WHERE locktype = 'advisory' AND pid <> pg_backend_pid() "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 )
             )
         admin.dispose()

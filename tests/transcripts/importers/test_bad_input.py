@@ -104,7 +104,9 @@ def test_ids_and_usernames_as_objects_lists_or_booleans_are_refused(
         ("0001-01-01T00:00:00+01:00", "before 2006"),
         ("9999-12-31T23:59:59-05:00", "more than a day in the future"),
         ("2005-12-31T23:59:59Z", "before 2006"),
-        ((datetime.now(UTC) + timedelta(days=2)).isoformat(), "more than a day in the future"),
+        pytest.param(
+            (datetime.now(UTC) + timedelta(days=2)).isoformat(), "more than a day in the future", id="two-days-ahead"
+        ),
     ],
 )
 def test_x_times_outside_2006_to_tomorrow_are_refused(tmp_path: Path, created_at: str, why: str) -> None:
