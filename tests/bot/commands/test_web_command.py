@@ -24,7 +24,7 @@ def test_web_serves_the_archive(tmp_path: Path, seed_chat: Path) -> None:
     env = {**os.environ, "DATABASE_URL": url, "HUDDLEBOT_OUTPUT_DIR": str(tmp_path / "out"), "PORT": str(port)}
     server = subprocess.Popen([sys.executable, "-m", "bot.cli", "web"], env=env, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a loaded CI machine can take long to import everything
         while True:
             try:
                 response = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
