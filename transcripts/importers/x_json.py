@@ -226,23 +226,30 @@ class ChatTally:
                     asked[number] = _Asked(key, m.text, m.author.handle)
 
     def _count_tags(self, hashtags: tuple[str, ...], key: _Key) -> None:
-        for position, tag in enumerate(hashtags):
-            seen_at = (*key, position)
-            spelled = self._uses_by_spelling.get(tag[1:])
-            if spelled is None:
-                self._uses_by_spelling[tag[1:]] = [1, seen_at]
+        """Count each spelling's uses and each lower-cased tag's posts, and where each was first seen in
+        time. While the posts have come in time order the first seen in the file is the earliest, so
+        places are compared only once a post has come out of order."""
+        compare = not self.in_order
+        spelled, posts = self._uses_by_spelling, self._posts_by_tag
+        lowered: dict[str, int] = {}
+        for position, hashtag in enumerate(hashtags):
+            tag = hashtag[1:]
+            lowered.setdefault(tag.lower(), position)
+            known = spelled.get(tag)
+            if known is None:
+                spelled[tag] = [1, (*key, position)]
             else:
-                spelled[0] += 1
-                spelled[1] = min(spelled[1], seen_at)
-        lowered = {t[1:].lower(): i for i, t in reversed(list(enumerate(hashtags)))}
+                known[0] += 1
+                if compare and (*key, position) < known[1]:
+                    known[1] = (*key, position)
         for tag, position in lowered.items():
-            seen_at = (*key, position)
-            posts = self._posts_by_tag.get(tag)
-            if posts is None:
-                self._posts_by_tag[tag] = [1, seen_at]
+            known = posts.get(tag)
+            if known is None:
+                posts[tag] = [1, (*key, position)]
             else:
-                posts[0] += 1
-                posts[1] = min(posts[1], seen_at)
+                known[0] += 1
+                if compare and (*key, position) < known[1]:
+                    known[1] = (*key, position)
 
     def _counters(self) -> tuple[Counter[str], Counter[str]]:
         """(posts per lower-cased tag, uses per spelling), each in the order tags first appear in time."""

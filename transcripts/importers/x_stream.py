@@ -45,19 +45,13 @@ _AuthorKey = tuple[str, str]
 _Key = tuple[datetime, str]
 
 
-def _id_key(platform_id: str) -> int | str:
-    """A post id as a set member: X's decimal ids as ints, half the memory of their text."""
-    if platform_id.isascii() and platform_id.isdigit() and platform_id[0] != "0" and len(platform_id) < 19:
-        return int(platform_id)
-    return platform_id
-
-
 class _People:
-    """Participant ids for the authors of each batch; an author's profile is written again only from a
-    post later (in time) than the one it was last written from, as a whole-file import would keep."""
+    """Participant ids for the authors of each batch. An author's row is written again only when a post
+    later (in time) than the one it was last written from carries a different profile, so each ends
+    with the profile of their latest post, as a whole-file import keeps."""
 
     def __init__(self) -> None:
-        self._known: dict[_AuthorKey, tuple[_Key, int]] = {}
+        self._known: dict[_AuthorKey, tuple[_Key, Author, int]] = {}
 
     def ids(self, session: Session, batch: Sequence[Message]) -> dict[_AuthorKey, int]:
         newest: dict[_AuthorKey, tuple[_Key, Author]] = {}
@@ -67,13 +61,18 @@ class _People:
             found = newest.get(author_key)
             if found is None or key > found[0]:
                 newest[author_key] = (key, m.author)
-        fresher = {
-            a: (key, author) for a, (key, author) in newest.items() if a not in self._known or key > self._known[a][0]
-        }
+        known = self._known
+        fresher = {}
+        for a, (key, author) in newest.items():
+            was = known.get(a)
+            if was is None or (key > was[0] and author != was[1]):
+                fresher[a] = (key, author)
+            elif key > was[0]:
+                known[a] = (key, was[1], was[2])
         made = upsert_participants(session, (author for _, author in fresher.values()))
-        for a, (key, _) in fresher.items():
-            self._known[a] = (key, made[a])
-        return {a: self._known[a][1] for a in newest}
+        for a, (key, author) in fresher.items():
+            known[a] = (key, author, made[a])
+        return {a: known[a][2] for a in newest}
 
 
 def import_x(
@@ -123,7 +122,9 @@ def import_x(
         return stored
 
     for where, m in reader.messages():
-        key = _id_key(m.id)
+        # X's decimal ids are kept as ints, half the memory of their text; anything else as it is.
+        pid = m.id
+        key = int(pid) if pid.isascii() and pid.isdigit() and pid[0] != "0" and len(pid) < 30 else pid
         if key in seen:
             continue  # a post repeated in the file: its first copy is the one kept
         seen.add(key)
