@@ -25,7 +25,7 @@ from transcripts.errors import RecordError
 from transcripts.importers import slack_export, wecommunities, x_json, x_stream
 from transcripts.importers.base import ImportedEvent, ImportOptions, check_imported, save_imported
 
-__all__ = ["ImportOptions", "ImportedEvent", "import_file", "import_path", "parse_path", "save_events"]
+__all__ = ["ImportOptions", "ImportedEvent", "import_file", "import_path", "parse_path"]
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
 _HEAD = 4096  # enough to see how a text file starts
@@ -137,15 +137,6 @@ def _gc_paused() -> Iterator[None]:
 def _named(where: str, exc: RecordError) -> RecordError:
     """A refusal from the store (a NUL in a raw payload) naming the file too, unless it already does."""
     return exc if exc.where.startswith(where) else RecordError(f"{where}: {exc.where}", exc.reason)
-
-
-def save_events(db: Database, events: list[ImportedEvent], where: str) -> list[tuple[int, int]]:
-    """Save one file's (`where`) parsed events in one transaction; (event id, new messages) for each."""
-    try:
-        with _gc_paused(), db.session() as session:
-            return [save_imported(session, event) for event in events]
-    except RecordError as exc:
-        raise _named(where, exc) from None
 
 
 def with_cohosts(events: list[ImportedEvent], cohosts: Sequence[str]) -> list[ImportedEvent]:

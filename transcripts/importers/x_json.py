@@ -16,7 +16,6 @@ import can make them after the last line without keeping every post.
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -38,10 +37,6 @@ _QUERY_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
 _BOM = b"\xef\xbb\xbf"
 _USERS_KEPT = 20_000
 Progress = Callable[[int], None]  # told how many bytes of the file have been read so far
-
-
-def looks_like(text: str) -> bool:
-    return text.lstrip()[:1] in ("{", "[")
 
 
 def _not_json(exc: orjson.JSONDecodeError) -> str:
@@ -358,8 +353,3 @@ def parse_stream(
             object.__setattr__(m, "channel", hashtag)
     event.messages = messages
     return event
-
-
-def parse(text: str, source: str, options: ImportOptions | None = None) -> ImportedEvent:
-    """`parse_stream` of text already read."""
-    return parse_stream(io.BytesIO(text.encode("utf-8")), source, options)
