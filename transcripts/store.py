@@ -120,8 +120,15 @@ def _insert_sql(dialect: str) -> str:
     raise RuntimeError(f"unsupported database dialect {dialect!r}")
 
 
-def _rows(dialect: str, event_id: int, ids: dict[tuple[str, str], int], messages: Sequence[Message]) -> list[Any]:
-    """Driver-ready rows: JSON pre-serialised with orjson and times as the column stores them.
+def _rows(
+    dialect: str,
+    event_id: int,
+    ids: dict[tuple[str, str], int],
+    messages: Sequence[Message],
+    channel: str | None = None,
+) -> list[Any]:
+    """Driver-ready rows: JSON pre-serialised with orjson and times as the column stores them; every
+    row's channel is `channel` when one is given (an importer that learns the chat's hashtag late).
 
     This bypasses SQLAlchemy's per-value type processing, which dominated the cost of a 50,000-post
     import; the values written are exactly what the typed models would write.
@@ -135,7 +142,7 @@ def _rows(dialect: str, event_id: int, ids: dict[tuple[str, str], int], messages
                 event_id,
                 m.platform,
                 m.id,
-                m.channel,
+                m.channel if channel is None else channel,
                 ids[(m.platform, m.author.id)],
                 m.text,
                 # Message times are UTC, so their ISO form always ends "+00:00": cut off, it is _sqlite_time's text.
@@ -155,7 +162,8 @@ def _rows(dialect: str, event_id: int, ids: dict[tuple[str, str], int], messages
         ]  # fmt: skip  (inlined: this runs once per post of a 50,000-post import)
     naive_now = now.replace(tzinfo=None)
     return [
-        {"event_id": event_id, "platform": m.platform, "platform_id": m.id, "channel": m.channel,
+        {"event_id": event_id, "platform": m.platform, "platform_id": m.id,
+         "channel": m.channel if channel is None else channel,
          "participant_id": ids[(m.platform, m.author.id)], "text": m.text,
          "created_at": m.created_at.astimezone(UTC).replace(tzinfo=None), "reply_to": m.reply_to,
          "thread": m.thread, "quote_of": m.quote_of, "repost_of": m.repost_of, "is_repost": m.is_repost,
@@ -243,13 +251,16 @@ def store_messages(
     *,
     checked: bool = False,
     participants: dict[tuple[str, str], int] | None = None,
+    channel: str | None = None,
+    wheres: Sequence[str] | None = None,
 ) -> int:
     """Store messages for an event; returns how many were new. Posts by protected accounts are skipped.
 
     Every message is checked first (`check_messages`), so a bad one is refused the same way on SQLite
     and PostgreSQL instead of being stored by one and failing the transaction on the other. An importer
-    that has checked a whole file already (`checked`) and made its authors' rows once (`participants`)
-    stores it in batches without doing either again per batch.
+    that has checked its messages already (`checked`) and made their authors' rows (`participants`)
+    stores them in batches without doing either again per batch; `channel` overrides each message's,
+    and `wheres` (one per message: a file and line) names the place of a payload refused here.
     """
     public = [m for m in messages if not m.author.protected]
     if not public:
@@ -258,17 +269,24 @@ def store_messages(
         check_messages(public)
     ids = participants if participants is not None else upsert_participants(session, (m.author for m in public))
     dialect = session.get_bind().dialect.name
+
+    def named(m: Message, exc: RecordError) -> RecordError:
+        if wheres is None:
+            return exc
+        return RecordError(f"{wheres[list(messages).index(m)]}: {exc.where}", exc.reason)
+
     try:
-        rows = _rows(dialect, event_id, ids, public)
+        rows = _rows(dialect, event_id, ids, public, channel)
     except orjson.JSONEncodeError:  # a payload too deep to serialise: name it
         for m in public:
-            check_raw(m)
+            try:
+                check_raw(m)
+            except RecordError as exc:
+                raise named(m, exc) from None
         raise
     raws = [row[15] for row in rows] if dialect == "sqlite" else [row["raw"] for row in rows]
     for m, raw in zip(public, raws, strict=True):
         if raw is not None and "\\u0000" in raw:  # the raw payload is stored as JSON text: NUL is escaped
-            raise RecordError(f"post {m.id!r}", "raw payload: contains a NUL character")
+            raise named(m, RecordError(f"post {m.id!r}", "raw payload: contains a NUL character"))
     result = session.connection().exec_driver_sql(_insert_sql(dialect), rows)
     return max(result.rowcount, 0)
-
-

@@ -82,6 +82,13 @@ class Users:
         self._seen[key] = (user, author)
         return author
 
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def clear(self) -> None:
+        """Forget every profile: a reader of a long file bounds the cache rather than let it grow."""
+        self._seen.clear()
+
 
 Includes = tuple[dict[str, Author], dict[str, dict[str, Any]]]  # users by id, referenced tweets by id
 

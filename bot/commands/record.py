@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
 from bot.commands.common import CommandError, console, one_line_errors, open_db, settings
 from transcripts.db import Database
-from transcripts.importers import ImportOptions, parse_path, save_events, with_cohosts
+from transcripts.importers import ImportOptions, import_file
 from transcripts.models import Event
 
 REPORT_STEPS = 6
@@ -26,6 +26,19 @@ def register(app: typer.Typer) -> None:
 
 def progress_bar() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True)
+
+
+def import_progress() -> Progress:
+    """Bytes read of each file: shown on a terminal only, so an error stays the only line of stderr."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
 
 
 @one_line_errors
@@ -45,20 +58,27 @@ def import_files(
         [], "--cohost", help="A co-host or supporter of the chat (repeatable): their posts are not answers."
     ),
 ) -> None:
-    """Import files into the record, each in one transaction; prints the event id of each event."""
+    """Import files into the record in one transaction; prints the event id of each event.
+
+    Each file is read once and, if it is X JSONL, stored as it is read; a bad file anywhere refuses them
+    all, leaving the record as it was (the transaction rolls back).
+    """
     options = ImportOptions(hashtag=hashtag, title=title, timezone=timezone, workspace=workspace)
-    # Parse everything first, once: one bad file must not leave the others half-done.
-    parsed = [with_cohosts(parse_path(path, options), cohost_handles(cohost)) for path in files]
-    for events in parsed:
-        for event in events:
-            for note in event.notes:
-                print(f"huddlebot: note: {note}", file=sys.stderr)
-    with open_db() as db, progress_bar() as progress:
-        task = progress.add_task("importing", total=len(files))
-        results = []
-        for path, events in zip(files, parsed, strict=True):
-            results.extend(save_events(db, events, str(path)))
-            progress.advance(task)
+    handles = cohost_handles(cohost)
+    results: list[tuple[int, int]] = []
+    notes: list[str] = []
+    with open_db() as db, import_progress() as progress, db.session() as session:
+        for path in files:
+            task = progress.add_task(f"importing {path.name}", total=None)
+
+            def read(done: int, size: int, task: TaskID = task) -> None:
+                progress.update(task, completed=done, total=size)
+
+            stored, said = import_file(session, path, options, cohosts=handles, progress=read)
+            results.extend(stored)
+            notes.extend(said)
+    for note in notes:
+        print(f"huddlebot: note: {note}", file=sys.stderr)
     for event_id, new in results:
         typer.echo(f"{event_id}\t{new} new messages")
 

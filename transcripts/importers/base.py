@@ -90,70 +90,90 @@ def check_imported(imported: ImportedEvent, where: str) -> None:
     imported.checked = True
 
 
+def find_event(session: Session, imported: ImportedEvent, *, besides: int | None = None) -> Event | None:
+    """The stored event `imported` is (same kind, hashtag or channel, start), other than event `besides`."""
+    query = select(Event).where(
+        Event.kind == imported.kind,
+        Event.hashtag == imported.hashtag,
+        Event.channel == imported.channel,
+        Event.starts_at == imported.starts_at,
+    )
+    if besides is not None:
+        query = query.where(Event.id != besides)
+    return session.scalars(query).first()
+
+
+def fill_event(event: Event, imported: ImportedEvent) -> Event:
+    """`event`'s fields as `imported` states them."""
+    event.kind = imported.kind
+    event.title = imported.title
+    event.topic = imported.topic
+    event.hashtag = imported.hashtag
+    event.channel = imported.channel
+    event.platforms = [imported.platform]
+    event.host = imported.host
+    event.cohosts = list(imported.cohosts) or None
+    event.published_totals = dict(imported.published_totals) or None
+    event.starts_at = imported.starts_at
+    event.ends_at = imported.ends_at
+    event.timezone = imported.timezone
+    event.status = "closed"
+    event.source = imported.source[-500:]
+    event.workspace = imported.workspace
+    return event
+
+
+def merge_cohosts(event: Event, imported: ImportedEvent) -> None:
+    if imported.cohosts and set(imported.cohosts) - set(event.cohosts or ()):
+        event.cohosts = list(dict.fromkeys([*(event.cohosts or ()), *imported.cohosts]))
+
+
+def add_prompts(session: Session, event: Event, imported: ImportedEvent) -> None:
+    """The event's questions, linked to the posts that asked them, unless it has questions already."""
+    if event.prompts or not imported.prompts:
+        return
+    by_platform_id = {}
+    wanted = [p.message_id for p in imported.prompts if p.message_id]
+    if wanted:
+        by_platform_id = dict(
+            session.execute(
+                select(MessageRow.platform_id, MessageRow.id).where(
+                    MessageRow.platform == imported.platform, MessageRow.platform_id.in_(wanted)
+                )
+            ).all()
+        )
+    for p in imported.prompts:
+        session.add(
+            Prompt(
+                event_id=event.id,
+                kind=p.kind,
+                number=p.number,
+                text=p.text,
+                due_at=p.due_at,
+                posted_at=p.posted_at,
+                message_id=by_platform_id.get(p.message_id) if p.message_id else None,
+            )
+        )
+
+
 def save_imported(session: Session, imported: ImportedEvent) -> tuple[int, int]:
     """Store an imported event in the caller's transaction; returns (event id, new messages).
 
     Re-importing the same event (same kind, hashtag or channel, start) reuses it, so a file imported
     twice leaves one event with each message once.
     """
-    event = session.scalars(
-        select(Event).where(
-            Event.kind == imported.kind,
-            Event.hashtag == imported.hashtag,
-            Event.channel == imported.channel,
-            Event.starts_at == imported.starts_at,
-        )
-    ).first()
+    event = find_event(session, imported)
     if event is None:
-        event = Event(
-            kind=imported.kind,
-            title=imported.title,
-            topic=imported.topic,
-            hashtag=imported.hashtag,
-            channel=imported.channel,
-            platforms=[imported.platform],
-            host=imported.host,
-            cohosts=list(imported.cohosts) or None,
-            published_totals=dict(imported.published_totals) or None,
-            starts_at=imported.starts_at,
-            ends_at=imported.ends_at,
-            timezone=imported.timezone,
-            status="closed",
-            source=imported.source[-500:],
-            workspace=imported.workspace,
-        )
+        event = fill_event(Event(), imported)
         session.add(event)
         session.flush()
-    if imported.cohosts and set(imported.cohosts) - set(event.cohosts or ()):
-        event.cohosts = list(dict.fromkeys([*(event.cohosts or ()), *imported.cohosts]))
+    merge_cohosts(event, imported)
     new = 0
     # Checked whole before anything was written (check_imported); authors made once for the file.
     people = upsert_participants(session, (m.author for m in imported.messages if not m.author.protected))
     for start in range(0, len(imported.messages), STORE_BATCH):  # bounded rows in flight, however long the file
         batch = imported.messages[start : start + STORE_BATCH]
         new += store_messages(session, event.id, batch, checked=imported.checked, participants=people)
-    if not event.prompts and imported.prompts:
-        by_platform_id = {}
-        wanted = [p.message_id for p in imported.prompts if p.message_id]
-        if wanted:
-            by_platform_id = dict(
-                session.execute(
-                    select(MessageRow.platform_id, MessageRow.id).where(
-                        MessageRow.platform == imported.platform, MessageRow.platform_id.in_(wanted)
-                    )
-                ).all()
-            )
-        for p in imported.prompts:
-            session.add(
-                Prompt(
-                    event_id=event.id,
-                    kind=p.kind,
-                    number=p.number,
-                    text=p.text,
-                    due_at=p.due_at,
-                    posted_at=p.posted_at,
-                    message_id=by_platform_id.get(p.message_id) if p.message_id else None,
-                )
-            )
+    add_prompts(session, event, imported)
     session.flush()
     return event.id, new

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo, available_timezones
 
 import orjson
@@ -109,9 +109,10 @@ def _no_follow(path: str, flags: int) -> int:
     return os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
 
 
-def _zip_files(path: Path) -> Iterator[tuple[str, bytes]]:
-    """The zip's JSON members, after checking the archive's declared sizes: nothing is inflated blind."""
-    with zipfile.ZipFile(path) as archive:
+def _zip_files(path: Path, handle: IO[bytes] | None = None) -> Iterator[tuple[str, bytes]]:
+    """The zip's JSON members, after checking the archive's declared sizes: nothing is inflated blind.
+    `handle`, when given, is `path` already open: the file is not opened a second time."""
+    with zipfile.ZipFile(handle if handle is not None else path) as archive:
         members = [info for info in archive.infolist() if info.filename.endswith(".json") and not info.is_dir()]
         total = 0
         for info in members:
@@ -131,11 +132,11 @@ def _zip_files(path: Path) -> Iterator[tuple[str, bytes]]:
             yield info.filename, archive.read(info)
 
 
-def _files(path: Path) -> dict[str, bytes]:
-    if path.is_dir():
+def _files(path: Path, handle: IO[bytes] | None = None) -> dict[str, bytes]:
+    if handle is None and path.is_dir():
         return dict(_folder_files(path))
     try:
-        return dict(_zip_files(path))
+        return dict(_zip_files(path, handle))
     except RecordError:
         raise
     except _ZIP_ERRORS as exc:
@@ -336,11 +337,12 @@ def _choose_workspace(
     return team
 
 
-def parse(path: Path, options: ImportOptions | None = None) -> list[ImportedEvent]:
+def parse(path: Path, options: ImportOptions | None = None, *, handle: IO[bytes] | None = None) -> list[ImportedEvent]:
+    """The export's channels as one event per channel and day; `handle` is the zip at `path`, open."""
     options = options or ImportOptions()
     source = str(path)
     notes: list[str] = []
-    files = _files(path)
+    files = _files(path, handle)
     workspace = _workspace(files, source)
     days = _days(files, source, workspace)
     team = _choose_workspace(options, workspace, days, source, notes)
