@@ -79,8 +79,9 @@ def results_of(snapshot: EventSnapshot, *, full_terms: bool) -> dict[str, Any]:
         "stats": stats,
         "assignments": {str(k): [a.prompt_id, a.number, a.method] for k, a in sorted(report.assignments.items())},
         "summary": report.summary.to_dict(),
-        "word_terms": report.word_terms,
-        "bio_terms": report.bio_terms,
+        # In the order counted: a cloud draws the first of equally frequent terms when it has too many.
+        "word_terms": list(report.word_terms.items()),
+        "bio_terms": list(report.bio_terms.items()),
         "edges": [[e.source, e.target, e.replies, e.mentions] for e in report.edges],
         "languages": list(corpus.languages),
         "acronyms": sorted(corpus.vocabulary.acronyms),
@@ -107,13 +108,13 @@ def tricky_results() -> dict[str, Any]:
             "corpus_languages": corpus.languages,
             "corpus_acronyms": sorted(corpus.vocabulary.acronyms),
             "corpus_phrases": sorted(corpus.phrases),
-            "term_counts": term_counts(TRICKY),
-            "term_counts_excluding": term_counts(TRICKY, exclude=["culture", "SBAR"]),
+            "term_counts": list(term_counts(TRICKY).items()),
+            "term_counts_excluding": list(term_counts(TRICKY, exclude=["culture", "SBAR"]).items()),
             "themes": themes(TRICKY, top=8),
             "themes_against_background": themes(TRICKY[:8], top=5, background=term_counts(TRICKY)),
             "names": sorted(people_names(TRICKY, ["Dr Ann Lee", None, "Priya"])),
             "italian": Corpus(dict(enumerate(TRICKY[8:10] * 3))).terms,
-            "spanish": term_counts(TRICKY[10:12] * 2),
+            "spanish": list(term_counts(TRICKY[10:12] * 2).items()),
             "mixed_languages": Corpus(dict(enumerate(TRICKY[8:13] * 2))).languages,
         }
     )
