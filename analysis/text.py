@@ -313,13 +313,18 @@ def merge_forms(terms_by_key: dict[int, list[str]]) -> dict[int, list[str]]:
 
 
 def _phrases_of(
-    tokenised: Iterable[list[str]], min_count: int, vocabulary: Vocabulary = _DEFAULT_VOCABULARY
+    tokenised: Iterable[list[str]],
+    min_count: int,
+    vocabulary: Vocabulary = _DEFAULT_VOCABULARY,
+    distinct: Collection[str] | None = None,
 ) -> frozenset[str]:
-    """Known phrases plus the pairs of kept words that follow each other in at least `min_count` texts."""
+    """Known phrases plus the pairs of kept words that follow each other in at least `min_count` texts
+    (`distinct`: every word of the texts, when the caller has them already)."""
     texts = list(tokenised)
-    distinct: set[str] = set()
-    for ws in texts:
-        distinct.update(ws)
+    if distinct is None:
+        distinct = set()
+        for ws in texts:
+            distinct.update(ws)
     kept = {w: w if vocabulary.keep(w) else None for w in distinct}.__getitem__  # None: no phrase is made of it
     seen = Counter(chain.from_iterable(set(pairwise(map(kept, ws))) for ws in texts))
     recurring = {f"{a} {b}" for (a, b), n in seen.items() if n >= min_count and a is not None and b is not None}
@@ -349,10 +354,12 @@ class Corpus:
             written.update(ws)
         self.vocabulary = Vocabulary(self.languages, acronyms_of([written]))
         lowered = {w: w.lower() for w in written}
-        tokenised = [list(map(lowered.__getitem__, ws)) for ws in raw]
-        self.phrases = _phrases_of(tokenised, _MIN_PHRASE_COUNT, self.vocabulary)
+        capitalised = {w for w, low in lowered.items() if w != low}  # a post without one is lower case already
+        tokenised = [list(map(lowered.__getitem__, ws)) if not capitalised.isdisjoint(ws) else ws for ws in raw]
+        distinct = set(lowered.values())
+        self.phrases = _phrases_of(tokenised, _MIN_PHRASE_COUNT, self.vocabulary, distinct)
         matcher = _Matcher(self.phrases, self.vocabulary)
-        matcher.learn(set(lowered.values()))
+        matcher.learn(distinct)
         self.terms: dict[int, list[str]] = merge_forms(dict(zip(texts, map(matcher.terms, tokenised), strict=True)))
         self._all: Counter[str] | None = None
 
