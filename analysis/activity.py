@@ -103,12 +103,16 @@ def activity_series(
     the picture), `bucket` (the bucket size, the same on every row), `messages`, and `questions`: the
     numbers of the questions asked in that bucket (`asked` maps each question number to its moment).
     """
-    local = [local_wall_time(m, zone) for m in moments]
+    utc = list(moments)
+    try:  # local_wall_time inlined: this runs once per post
+        local = [m.astimezone(zone).replace(tzinfo=None) for m in utc]
+    except OverflowError:
+        local = [local_wall_time(m, zone) for m in utc]
     if not local:
         return []
     first, last = min(local), max(local)
     bucket = choose_bucket(first, last, max_rows)
-    counts = Counter(bucket.index(moment) for moment in local)
+    counts = Counter(map(bucket.index, local))
     low, high = min(counts), max(counts)
     questions: dict[int, list[int]] = {}
     for number, moment in sorted((asked or {}).items()):

@@ -30,7 +30,7 @@ class Assignment:
 
 def marker_number(text: str) -> int | None:
     """The question number of an explicit A/Q marker near the start of a post, if any."""
-    body = LEADING_MENTIONS_RE.sub("", text, count=1)
+    body = LEADING_MENTIONS_RE.sub("", text, count=1) if text.startswith(("@", ".@")) else text
     m = MARKER_RE.search(body[:40])
     return int(m.group(1)) if m else None
 
@@ -93,6 +93,9 @@ def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
     all_prompt_posts = {pid for p in snapshot.prompts for pid in p.post_ids}
     windows = QuestionWindows(snapshot)
     prompts_by_id = {p.id: p for p in snapshot.prompts}
+    # Whose posts are the host's, decided once per person rather than once per post.
+    by_hosts = {pid for pid, p in snapshot.people.items() if p.handle.lower() in hosts} if hosts else set()
+    made = _Assignments()
 
     result: dict[int, Assignment] = {}
     for message in snapshot.messages:
@@ -103,27 +106,35 @@ def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
             continue
         if message.is_repost or message.platform_id in all_prompt_posts:
             continue
-        if hosts and snapshot.author(message).handle.lower() in hosts:
+        if message.author_id in by_hosts:
             continue
-        found = _by_evidence(message, by_number, by_post)
+        found = _by_evidence(message, by_number, by_post, made)
         if found is None and (q := windows.at(message.created_at)) is not None:
-            found = Assignment(q.id, q.number, "window")
+            found = made(q, "window")
         if found is not None:
             result[message.id] = found
     return result
 
 
+class _Assignments(dict[tuple[int, str], Assignment]):
+    """One (immutable) Assignment per question and method, shared by every post it applies to: a chat of
+    50,000 posts has a few dozen distinct ones, not tens of thousands."""
+
+    def __call__(self, q: PromptView, method: str) -> Assignment:
+        found = self.get((q.id, method))
+        if found is None:
+            found = self[q.id, method] = Assignment(q.id, q.number, method)
+        return found
+
+
 def _by_evidence(
-    message: MessageView, by_number: dict[int, PromptView], by_post: dict[str, PromptView]
+    message: MessageView, by_number: dict[int, PromptView], by_post: dict[str, PromptView], made: _Assignments
 ) -> Assignment | None:
     number = marker_number(message.text)
     if number is not None and number in by_number:
-        q = by_number[number]
-        return Assignment(q.id, q.number, "marker")
+        return made(by_number[number], "marker")
     if message.reply_to and message.reply_to in by_post:
-        q = by_post[message.reply_to]
-        return Assignment(q.id, q.number, "reply")
+        return made(by_post[message.reply_to], "reply")
     if message.quote_of and message.quote_of in by_post:
-        q = by_post[message.quote_of]
-        return Assignment(q.id, q.number, "quote")
+        return made(by_post[message.quote_of], "quote")
     return None

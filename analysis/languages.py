@@ -38,15 +38,25 @@ def post_language(text: str, candidates: tuple[str, ...] | None = None) -> str |
     Function words are what tells languages apart in a short post, and stopword lists are exactly
     those: no model is needed, and each language's list is loaded once.
     """
-    found = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    found = _WORD.findall(text)
     if len(found) < _MIN_WORDS:
         return None
+    found = [w.lower().replace("’", "'") for w in found]
     scores = sorted(
-        ((sum(w in language_stopwords((lang,)) for w in found), lang) for lang in candidates or _candidates()),
+        (
+            (sum(map(stopwords.__contains__, found)), lang)
+            for stopwords, lang in _stopword_lists(candidates or _candidates())
+        ),
         reverse=True,
     )
     (best, lang), (second, _) = scores[0], scores[1]
     return lang if best >= 2 and best > second else None
+
+
+@lru_cache(maxsize=8)
+def _stopword_lists(candidates: tuple[str, ...]) -> tuple[tuple[frozenset[str], str], ...]:
+    """Each candidate language's stopwords with its code, looked up once for all the posts of a sample."""
+    return tuple((language_stopwords((lang,)), lang) for lang in candidates)
 
 
 def dominant_languages(texts: Iterable[str]) -> tuple[str, ...]:

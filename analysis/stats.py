@@ -80,16 +80,17 @@ def compute_stats(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -
     """All counts for one event; participants ordered by posts (most first), then handle."""
     zone = ZoneInfo(snapshot.timezone)
     people: dict[int, ParticipantStats] = {}
+    last_post: dict[int, datetime] = {}  # written out once per person at the end, not once per post
     answerers: dict[int, set[int]] = defaultdict(set)
     for m in snapshot.messages:
-        person = snapshot.author(m)
         ps = people.get(m.author_id)
         if ps is None:
+            person = snapshot.author(m)
             ps = people[m.author_id] = ParticipantStats(person.handle, person.name, person.platform)
             ps.followers = person.followers
             ps.first_post = m.created_at.isoformat()
         ps.posts += 1
-        ps.last_post = m.created_at.isoformat()
+        last_post[m.author_id] = m.created_at
         if m.is_repost:
             ps.reposts += 1
         else:
@@ -101,6 +102,8 @@ def compute_stats(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -
             ps.answers += 1
             answerers[assignment.prompt_id].add(m.author_id)
 
+    for author_id, moment in last_post.items():
+        people[author_id].last_post = moment.isoformat()
     known = [p for p in people.values() if p.followers is not None]
     all_known = len(known) == len(people)
     for p in people.values():

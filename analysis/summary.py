@@ -7,8 +7,10 @@ are the ones that carry most of those themes: a reader sees the evidence, not ju
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,7 +75,7 @@ def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment], text:
                 carrying=_carrying(snapshot, answers, q_themes, zone, text),
             )
         )
-    posts = Counter(m.author_id for m in snapshot.messages)
+    posts = Counter(map(attrgetter("author_id"), snapshot.messages))
     top = [
         {"handle": snapshot.people[pid].handle, "posts": n}
         for pid, n in sorted(posts.items(), key=lambda kv: (-kv[1], snapshot.people[kv[0]].handle.lower()))[:5]
@@ -88,14 +90,22 @@ def summarise(snapshot: EventSnapshot, assignments: dict[int, Assignment], text:
 def _carrying(
     snapshot: EventSnapshot, answers: list[MessageView], q_themes: list[str], zone: ZoneInfo, text: EventText
 ) -> list[QuotedAnswer]:
+    # Rank by how many themes an answer carries, then the longest, then the earliest (then the first posted);
+    # only the few shown need their themes listed.
+    wanted = frozenset(q_themes)
+    terms = text.corpus.terms
     scored = []
-    for m in answers:
-        own = set(text.corpus.terms[m.id])
-        hits = [t for t in q_themes if t in own]
-        if hits:
-            scored.append((-len(hits), -len(m.text), m.created_at, m, hits))
-    scored.sort(key=lambda row: row[:3])
+    for i, m in enumerate(answers):
+        carried = len(wanted.intersection(terms[m.id]))
+        if carried:
+            scored.append((-carried, -len(m.text), m.created_at, i))
+    shown = [answers[i] for *_, i in heapq.nsmallest(CARRYING_ANSWERS, scored)]
     return [
-        QuotedAnswer(snapshot.author(m).handle, m.created_at.astimezone(zone).strftime("%H:%M"), m.text, hits)
-        for *_, m, hits in scored[:CARRYING_ANSWERS]
+        QuotedAnswer(
+            snapshot.author(m).handle,
+            m.created_at.astimezone(zone).strftime("%H:%M"),
+            m.text,
+            [t for t in q_themes if t in terms[m.id]],
+        )
+        for m in shown
     ]

@@ -18,7 +18,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from itertools import pairwise
+from itertools import chain, pairwise
 
 from wordcloud import STOPWORDS as _WORDCLOUD_STOPWORDS
 
@@ -86,21 +86,56 @@ _STRIP_RE = re.compile(
     ),
     re.I,
 )
+# The same as _STRIP_RE in a post with no link or domain in it, but many times faster: every match starts
+# with one of a few characters, so the regex engine skips straight to them. `\b` before a word
+# character is written as "the character before is not a word character" (`(?<!\w.)` once the first
+# character is read), and `am`/`pm` with both cases spelt out, since nothing else folds to those
+# letters under re.I. tests/analysis/test_analysis_same_results.py checks both give the same text.
+_FAST_STRIP_RE = re.compile(
+    r"[@＠#＃AaQq\d]"
+    r"(?:(?<=[@＠#＃])\w+"  # handles and hashtags
+    r"|(?<=[AaQq])(?<!\w.)\s?\d{1,2}\b"  # Q/A markers
+    r"|(?<=\d)(?<!\w.)\d?[:.]\d{2}\s*(?:[Aa][Mm]|[Pp][Mm])?\b"  # times
+    r"|(?<=\d)(?<!\w.)\d?\s*(?:[Aa][Mm]|[Pp][Mm])\b)"
+)
+# What every link or domain _STRIP_RE takes out contains: "://", "www." or a dot before a domain's ending.
+_LINK_HINT_RE = re.compile(r"\.(?:(?<=www\.)|co|org|net|uk|ly|io)", re.I)
 _WORD_RE = re.compile(r"[A-Za-z]+(?:['’\-][A-Za-z]+)*")
+_LETTERS_AND_SPACES_RE = re.compile(r"[A-Za-z\s]*+")
 _MIN_PHRASE_COUNT = 3
 # Greetings name people ("Hi, I'm Marc", "Welcome Emma!", "Teresa here"): the cloud is about the topic.
+# Each starts with its first character and then checks the word boundary before it (`(?<!\w.)`), which
+# is what `\b` there means, so the regex engine jumps to candidate letters instead of trying everywhere.
 _NAME_RES = (
-    re.compile(r"\b(?:I'm|I’m|I am|[Ww]elcome|[Hh]i|[Hh]ello|[Hh]ey|[Tt]hanks|[Tt]hank you)[\s,\-]+([A-Z][a-z]{2,})\b"),
-    re.compile(r"\bfor joining us,? ([A-Z][a-z]{2,})\b"),
-    re.compile(r"\b([A-Z][a-z]{2,}) here\b"),
+    re.compile(
+        r"[IWwHhTt](?<!\w.)(?:(?<=I)(?:'m|’m| am)|(?<=[Ww])elcome|(?<=[Hh])(?:i|ello|ey)|(?<=[Tt])(?:hanks|hank you))"
+        r"[\s,\-]+([A-Z][a-z]{2,})\b"
+    ),
+    re.compile(r"f(?<!\w.)or joining us,? ([A-Z][a-z]{2,})\b"),
+    re.compile(r"([A-Z](?<!\w.)[a-z]{2,}) here\b"),
 )
+_LOWER_WORD_RE = re.compile(r"[a-z](?<!\w.)[a-z]*+\b")  # a whole word in lower case: `\b[a-z]+\b`
+_FEW_NAMES = 32  # up to this many names, looking each one up is quicker than listing every lower-case word
+_APART = "\x00"  # joins texts: no pattern above matches it, and like a text's start it is no word character
 _MAX_ACRONYM = 6
+
+
+def strip(text: str) -> str:
+    """The text with URLs, domains, handles, hashtags, Q/A markers and times replaced by spaces."""
+    if "://" in text or _LINK_HINT_RE.search(text):
+        return _STRIP_RE.sub(" ", text)
+    return _FAST_STRIP_RE.sub(" ", text)
 
 
 def tokens(text: str) -> list[str]:
     """Words as written (case kept), with handles, hashtags, URLs, times, numbers and Q/A markers taken out."""
+    stripped = strip(text)
+    # Letters and spaces only (most posts, once stripped): the words are what split() gives, and it is quicker.
+    found: list[str] = stripped.split() if _LETTERS_AND_SPACES_RE.fullmatch(stripped) else _WORD_RE.findall(stripped)
+    if "'" not in text and "’" not in text:
+        return found
     out = []
-    for word in _WORD_RE.findall(_STRIP_RE.sub(" ", text)):
+    for word in found:
         if "'" in word or "’" in word:
             word = word.replace("’", "'")
             if word.lower().endswith("'s"):
@@ -115,7 +150,7 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in tokens(text)]
 
 
-def acronyms_of(tokenised: Iterable[list[str]]) -> frozenset[str]:
+def acronyms_of(tokenised: Iterable[Iterable[str]]) -> frozenset[str]:
     """Words (lower-cased) written in capitals (SBAR, NHS) and never in lower case: acronyms, not shouting."""
     capitals: set[str] = set()
     lower: set[str] = set()
@@ -158,8 +193,84 @@ class Vocabulary:
 _DEFAULT_VOCABULARY = Vocabulary()
 
 
-def _keep(word: str) -> bool:
-    return _DEFAULT_VOCABULARY.keep(word)
+class _Matcher:
+    """Turns lower-cased words into terms: known and recurring phrases first (three words, then two, longest
+    match from the left), then each other word's dictionary form.
+
+    Phrases are looked up by their words (a dict per first word) rather than by joining every run of
+    words into a string, and each distinct word's term is worked out once: the terms are the same as
+    joining and looking up each time, at a fraction of the work for a chat of thousands of posts.
+    """
+
+    def __init__(self, phrases: Collection[str], vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self.pairs: dict[str, dict[str, str]] = {}  # first word -> second word -> the term the pair counts as
+        self.triples: dict[str, set[tuple[str, str]]] = {}  # first word -> (second, third)
+        for phrase in phrases:
+            parts = phrase.split(" ")
+            if len(parts) == 2:
+                self.pairs.setdefault(parts[0], {})[parts[1]] = PHRASE_FORMS.get(phrase, phrase)
+            elif len(parts) == 3:
+                self.triples.setdefault(parts[0], set()).add((parts[1], parts[2]))
+        # A text with none of these words is its words' terms one by one.
+        self.starts = frozenset(self.pairs.keys() | self.triples.keys() | PHRASE_FORMS.keys())
+        self._special = self.triples.keys() | PHRASE_FORMS.keys()  # words the fast loop leaves to `_at`
+        self.term_of: dict[str, str | None] = {}
+        # word -> (the second words of pairs it starts, its own term, whether it may start a triple or a form)
+        self.info: dict[str, tuple[dict[str, str] | None, str | None, bool]] = {}
+
+    def learn(self, words: Iterable[str]) -> None:
+        """Work out the term of each of these words (and what phrases it starts) once."""
+        term = self.vocabulary.term
+        for w in words:
+            if w not in self.info:
+                self.term_of[w] = term(w)
+                self.info[w] = (self.pairs.get(w), self.term_of[w], w in self._special)
+
+    def terms(self, ws: list[str]) -> list[str]:
+        try:
+            return self._terms(ws)
+        except KeyError:  # a word not learnt yet
+            self.learn(ws)
+            return self._terms(ws)
+
+    def _terms(self, ws: list[str]) -> list[str]:
+        if self.starts.isdisjoint(ws):
+            return list(filter(None, map(self.term_of.__getitem__, ws)))  # a term is never ""
+        info = self.info
+        out: list[str] = []
+        i = 0
+        n = len(ws)
+        last = n - 1
+        while i < n:
+            follow, term, special = info[ws[i]]
+            if special:
+                term, step = self._at(ws, i)
+                if term is not None:
+                    out.append(term)
+                i += step
+                continue
+            if follow is not None and i < last and (pair := follow.get(ws[i + 1])) is not None:
+                out.append(pair)
+                i += 2
+                continue
+            if term is not None:
+                out.append(term)
+            i += 1
+        return out
+
+    def _at(self, ws: list[str], i: int) -> tuple[str | None, int]:
+        """The term at ws[i] and how many words it takes, when ws[i] may start a triple or be a form."""
+        w = ws[i]
+        n = len(ws)
+        if w in self.triples and n - i >= 3 and (ws[i + 1], ws[i + 2]) in self.triples[w]:
+            return f"{w} {ws[i + 1]} {ws[i + 2]}", 3
+        follow = self.pairs.get(w)
+        if follow is not None and n - i >= 2 and (pair := follow.get(ws[i + 1])) is not None:
+            return pair, 2
+        if w in PHRASE_FORMS:
+            return PHRASE_FORMS[w], 1
+        return self.term_of[w], 1
 
 
 def terms(text: str, phrases: frozenset[str] = KNOWN_PHRASES) -> list[str]:
@@ -170,26 +281,7 @@ def terms(text: str, phrases: frozenset[str] = KNOWN_PHRASES) -> list[str]:
 
 
 def terms_of_words(ws: list[str], phrases: frozenset[str], vocabulary: Vocabulary = _DEFAULT_VOCABULARY) -> list[str]:
-    out: list[str] = []
-    i = 0
-    n = len(ws)
-    while i < n:
-        if n - i >= 3 and " ".join(ws[i : i + 3]) in phrases:
-            out.append(" ".join(ws[i : i + 3]))
-            i += 3
-        elif n - i >= 2 and f"{ws[i]} {ws[i + 1]}" in phrases:
-            pair = f"{ws[i]} {ws[i + 1]}"
-            out.append(PHRASE_FORMS.get(pair, pair))
-            i += 2
-        elif ws[i] in PHRASE_FORMS:
-            out.append(PHRASE_FORMS[ws[i]])
-            i += 1
-        else:
-            term = vocabulary.term(ws[i])
-            if term is not None:
-                out.append(term)
-            i += 1
-    return out
+    return _Matcher(phrases, vocabulary).terms(ws)
 
 
 def _family(term: str) -> tuple[str, ...]:
@@ -199,8 +291,14 @@ def _family(term: str) -> tuple[str, ...]:
 
 
 def merge_forms(terms_by_key: dict[int, list[str]]) -> dict[int, list[str]]:
-    """One term per word family: a verb whose noun form is also used (escalate/escalation) becomes the noun."""
-    vocabulary = {t for ts in terms_by_key.values() for t in ts if " " not in t}
+    """One term per word family: a verb whose noun form is also used (escalate/escalation) becomes the noun.
+
+    Only the lists that hold a merged verb are rewritten; the others are returned as they are.
+    """
+    used: set[str] = set()
+    for ts in terms_by_key.values():
+        used.update(ts)
+    vocabulary = {t for t in used if " " not in t}
     mapping = {}
     for term in vocabulary:
         if term.islower():
@@ -209,16 +307,28 @@ def merge_forms(terms_by_key: dict[int, list[str]]) -> dict[int, list[str]]:
                 mapping[term] = noun
     if not mapping:
         return terms_by_key
-    return {k: [mapping.get(t, t) for t in ts] for k, ts in terms_by_key.items()}
+    return {
+        k: ts if mapping.keys().isdisjoint(ts) else [mapping.get(t, t) for t in ts] for k, ts in terms_by_key.items()
+    }
 
 
 def _phrases_of(
-    tokenised: Iterable[list[str]], min_count: int, vocabulary: Vocabulary = _DEFAULT_VOCABULARY
+    tokenised: Iterable[list[str]],
+    min_count: int,
+    vocabulary: Vocabulary = _DEFAULT_VOCABULARY,
+    distinct: Collection[str] | None = None,
 ) -> frozenset[str]:
-    seen: Counter[str] = Counter()
-    for ws in tokenised:
-        seen.update({f"{a} {b}" for a, b in pairwise(ws) if vocabulary.keep(a) and vocabulary.keep(b)})
-    return KNOWN_PHRASES | PHRASE_FORMS.keys() | {p for p, n in seen.items() if n >= min_count}
+    """Known phrases plus the pairs of kept words that follow each other in at least `min_count` texts
+    (`distinct`: every word of the texts, when the caller has them already)."""
+    texts = list(tokenised)
+    if distinct is None:
+        distinct = set()
+        for ws in texts:
+            distinct.update(ws)
+    kept = {w: w if vocabulary.keep(w) else None for w in distinct}.__getitem__  # None: no phrase is made of it
+    seen = Counter(chain.from_iterable(set(pairwise(map(kept, ws))) for ws in texts))
+    recurring = {f"{a} {b}" for (a, b), n in seen.items() if n >= min_count and a is not None and b is not None}
+    return frozenset(KNOWN_PHRASES | PHRASE_FORMS.keys() | recurring)
 
 
 def frequent_phrases(texts: Sequence[str], *, min_count: int = _MIN_PHRASE_COUNT) -> frozenset[str]:
@@ -230,24 +340,37 @@ class Corpus:
     """The texts of one event, each tokenised once; counts, themes and clouds of any subset read from it.
 
     A 50,000-post chat's report counts terms for the whole chat, each question, each cloud and each
-    person's CPD log: tokenising once instead of each time is what keeps that within seconds.
+    person's CPD log: tokenising once instead of each time is what keeps that within seconds. Work
+    that depends only on a word (lower-casing it, its dictionary form, whether it is an acronym) is
+    done once per distinct word, not once per use.
     """
 
     def __init__(self, texts: Mapping[int, str], *, languages: tuple[str, ...] | None = None) -> None:
-        raw = {key: tokens(text) for key, text in texts.items()}
+        raw = [tokens(text) for text in texts.values()]
         self.texts = texts
         self.languages = languages or dominant_languages(texts.values())
-        self.vocabulary = Vocabulary(self.languages, acronyms_of(raw.values()))
-        tokenised = {key: [w.lower() for w in ws] for key, ws in raw.items()}
-        self.phrases = _phrases_of(tokenised.values(), _MIN_PHRASE_COUNT, self.vocabulary)
-        self.terms: dict[int, list[str]] = merge_forms(
-            {k: terms_of_words(ws, self.phrases, self.vocabulary) for k, ws in tokenised.items()}
-        )
+        written: set[str] = set()
+        for ws in raw:
+            written.update(ws)
+        self.vocabulary = Vocabulary(self.languages, acronyms_of([written]))
+        lowered = {w: w.lower() for w in written}
+        capitalised = {w for w, low in lowered.items() if w != low}  # a post without one is lower case already
+        tokenised = [list(map(lowered.__getitem__, ws)) if not capitalised.isdisjoint(ws) else ws for ws in raw]
+        distinct = set(lowered.values())
+        self.phrases = _phrases_of(tokenised, _MIN_PHRASE_COUNT, self.vocabulary, distinct)
+        matcher = _Matcher(self.phrases, self.vocabulary)
+        matcher.learn(distinct)
+        self.terms: dict[int, list[str]] = merge_forms(dict(zip(texts, map(matcher.terms, tokenised), strict=True)))
+        self._all: Counter[str] | None = None
 
     def counts(self, keys: Iterable[int] | None = None, *, exclude: Collection[str] = ()) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        for key in self.terms if keys is None else keys:
-            counts.update(self.terms[key])
+        """How often each term is used in the texts of `keys` (all texts when None), in first-use order."""
+        if keys is None:
+            if self._all is None:
+                self._all = Counter(chain.from_iterable(self.terms.values()))
+            counts = self._all.copy()
+        else:
+            counts = Counter(chain.from_iterable(map(self.terms.__getitem__, keys)))
         for term in exclude:
             counts.pop(term, None)
         return counts
@@ -288,14 +411,18 @@ def people_names(texts: Iterable[str], names: Iterable[str | None] = ()) -> set[
 
 def introduced_names(texts: Iterable[str]) -> set[str]:
     """First names people use to greet or introduce themselves, lower-cased, to leave out of clouds."""
-    materialised = list(texts)
-    names: set[str] = set()
-    for text in materialised:
-        for pattern in _NAME_RES:
-            names.update(m.lower() for m in pattern.findall(text))
+    joined = _APART.join(texts)  # one regex call per pattern for a whole chat instead of one per post
+    names = {m.lower() for pattern in _NAME_RES for m in pattern.findall(joined)} - STOPWORDS
     # A word also written in lower case ("culture") is a word, not a name.
-    lower_words = {w for text in materialised for w in re.findall(r"\b[a-z]+\b", text)}
-    return {n for n in names if n not in STOPWORDS and n not in lower_words}
+    if len(names) <= _FEW_NAMES:
+        return {n for n in names if not _written_in_lower_case(n, joined)}
+    return names - set(_LOWER_WORD_RE.findall(joined))
+
+
+def _written_in_lower_case(word: str, text: str) -> bool:
+    """Whether the lower-case `word` stands as a whole word in `text` (`\\bword\\b`, the literal first so
+    the regex engine searches for it rather than trying every position)."""
+    return re.search(re.escape(word) + rf"(?<!\w{'.' * len(word)})(?!\w)", text) is not None
 
 
 def rank_themes(counts: Counter[str], *, top: int = 5, background: Counter[str] | None = None) -> list[str]:
