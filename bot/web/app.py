@@ -122,7 +122,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         from bot.web.slack_routes import install_pages, slack_router
 
         secret = settings.slack_signing_secret.get_secret_value()
-        app.include_router(slack_router(build_bolt_app(settings, db, install_pages()), secret))
+        bolt = build_bolt_app(settings, db, install_pages())
+        app.include_router(slack_router(bolt, secret, events_on_loop=not settings.slack_multi_workspace))
 
     app.add_middleware(RateLimits)
     app.add_middleware(

@@ -1,9 +1,9 @@
 """Slack's HTTP endpoints: `/slack/events`, and with per-workspace installs `/slack/install` and
 `/slack/oauth_redirect`, all handed to the Bolt app.
 
-Bolt's dispatch and OAuth flow are synchronous (signature check, ack, token exchange, store write);
-they run in the thread pool so a slow database or Slack never stalls the event loop that other
-requests share.
+Bolt's dispatch and OAuth flow are synchronous (ack, token exchange, store write); whatever may wait
+on the database or Slack runs in the thread pool, so a slow one never stalls the event loop that
+other requests share. An event with one bot token waits on neither before its ack (see slack_router).
 
 Before Bolt sees a request, `/slack/events` reads at most MAX_SLACK_BODY bytes (a declared length
 over it is refused before a byte is read; a streamed body is refused as soon as it passes it) and
@@ -63,9 +63,15 @@ def _signed(verifier: SignatureVerifier, request: Request, body: bytes) -> bool:
     return bool(timestamp and signature) and verifier.is_valid(body, timestamp, signature)
 
 
-def slack_router(bolt: App, signing_secret: str) -> APIRouter:
+def slack_router(bolt: App, signing_secret: str, *, events_on_loop: bool = False) -> APIRouter:
+    """With `events_on_loop` (one bot token), Events API requests are dispatched on the event loop, as Bolt's
+    own Starlette adapter does, once Bolt has asked Slack's auth.test who it is (it asks once and remembers):
+    before the ack Bolt then only reads the body, matches a listener and acks, and a hand-off to a
+    thread and back would cost more than that. Interactions and commands wait in Bolt until their
+    listener acks, and per-workspace installs read the installation store, so they stay in the pool."""
     router = APIRouter()
     verifier = SignatureVerifier(signing_secret)
+    authorized = False
 
     @router.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
@@ -77,8 +83,15 @@ def slack_router(bolt: App, signing_secret: str) -> APIRouter:
             log.warning("/slack/events refused: %s", refused.detail)
             # The rest of a refused body is not read; the connection is closed rather than drained.
             return JSONResponse({"detail": refused.detail}, refused.status, headers={"Connection": "close"})
+        nonlocal authorized
+        bolt_request = to_bolt_request(request, body)
+        event = request.headers.get("content-type", "").startswith("application/json")
         try:
-            response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+            if events_on_loop and event and authorized:
+                response = bolt.dispatch(bolt_request)
+            else:
+                response = await run_in_threadpool(bolt.dispatch, bolt_request)
+                authorized = authorized or bolt_request.context.bot_user_id is not None
         except Exception as exc:  # a signed body Bolt cannot read: one line naming the error, never its content
             log.warning("/slack/events: a signed request could not be read (%s)", type(exc).__name__)
             return JSONResponse({"detail": "the request body could not be read"}, 400)
