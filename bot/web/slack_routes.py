@@ -84,9 +84,9 @@ def slack_router(bolt: App, signing_secret: str, *, events_on_loop: bool = False
             # The rest of a refused body is not read; the connection is closed rather than drained.
             return JSONResponse({"detail": refused.detail}, refused.status, headers={"Connection": "close"})
         nonlocal authorized
-        bolt_request = to_bolt_request(request, body)
         event = request.headers.get("content-type", "").startswith("application/json")
         try:
+            bolt_request = to_bolt_request(request, body)  # parses the body
             if events_on_loop and event and authorized:
                 response = bolt.dispatch(bolt_request)
             else:
