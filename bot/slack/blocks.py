@@ -95,12 +95,15 @@ def huddle_opening(
         *([section(harm_line(harm))] if harm else []),
         section(lines),
         section(
-            f"Answer with the button, or reply in this thread starting with the number (`2: ...`). Closes {closes}."
+            "Answer with the button, or reply in this thread starting with the number (`2: ...`). "
+            f"Closes {closes}."
         ),
         ContextBlock(elements=[MarkdownTextObject(text=f":warning: {NO_PATIENT_DATA}")]),
         ActionsBlock(
             elements=[
-                ButtonElement(action_id="huddle_answer", style="primary", text=_plain("Answer"), value=str(event_id))
+                ButtonElement(
+                    action_id="huddle_answer", style="primary", text=_plain("Answer"), value=str(event_id)
+                )
             ]
         ),
     ]
