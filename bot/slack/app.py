@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions
 from slack_sdk import WebClient
@@ -105,15 +105,15 @@ def build_bolt_app(
         lambda batch: _store_message_events(db, batch)
     )
 
-    def queue_message(event: dict[str, Any], client: WebClient, next_: Callable[[], None]) -> None:
-        """Runs as Bolt matches the event, before its ack: an in-memory queue keeps arrival order, which
-        Bolt's listener pool would not; the recorder stores it after the ack."""
+    def queue_and_ack(event: dict[str, Any], client: WebClient) -> BoltResponse:
+        """Bolt runs this as it matches a message event: queued (in memory, in arrival order) and acked
+        here, so no listener thread is woken only to hand it on; the recorder stores it after the ack."""
         recorder.put((event, client))
-        next_()
+        return BoltResponse(status=200, body="")
 
-    @app.event("message", middleware=[queue_message])
+    @app.event("message", middleware=[queue_and_ack])
     def on_message() -> None:
-        """Nothing more here: Bolt acks the event, and the recorder stores it."""
+        """Never runs: the middleware acks instead (Bolt needs a listener to match the event to)."""
 
     @app.action("withheld_remove")
     def on_withheld_remove(ack: Ack, body: dict[str, Any], respond: Any) -> None:

@@ -1,7 +1,7 @@
 """Slack message events, stored after the ack by one thread, in the order they arrived.
 
-The app queues each message event here as Bolt matches it, and Bolt acks it. The recorder thread
-takes what has queued (waiting LINGER for more once one is there), so under load many replies share
+The app queues each message event here as Bolt matches it, and acks it. The recorder thread wakes for
+the first, sleeps LINGER, then takes all that has queued (at most MOST), so under load many replies share
 one transaction instead of each paying for its own - and one thread, not a pool, leaves the thread
 that acks Slack's requests fewer to fight for the interpreter. In-order processing keeps an edit or
 delete after the reply it changes. The thread ends once idle for IDLE and starts again on the next
@@ -20,7 +20,7 @@ from typing import Generic, TypeVar
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 
-LINGER = 0.05
+LINGER = 0.2
 IDLE = 1.0
 MOST = 200
 
@@ -53,10 +53,10 @@ class MessageRecorder(Generic[Item]):
                         self._thread = None
                         return
                 continue
-            deadline = time.monotonic() + self._linger
+            time.sleep(self._linger)  # asleep, not woken by each event that arrives meanwhile
             while len(batch) < MOST:
                 try:
-                    batch.append(self._queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                    batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
             try:

@@ -14,7 +14,7 @@ process hold a large body. Whatever a signed request holds, a parse failure is a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -23,6 +23,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.web.common import templates
 
@@ -63,17 +64,18 @@ def _signed(verifier: SignatureVerifier, request: Request, body: bytes) -> bool:
     return bool(timestamp and signature) and verifier.is_valid(body, timestamp, signature)
 
 
-def slack_router(bolt: App, signing_secret: str, *, events_on_loop: bool = False) -> APIRouter:
-    """With `events_on_loop` (one bot token), Events API requests are dispatched on the event loop, as Bolt's
-    own Starlette adapter does, once Bolt has asked Slack's auth.test who it is (it asks once and remembers):
-    before the ack Bolt then only reads the body, matches a listener and acks, and a hand-off to a
-    thread and back would cost more than that. Interactions and commands wait in Bolt until their
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def slack_events_endpoint(bolt: App, signing_secret: str, *, events_on_loop: bool = False) -> Endpoint:
+    """`/slack/events`. With `events_on_loop` (one bot token), Events API requests are dispatched on the
+    event loop, as Bolt's own Starlette adapter does, once Bolt has asked Slack's auth.test who it is (it
+    asks once and remembers): before the ack Bolt then only reads the body, matches a listener and acks,
+    and a hand-off to a thread and back would cost more than that. Interactions and commands wait in Bolt until their
     listener acks, and per-workspace installs read the installation store, so they stay in the pool."""
-    router = APIRouter()
     verifier = SignatureVerifier(signing_secret)
     authorized = False
 
-    @router.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         try:
             body = await _bounded_body(request)
@@ -97,6 +99,30 @@ def slack_router(bolt: App, signing_secret: str, *, events_on_loop: bool = False
             return JSONResponse({"detail": "the request body could not be read"}, 400)
         return to_starlette_response(response)
 
+    return slack_events
+
+
+class SlackEventsFirst:
+    """Answers `POST /slack/events` straight from the middleware stack, ahead of the CSRF and rate-limit
+    layers (which let Slack's signed requests through anyway) and of the router and its dependency
+    machinery; it sits inside SecurityHeaders, so its answers and errors still carry the headers."""
+
+    def __init__(self, app: ASGIApp, endpoint: Endpoint) -> None:
+        self.app = app
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/slack/events" and scope["method"] == "POST":
+            response = await self.endpoint(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def slack_router(bolt: App, events: Endpoint) -> APIRouter:
+    """The routes: `/slack/events` (reached here only by what SlackEventsFirst leaves), and the OAuth pages."""
+    router = APIRouter()
+    router.add_api_route("/slack/events", events, methods=["POST"], include_in_schema=False)
     flow = bolt.oauth_flow
     if flow is None:
         return router
