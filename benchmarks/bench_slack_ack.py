@@ -8,7 +8,8 @@ the real Bolt app) and the peer, a bare `slack_bolt.App` with the same signing s
 `message` listener does nothing (Bolt acks events itself), served the way Bolt documents for Starlette
 (`slack_bolt.adapter.starlette.SlackRequestHandler`). Slack's Web API is the local fake for both. The
 same signed events, at the same rate, go to each server in turn, in `--slice`-second slices, so both
-see the same machine load; each round gives every server `--seconds` of events. `--base-code DIR`
+see the same machine load; each round gives every server `--seconds` of events, after `--warmup`
+seconds each that are not measured. `--base-code DIR`
 adds a third server, ours from another checkout (the code before a change), on the same database.
 
 Every event is a thread reply to one open huddle, with a unique ts; one in twenty is sent a second
@@ -214,6 +215,9 @@ async def _run(servers: list[Server], args: argparse.Namespace, root: str) -> No
     slices = max(1, round(args.seconds / args.slice))
     per_slice = args.seconds / slices
     first = 0
+    for server in servers:  # not measured: first connections, Bolt's auth.test, first queries compiled
+        await _slice(server, args.rate, args.warmup, first, root)
+        first += int(args.rate * args.warmup)
     for r in range(args.rounds):
         latencies: dict[str, list[float]] = {s.name: [] for s in servers}
         cpu_before = {s.name: s.cpu_seconds() for s in servers}
@@ -286,6 +290,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0, help="per server per round")
     parser.add_argument("--slice", type=float, default=5.0, help="seconds of events to one server before the next")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of events to each server, not measured")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--per-workspace", action="store_true", help="OAuth install mode, token from the store")
     parser.add_argument("--base-code", type=Path, default=None, help="also serve ours from this checkout")
