@@ -3,7 +3,7 @@
 
 Bolt's dispatch and OAuth flow are synchronous (ack, token exchange, store write); whatever may wait
 on the database or Slack runs in the thread pool, so a slow one never stalls the event loop that
-other requests share. An event with one bot token waits on neither before its ack (see slack_router).
+other requests share. An event with one bot token waits on neither before its ack (see slack_events_endpoint).
 
 Before Bolt sees a request, `/slack/events` reads at most MAX_SLACK_BODY bytes (a declared length
 over it is refused before a byte is read; a streamed body is refused as soon as it passes it) and
@@ -71,8 +71,9 @@ def slack_events_endpoint(bolt: App, signing_secret: str, *, events_on_loop: boo
     """`/slack/events`. With `events_on_loop` (one bot token), Events API requests are dispatched on the
     event loop, as Bolt's own Starlette adapter does, once Bolt has asked Slack's auth.test who it is (it
     asks once and remembers): before the ack Bolt then only reads the body, matches a listener and acks,
-    and a hand-off to a thread and back would cost more than that. Interactions and commands wait in Bolt until their
-    listener acks, and per-workspace installs read the installation store, so they stay in the pool."""
+    and a hand-off to a thread and back would cost more than that. Interactions and commands wait in
+    Bolt until their listener acks, and per-workspace installs read the installation store, so they
+    stay in the pool."""
     verifier = SignatureVerifier(signing_secret)
     authorized = False
 
@@ -120,7 +121,8 @@ class SlackEventsFirst:
 
 
 def slack_router(bolt: App, events: Endpoint) -> APIRouter:
-    """The routes: `/slack/events` (reached here only by what SlackEventsFirst leaves), and the OAuth pages."""
+    """The routes: `/slack/events` (SlackEventsFirst answers its POSTs first; here it is in the app's own
+    routes, so other methods get a 405), and with per-workspace installs the OAuth pages."""
     router = APIRouter()
     router.add_api_route("/slack/events", events, methods=["POST"], include_in_schema=False)
     flow = bolt.oauth_flow
