@@ -275,6 +275,9 @@ def _stored(db: Database, servers: list[Server]) -> bool:
     with db.session() as s:
         rows = list(s.scalars(select(MessageRow.platform_id)))
     ok = True
+    for server in (s for s in servers if not s.ours):
+        print(f"{server.name}: sent {len(server.sent_ids)}, non-200 {server.failures}")
+        ok = ok and not server.failures
     for server in (s for s in servers if s.ours):
         mine = [p for p in rows if p in server.sent_ids]
         lost, doubled = len(server.sent_ids - set(mine)), len(mine) - len(set(mine))
@@ -320,7 +323,9 @@ def main() -> None:
         if args.base_code is not None:
             code = str(args.base_code.resolve())
             servers.append(_start("base", True, SERVE_OURS, [code, str(port := free_port())], server_env, port, tmp))
-        servers.append(_start("bare Bolt", False, SERVE_BARE_BOLT, [str(port := free_port())], server_env, port, tmp))
+        # Bolt would switch itself to OAuth with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET in its environment.
+        peer_env = {k: v for k, v in server_env.items() if k not in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")}
+        servers.append(_start("bare Bolt", False, SERVE_BARE_BOLT, [str(port := free_port())], peer_env, port, tmp))
         try:
             for server in servers:
                 _wait_up(server)
