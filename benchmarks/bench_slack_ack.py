@@ -1,34 +1,46 @@
-"""Signed Slack events at a steady rate to `/slack/events`: acknowledgement latency, nothing lost or doubled.
+"""Signed Slack events at a steady rate to `/slack/events`, ours beside a bare Bolt app, same run: ack latency.
 
-Run: `.venv/bin/python benchmarks/bench_slack_ack.py [--rate 100] [--seconds 30] [--database-url URL]
-[--per-workspace]`. With `--per-workspace` the app runs as a multi-workspace install: Bolt finds the
-workspace's token in the installation store before each ack (Slack's `auth.test` is asked once per token).
-The web app runs in its own process (one uvicorn worker, the real Bolt app); Slack's Web API is the
-local fake on 127.0.0.1. Every event is a thread reply to one open huddle, with a unique ts; one in
-twenty is sent a second time with X-Slack-Retry-Num. The acknowledgement is the HTTP 200; storing
-happens after it, so the script then waits for the record to hold exactly one row per event.
+Run: `.venv/bin/python benchmarks/bench_slack_ack.py [--rate 100] [--seconds 30] [--rounds 3]
+[--database-url URL] [--per-workspace] [--base-code DIR]`.
+
+Two servers are up the whole run, each one uvicorn worker on 127.0.0.1: ours (the FastAPI app with
+the real Bolt app) and the peer, a bare `slack_bolt.App` with the same signing secret and token, whose
+`message` listener does nothing (Bolt acks events itself), served the way Bolt documents for Starlette
+(`slack_bolt.adapter.starlette.SlackRequestHandler`). Slack's Web API is the local fake for both. The
+same signed events, at the same rate, go to each server in turn, in `--slice`-second slices, so both
+see the same machine load; each round gives every server `--seconds` of events, after `--warmup`
+seconds each that are not measured. `--base-code DIR`
+adds a third server, ours from another checkout (the code before a change), on the same database.
+
+Every event is a thread reply to one open huddle, with a unique ts; one in twenty is sent a second
+time with X-Slack-Retry-Num. The acknowledgement is the HTTP 200; storing happens after it, so the
+script then waits for our record to hold exactly one row per event sent to each of our servers.
+With `--per-workspace` ours runs as a multi-workspace install (the token from the installation store).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
+import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 from slack_sdk.oauth.installation_store import Installation
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.huddles import flow, sessions
 from bot.slack.install import installation_store
-from bot.slack.tokens import slack_for
+from bot.slack.tokens import base_url, slack_for
 from config.huddle_definition import HuddleDefinition
 from config.settings import Settings
 from tests.fakes.slack_api import BOT_USER, TEAM, FakeSlack, running_fake_slack
@@ -36,75 +48,255 @@ from tests.fakes.slack_web import SIGNING_SECRET, event_body, free_port, signed_
 from transcripts.db import Database
 from transcripts.models import MessageRow
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def _serve(settings: Settings, port: int) -> None:
-    import uvicorn
+# Ours, from the checkout named first: the app `huddlebot web` serves, settings from the environment.
+SERVE_OURS = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import uvicorn
+from bot.web.app import create_app
+from config.settings import Settings
+from transcripts.db import Database
+settings = Settings(_env_file=None)
+app = create_app(settings, Database(settings.database_url))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False, lifespan="off")
+"""
 
-    from bot.web.app import create_app
+# The peer: Bolt's own Starlette example, with a listener that does nothing.
+SERVE_BARE_BOLT = """
+import os, sys
+import uvicorn
+from slack_bolt import App
+from slack_bolt.adapter.starlette import SlackRequestHandler
+from slack_sdk import WebClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.routing import Route
 
-    app = create_app(settings, Database(settings.database_url))
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+bolt = App(
+    signing_secret=os.environ["SLACK_SIGNING_SECRET"],
+    client=WebClient(token=os.environ["BENCH_BOLT_TOKEN"], base_url=os.environ["BENCH_BOLT_API"]),
+    token_verification_enabled=False,
+)
+
+@bolt.event("message")
+def on_message() -> None:
+    pass
+
+handler = SlackRequestHandler(bolt)
+
+async def events(request: Request):
+    return await handler.handle(request)
+
+app = Starlette(routes=[Route("/slack/events", endpoint=events, methods=["POST"])])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False, lifespan="off")
+"""
 
 
-async def _send(rate: float, seconds: float, base: str, root: str) -> tuple[list[float], int]:
-    total = int(rate * seconds)
+@dataclass
+class Server:
+    name: str
+    ours: bool
+    port: int
+    process: subprocess.Popen[bytes]
+    sent_ids: set[str] = field(default_factory=set)
+    failures: int = 0
+    rounds: list[list[float]] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # the server process's CPU seconds per event, each round
+    connections: Connections = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.connections = Connections(self.port)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the server process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _start(name: str, ours: bool, code: str, args: list[str], env: dict[str, str], port: int, cwd: str) -> Server:
+    process = subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=cwd)
+    return Server(name, ours, port, process)
+
+
+def _wait_up(server: Server) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.post(f"{server.base}/slack/events", content="{}", timeout=5)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline or server.process.poll() is not None:
+                raise SystemExit(f"{server.name} did not start") from None
+            time.sleep(0.2)
+
+
+class Connections:
+    """Keep-alive HTTP/1.1 connections to one server, spoken by hand: on a busy two-core machine an
+    HTTP library's own work per request would be a large part of what is measured, and the same for both."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+
+    async def post(self, path: str, body: bytes, headers: dict[str, str]) -> int:
+        reader, writer = self.idle.pop() if self.idle else await asyncio.open_connection("127.0.0.1", self.port)
+        lines = [f"POST {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}", f"Content-Length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+        status = int((await reader.readline()).split()[1])
+        length, close = 0, False
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name = name.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "connection":
+                close = "close" in value.lower()
+            elif name == "transfer-encoding":
+                raise SystemExit(f"a chunked answer from port {self.port}: this client reads only Content-Length")
+        await reader.readexactly(length)
+        if close:
+            writer.close()
+        else:
+            self.idle.append((reader, writer))
+        return status
+
+    def forget(self) -> None:
+        """Closes the idle connections: the server (uvicorn) would close them after 5 s idle anyway."""
+        for _, writer in self.idle:
+            writer.close()
+        self.idle.clear()
+
+
+async def _slice(server: Server, rate: float, seconds: float, first: int, root: str) -> list[float]:
+    """`rate * seconds` events to one server, one every 1/rate s; the latency of each first delivery."""
     latencies: list[float] = []
-    failures = 0
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=10, limits=limits) as client:
 
-        async def one(i: int, retry: bool) -> None:
-            nonlocal failures
-            event = {
-                "type": "message",
-                "channel": "C1",
-                "user": f"U{i % 40}",
-                "text": f"{i % 6 + 1}: answer {i}",
-                "ts": f"1900000000.{i:06d}",
-                "thread_ts": root,
-            }
-            body = event_body(event, f"Ev{i}")
-            headers = signed_headers(body, content_type="application/json")
-            if retry:
-                headers["X-Slack-Retry-Num"] = "1"
-                headers["X-Slack-Retry-Reason"] = "http_timeout"
-            started = time.perf_counter()
-            response = await client.post(f"{base}/slack/events", content=body, headers=headers)
-            if retry:
-                return
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                failures += 1
+    async def one(i: int, retry: bool) -> None:
+        ts = f"1900000000.{i:06d}"
+        event = {"type": "message", "channel": "C1", "user": f"U{i % 40}", "text": f"{i % 6 + 1}: answer {i}",
+                 "ts": ts, "thread_ts": root}  # fmt: skip
+        body = event_body(event, f"Ev{i}")
+        headers = signed_headers(body, content_type="application/json")
+        if retry:
+            headers["X-Slack-Retry-Num"] = "1"
+            headers["X-Slack-Retry-Reason"] = "http_timeout"
+        started = time.perf_counter()
+        status = await server.connections.post("/slack/events", body.encode(), headers)
+        if retry:
+            return
+        latencies.append(time.perf_counter() - started)
+        server.sent_ids.add(f"C1:{ts}")
+        if status != 200:
+            server.failures += 1
 
-        start = time.perf_counter()
-        tasks = []
-        for i in range(total):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(i, False)))
-            if i % 20 == 0:
-                tasks.append(asyncio.create_task(one(i, True)))
-        await asyncio.gather(*tasks)
-    return latencies, failures
+    server.connections.forget()
+    total = int(rate * seconds)
+    start = time.perf_counter()
+    tasks = []
+    for n in range(total):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(first + n, False)))
+        if n % 20 == 0:
+            tasks.append(asyncio.create_task(one(first + n, True)))
+    await asyncio.gather(*tasks)
+    return latencies
 
 
-def _install(settings: Settings, db: Database, fake: FakeSlack) -> None:
-    """The workspace's installation, as the OAuth flow would have stored it."""
+async def _run(servers: list[Server], args: argparse.Namespace, root: str) -> None:
+    slices = max(1, round(args.seconds / args.slice))
+    per_slice = args.seconds / slices
+    first = 0
+    for server in servers:  # not measured: first connections, Bolt's auth.test, first queries compiled
+        await _slice(server, args.rate, args.warmup, first, root)
+        first += int(args.rate * args.warmup)
+    for r in range(args.rounds):
+        latencies: dict[str, list[float]] = {s.name: [] for s in servers}
+        cpu_before = {s.name: s.cpu_seconds() for s in servers}
+        for k in range(slices * len(servers)):
+            server = servers[(k + r) % len(servers)]  # each round starts with the next server
+            latencies[server.name] += await _slice(server, args.rate, per_slice, first, root)
+            first += int(args.rate * per_slice)
+        await asyncio.sleep(1)  # the last slice's work after the ack counts in this round
+        for s in servers:
+            s.rounds.append(latencies[s.name])
+            s.cpu.append((s.cpu_seconds() - cpu_before[s.name]) / len(latencies[s.name]))
+        print(_round_line(f"round {r + 1}", servers, [s.rounds[-1] for s in servers]), flush=True)
+        print("  server CPU per event: " + ", ".join(f"{s.name} {s.cpu[-1] * 1000:.2f} ms" for s in servers))
+
+
+def _percentiles(seconds: list[float]) -> tuple[float, float]:
+    ms = sorted(x * 1000 for x in seconds)
+    return statistics.median(ms), ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+
+
+def _round_line(label: str, servers: list[Server], latencies: list[list[float]]) -> str:
+    figures = {s.name: _percentiles(xs) for s, xs in zip(servers, latencies, strict=True)}
+    peer50, peer99 = figures["bare Bolt"]
+    parts = [f"{name} p50 {p50:.1f} ms p99 {p99:.1f} ms" for name, (p50, p99) in figures.items()]
+    ratios = [
+        f"{name}/bare Bolt p50 {p50 / peer50:.2f}x p99 {p99 / peer99:.2f}x"
+        for name, (p50, p99) in figures.items()
+        if name != "bare Bolt"
+    ]
+    return f"{label}: " + " | ".join(parts) + " || " + " | ".join(ratios)
+
+
+def _install(settings: Settings, db: Database, fake: FakeSlack) -> str:
+    """The workspace's installation, as the OAuth flow would have stored it; its bot token."""
     token = "xoxb-bench-" + TEAM
     fake.bot_tokens[token] = TEAM
     installation = Installation(
         app_id="A0APP", team_id=TEAM, bot_token=token, bot_id="B" + TEAM, bot_user_id=BOT_USER, user_id="U0"
     )
     installation_store(settings, db.engine).save(installation)
+    return token
+
+
+def _stored(db: Database, servers: list[Server]) -> bool:
+    """Waits for every event sent to our servers to be stored; prints lost and doubled per server."""
+    expected = set().union(*(s.sent_ids for s in servers if s.ours))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with db.session() as s:
+            have = set(s.scalars(select(MessageRow.platform_id)))
+        if expected <= have:
+            break
+        time.sleep(0.5)
+    time.sleep(2)  # let any late duplicate land before counting again
+    with db.session() as s:
+        rows = list(s.scalars(select(MessageRow.platform_id)))
+    ok = True
+    for server in (s for s in servers if not s.ours):
+        print(f"{server.name}: sent {len(server.sent_ids)}, non-200 {server.failures}")
+        ok = ok and not server.failures
+    for server in (s for s in servers if s.ours):
+        mine = [p for p in rows if p in server.sent_ids]
+        lost, doubled = len(server.sent_ids - set(mine)), len(mine) - len(set(mine))
+        print(f"{server.name}: sent {len(server.sent_ids)}, non-200 {server.failures}, lost {lost}, doubled {doubled}")
+        ok = ok and not (lost or doubled or server.failures)
+    return ok
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the servers are stopped on the way out
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rate", type=float, default=100.0)
-    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--seconds", type=float, default=30.0, help="per server per round")
+    parser.add_argument("--slice", type=float, default=5.0, help="seconds of events to one server before the next")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of events to each server, not measured")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--per-workspace", action="store_true", help="OAuth install mode, token from the store")
+    parser.add_argument("--base-code", type=Path, default=None, help="also serve ours from this checkout")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, running_fake_slack(members={"C1": []}) as fake:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -113,16 +305,10 @@ def main() -> None:
             if args.per_workspace
             else {"SLACK_BOT_TOKEN": "xoxb-bench"}
         )
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            DATABASE_URL=url,
-            SLACK_API_URL=fake.url,
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            **credentials,
-        )
+        env = {"DATABASE_URL": url, "SLACK_API_URL": fake.url, "SLACK_SIGNING_SECRET": SIGNING_SECRET, **credentials}
+        settings = Settings(_env_file=None, **env)  # type: ignore[call-arg]
         db = Database(url)
-        if args.per_workspace:
-            _install(settings, db, fake)
+        token = _install(settings, db, fake) if args.per_workspace else "xoxb-bench"
         definition = HuddleDefinition(
             name="Bench", workspace=TEAM, channel="C1", days=["mon"], time="07:00", window="2h",
             prompts=[f"Q{i}" for i in range(1, 7)],
@@ -131,49 +317,35 @@ def main() -> None:
         with db.session() as s:
             where = sessions.opening_ts(s, event_id)
         assert where is not None
-        port = free_port()
-        server = multiprocessing.get_context("spawn").Process(target=_serve, args=(settings, port), daemon=True)
-        server.start()
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.post(f"{base}/slack/events", content="{}", timeout=5)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("the web app did not start") from None
-                time.sleep(0.2)
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "WEB_"))}
+        server_env = {**clean, **env, "BENCH_BOLT_TOKEN": token, "BENCH_BOLT_API": base_url(settings)}
+        servers = [_start("ours", True, SERVE_OURS, [str(ROOT), str(port := free_port())], server_env, port, tmp)]
+        if args.base_code is not None:
+            code = str(args.base_code.resolve())
+            servers.append(_start("base", True, SERVE_OURS, [code, str(port := free_port())], server_env, port, tmp))
+        # Bolt would switch itself to OAuth with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET in its environment.
+        peer_env = {k: v for k, v in server_env.items() if k not in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")}
+        servers.append(_start("bare Bolt", False, SERVE_BARE_BOLT, [str(port := free_port())], peer_env, port, tmp))
         try:
-            latencies, failures = asyncio.run(_send(args.rate, args.seconds, base, where[1]))
-            sent = len(latencies)
-            stored = 0
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                with db.session() as s:
-                    stored = int(s.scalar(select(func.count()).select_from(MessageRow)) or 0)
-                if stored >= sent:
-                    break
-                time.sleep(0.5)
-            time.sleep(2)  # let any late duplicate land before counting again
-            with db.session() as s:
-                stored = int(s.scalar(select(func.count()).select_from(MessageRow)) or 0)
-                distinct = int(s.scalar(select(func.count(func.distinct(MessageRow.platform_id)))) or 0)
+            for server in servers:
+                _wait_up(server)
+            print(
+                f"mode: {'per-workspace install' if args.per_workspace else 'one token'}; "
+                f"database: {db.engine.dialect.name}; {args.rate:g} events/s, {args.seconds:g} s per server per "
+                f"round in {args.slice:g} s slices, interleaved; servers: {', '.join(s.name for s in servers)}",
+                flush=True,
+            )
+            asyncio.run(_run(servers, args, where[1]))
+            print(_round_line("all rounds", servers, [[x for r in s.rounds for x in r] for s in servers]))
+            ok = _stored(db, servers)
+            print(f"auth.test calls to Slack: {len(fake.of('auth.test'))}")
         finally:
-            server.terminate()
-            server.join(10)
+            for server in servers:
+                server.process.terminate()
+            for server in servers:
+                server.process.wait(10)
             db.dispose()
-    ms = sorted(x * 1000 for x in latencies)
-    p50 = statistics.median(ms)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-    mode = "per-workspace install (token from the store)" if args.per_workspace else "one token"
-    print(f"mode: {mode}; database: {db.engine.dialect.name}; auth.test calls to Slack: {len(fake.of('auth.test'))}")
-    print(
-        f"events sent: {sent} at {args.rate:g}/s for {args.seconds:g}s (+{sent // 20 + 1} retries), non-200: {failures}"
-    )
-    print(f"ack latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {ms[-1]:.1f} ms")
-    print(f"stored: {stored} rows, {distinct} distinct; lost {sent - distinct}, doubled {stored - distinct}")
-    if failures or stored != sent or distinct != sent:
+    if not ok:
         raise SystemExit(1)
 
 

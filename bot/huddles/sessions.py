@@ -217,22 +217,50 @@ def record_reply(db: Database, message: Message) -> Recorded | None:
     A reply that looks like patient-identifiable information is stored without its text and withheld
     from summaries, pages and CPD logs until its author edits it.
     """
-    if not message.thread or message.id.endswith(f":{message.thread}"):
-        return None
-    reason = _identifies_a_patient(message.text)
+    return record_replies(db, [message])[0]
+
+
+def record_replies(db: Database, messages: Sequence[Message]) -> list[Recorded | None]:
+    """`record_reply` for many replies in one transaction (one look-up of what is stored already, one
+    insert per huddle, one write of the answers), so a busy thread costs a fraction of a transaction
+    per reply. In order, what became of each; a reply stored already (a re-delivery) is left as it is."""
+    results: list[Recorded | None] = [None] * len(messages)
+    new: dict[str, tuple[int, Message, int, str, str | None]] = {}  # id -> event, as stored, prompt, method, reason
     with db.session() as s:
-        found = _thread_huddle(db, s, message.channel, message.thread)
-        if found is None:
-            return None
-        event_id, asked = found
-        prompt, method = match_prompt(message.text, asked)
-        if store_messages(s, event_id, [withhold(message, reason) if reason else message]) == 0:
-            return Recorded(message.id, reason)
-        row = _row(s, message.id)
-        assert row is not None
-        row.withheld_reason = reason
-        s.add(Answer(message_id=row.id, prompt_id=prompt.id, method=method))
-    return Recorded(message.id, reason)
+        for i, message in enumerate(messages):
+            if not message.thread or message.id.endswith(f":{message.thread}"):
+                continue
+            found = _thread_huddle(db, s, message.channel, message.thread)
+            if found is None:
+                continue
+            reason = _identifies_a_patient(message.text)
+            results[i] = Recorded(message.id, reason)
+            event_id, asked = found
+            prompt, method = match_prompt(message.text, asked)
+            new.setdefault(
+                message.id, (event_id, withhold(message, reason) if reason else message, prompt.id, method, reason)
+            )
+        if not new:
+            return results
+        for message_id in s.scalars(select(MessageRow.platform_id).where(_slack_ids(list(new)))):
+            del new[message_id]
+        for event_id in {event_id for event_id, *_ in new.values()}:
+            store_messages(s, event_id, [m for e, m, *_ in new.values() if e == event_id])
+        if not new:
+            return results
+        rows = list(s.scalars(select(MessageRow).where(_slack_ids(list(new)))))
+        # Another process may have stored one of them meanwhile; then its answer is that process's to write.
+        answered = set(s.scalars(select(Answer.message_id).where(Answer.message_id.in_([r.id for r in rows]))))
+        for row in rows:
+            if row.id not in answered:
+                _, _, prompt_id, method, reason = new[row.platform_id]
+                row.withheld_reason = reason
+                s.add(Answer(message_id=row.id, prompt_id=prompt_id, method=method))
+    return results
+
+
+def _slack_ids(message_ids: list[str]) -> ColumnElement[bool]:
+    return (MessageRow.platform == PLATFORM) & MessageRow.platform_id.in_(message_ids)
 
 
 def record_edit(

@@ -2,8 +2,9 @@
 
 With `process_before_response=False` Bolt answers Slack as soon as `ack()` is called (events are
 acked before the listener runs), so storing, posting and summarising never count against Slack's
-three seconds. Re-deliveries (`X-Slack-Retry-Num`) are processed again and stored once: messages are
-unique per (platform, platform_id).
+three seconds. Message events go on to one recorder thread (`bot.slack.message_recorder`), which stores
+runs of replies in one transaction each. Re-deliveries (`X-Slack-Retry-Num`) are processed again and
+stored once: messages are unique per (platform, platform_id).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions
 from slack_sdk import WebClient
@@ -31,12 +32,14 @@ from bot.slack import blocks
 from bot.slack.blocks import fit
 from bot.slack.home import home_view
 from bot.slack.install import installation_store, oauth_settings
+from bot.slack.message_recorder import MessageRecorder
 from bot.slack.tokens import base_url, web_client
 from config.huddle_definition import HuddleDefinition, load_huddle_definition
 from config.settings import Settings
 from transcripts import patient_identifiers
 from transcripts.db import Database
 from transcripts.errors import RecordError
+from transcripts.message import Message
 from transcripts.models import Escalation, Event, utcnow
 from transcripts.patient_identifiers import Finding
 
@@ -98,26 +101,19 @@ def build_bolt_app(
             )
     single_workspace = not settings.slack_multi_workspace
 
-    @app.event("message")
-    def on_message(event: dict[str, Any], client: WebClient) -> None:
-        subtype = event.get("subtype")
-        channel = event.get("channel", "")
-        recorded, author = None, event.get("user")
-        if subtype is None or subtype == "thread_broadcast":
-            reply = slack_adapter.thread_reply(event)
-            if reply is not None:
-                recorded = sessions.record_reply(db, reply)
-        elif subtype == "message_changed":
-            changed = event.get("message") or {}
-            message_id, text, edited_at = slack_adapter.edited(channel, changed)
-            recorded, author = sessions.record_edit(db, message_id, text, edited_at, changed), changed.get("user")
-            event = changed
-        elif subtype == "message_deleted" and event.get("deleted_ts"):
-            sessions.record_delete(db, f"{channel}:{event['deleted_ts']}")
-        if recorded is not None and recorded.withheld and author:
-            SlackPlatform(client).warn_privately(
-                channel, str(author), event.get("thread_ts"), recorded.withheld, recorded.message_id
-            )
+    recorder: MessageRecorder[tuple[dict[str, Any], WebClient]] = MessageRecorder(
+        lambda batch: _store_message_events(db, batch)
+    )
+
+    def queue_and_ack(event: dict[str, Any], client: WebClient) -> BoltResponse:
+        """Bolt runs this as it matches a message event: queued (in memory, in arrival order) and acked
+        here, so no listener thread is woken only to hand it on; the recorder stores it after the ack."""
+        recorder.put((event, client))
+        return BoltResponse(status=200, body="")
+
+    @app.event("message", middleware=[queue_and_ack])
+    def on_message() -> None:
+        """Never runs: the middleware acks instead (Bolt needs a listener to match the event to)."""
 
     @app.action("withheld_remove")
     def on_withheld_remove(ack: Ack, body: dict[str, Any], respond: Any) -> None:
@@ -329,6 +325,64 @@ def build_bolt_app(
             )
 
     return app
+
+
+def _store_message_events(db: Database, batch: list[tuple[dict[str, Any], WebClient]]) -> None:
+    """The recorder's work, in arrival order: each run of thread replies in one transaction, each edit
+    or delete on its own; the author of a reply withheld for patient identifiers is told privately."""
+    replies: list[tuple[Message, dict[str, Any], WebClient]] = []
+    for event, client in batch:
+        reply = slack_adapter.thread_reply(event) if event.get("subtype") in (None, "thread_broadcast") else None
+        if reply is not None:
+            replies.append((reply, event, client))
+            continue
+        _store_replies(db, replies)
+        replies = []
+        try:
+            _store_change(db, event, client)
+        except Exception:
+            log.exception("a Slack message %s could not be recorded", event.get("subtype"))
+    _store_replies(db, replies)
+
+
+def _store_replies(db: Database, replies: list[tuple[Message, dict[str, Any], WebClient]]) -> None:
+    if not replies:
+        return
+    messages = [message for message, _, _ in replies]
+    try:
+        results = sessions.record_replies(db, messages)
+    except Exception:  # one bad reply must not cost the others theirs: each again on its own
+        results = []
+        for message in messages:
+            try:
+                results += sessions.record_replies(db, [message])
+            except Exception:
+                log.exception("Slack reply %s could not be recorded", message.id)
+                results.append(None)
+    for (_, event, client), recorded in zip(replies, results, strict=True):
+        if recorded is not None and recorded.withheld and event.get("user"):
+            _warn(client, event, str(event["user"]), recorded)
+
+
+def _store_change(db: Database, event: dict[str, Any], client: WebClient) -> None:
+    subtype, channel = event.get("subtype"), event.get("channel", "")
+    if subtype == "message_changed":
+        changed = event.get("message") or {}
+        message_id, text, edited_at = slack_adapter.edited(channel, changed)
+        recorded = sessions.record_edit(db, message_id, text, edited_at, changed)
+        if recorded is not None and recorded.withheld and changed.get("user"):
+            _warn(client, {**changed, "channel": channel}, str(changed["user"]), recorded)
+    elif subtype == "message_deleted" and event.get("deleted_ts"):
+        sessions.record_delete(db, f"{channel}:{event['deleted_ts']}")
+
+
+def _warn(client: WebClient, event: dict[str, Any], author: str, recorded: sessions.Recorded) -> None:
+    try:
+        SlackPlatform(client).warn_privately(
+            event.get("channel", ""), author, event.get("thread_ts"), recorded.withheld or "", recorded.message_id
+        )
+    except Exception:
+        log.exception("could not tell %s privately that their reply was withheld", author)
 
 
 def _record_harm(db: Database, slack: SlackPlatform, command: dict[str, Any], kind: str) -> str:

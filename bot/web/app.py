@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -30,6 +31,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 HSTS = "max-age=63072000; includeSubDomains"
+GIL_SWITCH_SECONDS = 0.001
 
 
 class SecurityHeaders:
@@ -117,17 +119,27 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     for module in (archive, live, cpd_pages, auth, dashboard, api):
         app.include_router(module.router)
     slack_credentials = settings.slack_bot_token is not None or settings.slack_multi_workspace
+    slack_events = None
     if settings.slack_signing_secret is not None and slack_credentials:
         from bot.slack.app import build_bolt_app
-        from bot.web.slack_routes import install_pages, slack_router
+        from bot.web.slack_routes import install_pages, slack_events_endpoint, slack_router
 
         secret = settings.slack_signing_secret.get_secret_value()
-        app.include_router(slack_router(build_bolt_app(settings, db, install_pages()), secret))
+        bolt = build_bolt_app(settings, db, install_pages())
+        slack_events = slack_events_endpoint(bolt, secret, events_on_loop=not settings.slack_multi_workspace)
+        app.include_router(slack_router(bolt, slack_events))
+        # Slack's replies are stored by a thread of their own (bot.slack.message_recorder); the event loop,
+        # which acks, asks for the interpreter back within GIL_SWITCH_SECONDS of its request, not Python's 5 ms.
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
 
     app.add_middleware(RateLimits)
     app.add_middleware(
         SameOriginWrites, base_url=settings.web_base_url, base_url_set="web_base_url" in settings.model_fields_set
     )
+    if slack_events is not None:
+        from bot.web.slack_routes import SlackEventsFirst
+
+        app.add_middleware(SlackEventsFirst, endpoint=slack_events)
     # Added last, so outermost: refusals and errors carry the headers too.
     app.add_middleware(SecurityHeaders, https=settings.web_base_url.startswith("https://"))
     _redact_access_log()

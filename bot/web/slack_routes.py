@@ -1,9 +1,9 @@
 """Slack's HTTP endpoints: `/slack/events`, and with per-workspace installs `/slack/install` and
 `/slack/oauth_redirect`, all handed to the Bolt app.
 
-Bolt's dispatch and OAuth flow are synchronous (signature check, ack, token exchange, store write);
-they run in the thread pool so a slow database or Slack never stalls the event loop that other
-requests share.
+Bolt's dispatch and OAuth flow are synchronous (ack, token exchange, store write); whatever may wait
+on the database or Slack runs in the thread pool, so a slow one never stalls the event loop that
+other requests share. An event with one bot token waits on neither before its ack (see slack_events_endpoint).
 
 Before Bolt sees a request, `/slack/events` reads at most MAX_SLACK_BODY bytes (a declared length
 over it is refused before a byte is read; a streamed body is refused as soon as it passes it) and
@@ -14,7 +14,7 @@ process hold a large body. Whatever a signed request holds, a parse failure is a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -23,6 +23,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from slack_bolt.oauth.callback_options import CallbackOptions, FailureArgs, SuccessArgs
 from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.web.common import templates
 
@@ -63,11 +64,19 @@ def _signed(verifier: SignatureVerifier, request: Request, body: bytes) -> bool:
     return bool(timestamp and signature) and verifier.is_valid(body, timestamp, signature)
 
 
-def slack_router(bolt: App, signing_secret: str) -> APIRouter:
-    router = APIRouter()
-    verifier = SignatureVerifier(signing_secret)
+Endpoint = Callable[[Request], Awaitable[Response]]
 
-    @router.post("/slack/events", include_in_schema=False)
+
+def slack_events_endpoint(bolt: App, signing_secret: str, *, events_on_loop: bool = False) -> Endpoint:
+    """`/slack/events`. With `events_on_loop` (one bot token), Events API requests are dispatched on the
+    event loop, as Bolt's own Starlette adapter does, once Bolt has asked Slack's auth.test who it is (it
+    asks once and remembers): before the ack Bolt then only reads the body, matches a listener and acks,
+    and a hand-off to a thread and back would cost more than that. Interactions and commands wait in
+    Bolt until their listener acks, and per-workspace installs read the installation store, so they
+    stay in the pool."""
+    verifier = SignatureVerifier(signing_secret)
+    authorized = False
+
     async def slack_events(request: Request) -> Response:
         try:
             body = await _bounded_body(request)
@@ -77,13 +86,45 @@ def slack_router(bolt: App, signing_secret: str) -> APIRouter:
             log.warning("/slack/events refused: %s", refused.detail)
             # The rest of a refused body is not read; the connection is closed rather than drained.
             return JSONResponse({"detail": refused.detail}, refused.status, headers={"Connection": "close"})
+        nonlocal authorized
+        event = request.headers.get("content-type", "").startswith("application/json")
         try:
-            response = await run_in_threadpool(bolt.dispatch, to_bolt_request(request, body))
+            bolt_request = to_bolt_request(request, body)  # parses the body
+            if events_on_loop and event and authorized:
+                response = bolt.dispatch(bolt_request)
+            else:
+                response = await run_in_threadpool(bolt.dispatch, bolt_request)
+                authorized = authorized or bolt_request.context.bot_user_id is not None
         except Exception as exc:  # a signed body Bolt cannot read: one line naming the error, never its content
             log.warning("/slack/events: a signed request could not be read (%s)", type(exc).__name__)
             return JSONResponse({"detail": "the request body could not be read"}, 400)
         return to_starlette_response(response)
 
+    return slack_events
+
+
+class SlackEventsFirst:
+    """Answers `POST /slack/events` straight from the middleware stack, ahead of the CSRF and rate-limit
+    layers (which let Slack's signed requests through anyway) and of the router and its dependency
+    machinery; it sits inside SecurityHeaders, so its answers and errors still carry the headers."""
+
+    def __init__(self, app: ASGIApp, endpoint: Endpoint) -> None:
+        self.app = app
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/slack/events" and scope["method"] == "POST":
+            response = await self.endpoint(Request(scope, receive))
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def slack_router(bolt: App, events: Endpoint) -> APIRouter:
+    """The routes: `/slack/events` (SlackEventsFirst answers its POSTs first; here it is in the app's own
+    routes, so other methods get a 405), and with per-workspace installs the OAuth pages."""
+    router = APIRouter()
+    router.add_api_route("/slack/events", events, methods=["POST"], include_in_schema=False)
     flow = bolt.oauth_flow
     if flow is None:
         return router
