@@ -10,6 +10,7 @@ import logging
 import os
 from functools import lru_cache
 
+from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,6 +23,7 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
 
 # Keys that have been published (this project's old default among them) can never sign anything.
 PUBLISHED_KEYS = frozenset({"dev-only-change-me", "changeme", "change-me", "secret", "secret_key"})
@@ -67,10 +69,23 @@ class Settings(BaseSettings):
     slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_authorize_url: str = Field(default="https://slack.com/oauth/v2/authorize", alias="SLACK_AUTHORIZE_URL")
 
+    # Per client address, in the `limits` notation: a person keeping their log or signing in stays far below.
+    cpd_rate_limit: str = Field(default="30/minute;300/hour", alias="CPD_RATE_LIMIT")
+    sign_in_rate_limit: str = Field(default="10/minute;60/hour", alias="SIGN_IN_RATE_LIMIT")
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
         return normalise_database_url(value.strip())
+
+    @field_validator("cpd_rate_limit", "sign_in_rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("is not a rate limit such as 30/minute;300/hour") from None
+        return value
 
     @field_validator("secret_key")
     @classmethod

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.web.asgi_answers import answer
 from bot.web.csrf import SameOriginWrites
 from bot.web.rate_limits import RateLimits
+from bot.web.rate_limits import rules as rate_limit_rules
 from config.settings import Settings
 from transcripts.db import Database
 
@@ -132,7 +133,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         # which acks, asks for the interpreter back within GIL_SWITCH_SECONDS of its request, not Python's 5 ms.
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
 
-    app.add_middleware(RateLimits)
+    app.add_middleware(RateLimits, rules=rate_limit_rules(settings))
     app.add_middleware(
         SameOriginWrites, base_url=settings.web_base_url, base_url_set="web_base_url" in settings.model_fields_set
     )

@@ -19,6 +19,7 @@ from limits.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.web.asgi_answers import answer
+from config.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,17 +30,23 @@ class Rule:
     limits: tuple[RateLimitItem, ...]
 
 
-# A person saving and downloading their CPD log, or signing in, stays far below these.
-RULES = (
-    Rule("cpd", "POST", re.compile(r"^/events/[^/]+/cpd(/open|/download)?$"), tuple(parse_many("30/minute;300/hour"))),
-    Rule("sign-in", "POST", re.compile(r"^/auth/"), tuple(parse_many("10/minute;60/hour"))),
-)
+def rules(settings: Settings) -> tuple[Rule, ...]:
+    """The limited routes, with the limits the settings give (CPD_RATE_LIMIT, SIGN_IN_RATE_LIMIT)."""
+    return (
+        Rule(
+            "cpd",
+            "POST",
+            re.compile(r"^/events/[^/]+/cpd(/open|/download)?$"),
+            tuple(parse_many(settings.cpd_rate_limit)),
+        ),
+        Rule("sign-in", "POST", re.compile(r"^/auth/"), tuple(parse_many(settings.sign_in_rate_limit))),
+    )
 
 
 class RateLimits:
     """Refuses (429) a client's request once it is over a rule's limit; other requests pass untouched."""
 
-    def __init__(self, app: ASGIApp, rules: tuple[Rule, ...] = RULES) -> None:
+    def __init__(self, app: ASGIApp, rules: tuple[Rule, ...]) -> None:
         self.app = app
         self.rules = rules
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
