@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import select
 
 import bot.web.page_cache as page_cache
+from tests.analysis.spans import START, store_shape
 from tests.bot.web.conftest import RunningApp
 from tests.fakes.waiting import wait_for
 from transcripts.message import Author, Message
@@ -139,3 +140,30 @@ def test_a_private_chat_is_refused_to_a_stranger_before_anything_is_prepared(
             assert "&lt;script&gt;" not in response.text and "Total posts" not in response.text, path
         assert client.get(f"/events/{large_chat + 1000}").status_code == 404
     assert builds == []  # nothing analysed for a visitor who may not see it
+
+
+def test_a_running_chats_transcript_pages_keep_their_order_when_the_analysis_arrives(
+    web: RunningApp, held_build: tuple[list[int], threading.Event]
+) -> None:
+    """Posts timed to the second: the order posted is the analysed transcript's order, so paging stays put."""
+    builds, release = held_build
+    chat = store_shape(web.db, [START + timedelta(seconds=5 * i) for i in range(650)], status="running")
+
+    def pages(client: httpx.Client) -> list[int]:
+        ids: list[int] = []
+        for start in (0, 500):
+            response = client.get(f"/events/{chat}/transcript", params={"start": start})
+            assert response.status_code == 200
+            ids += _post_ids(response.text)
+        return ids
+
+    with httpx.Client(base_url=web.base_url, timeout=60, headers={"Accept": "text/html"}) as client:
+        cold_page = client.get(f"/events/{chat}")
+        assert "The analysis of this chat's 650 posts is being prepared" in cold_page.text
+        assert f'href="/events/{chat}/transcript?start=200"' in cold_page.text
+        cold = pages(client)
+        assert len(cold) == 650 and _post_ids(cold_page.text) == cold[:200]
+        release.set()
+        wait_for(lambda: FULL in client.get(f"/events/{chat}").text, "the full page at the same address")
+        assert pages(client) == cold
+    assert builds == [650]
