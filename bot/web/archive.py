@@ -29,7 +29,7 @@ from analysis.activity import local_wall_time
 from analysis.links import post_url
 from analysis.report import PICTURES, render_page, section_numbers
 from bot.web.common import MAX_ID, db_of, no_nul, now, page, settings_of, visible_event, zone_or_400
-from bot.web.page_cache import Built, built_version, drawn_pictures, picture_dir, ready_build, will_draw
+from bot.web.page_cache import Built, Preparing, built_version, drawn_pictures, picture_dir, ready_build, will_draw
 from bot.web.visibility import is_public, public_clause
 from transcripts.models import Event, MessageRow, Participant, Prompt
 
@@ -42,6 +42,8 @@ KEEP_PAGES = 32
 PREPARING_REFRESH = 5  # seconds between a "being prepared" page's refreshes
 _pages: LRUCache[tuple[str, int, str], str] = LRUCache(maxsize=KEEP_PAGES)
 _pages_lock = threading.Lock()
+# What the "being prepared" page shows from the record, per version: it refreshes every few seconds.
+_first_screens: LRUCache[tuple[str, int, str], dict[str, Any]] = LRUCache(maxsize=KEEP_PAGES)
 
 
 def _utc_of_wall_time(wall: datetime, zone: ZoneInfo) -> datetime:
@@ -169,8 +171,8 @@ def event_page(request: Request, event_id: int) -> HTMLResponse:
     event = visible_event(request, event_id)
     db = db_of(request)
     built = ready_build(db, event.id, stale_ok=event.status == "running")
-    if built is None:
-        return _preparing_page(request, event)
+    if isinstance(built, Preparing):
+        return _preparing_page(request, event, built.version)
     key = (db.url, event.id, built.version)
     with _pages_lock:
         html = _pages.get(key)
@@ -250,13 +252,43 @@ def _count_posts(session: Session, event_id: int) -> int:
     return session.scalar(select(func.count(MessageRow.id)).where(_visible_posts(event_id))) or 0
 
 
-def _preparing_page(request: Request, event: Event) -> HTMLResponse:
-    """The chat page while its analysis is made: what a few indexed queries give, and a refresh.
+def _preparing_page(request: Request, event: Event, version: str) -> HTMLResponse:
+    """The chat page while its analysis is made: what a few indexed queries give, and a refresh."""
+    zone = ZoneInfo(event.timezone)
+    key = (db_of(request).url, event.id, version)
+    with _pages_lock:
+        shown = _first_screens.get(key)
+    if shown is None:
+        shown = _first_screen(request, event, zone)
+        with _pages_lock:
+            _first_screens[key] = shown
+    start = in_zone(event.starts_at, zone)
+    first = shown["first"]
+    response = page(
+        request,
+        "chat_preparing.html.j2",
+        event=event,
+        weekday=start.strftime("%A"),
+        local_date=start.strftime("%d %B %Y").lstrip("0"),
+        local_start=start.strftime("%H:%M"),
+        questions=shown["questions"],
+        posts=shown["posts"],
+        contributors=shown["contributors"],
+        deleted=shown["deleted"],
+        groups=[("The first posts, in the order they were posted", first)] if first else [],
+        more=f"/events/{event.id}/transcript?start={len(first)}" if shown["posts"] > len(first) else None,
+        refresh=PREPARING_REFRESH,
+    )
+    response.headers["Cache-Control"] = "no-store"  # the full page replaces it at the same address
+    return response
+
+
+def _first_screen(request: Request, event: Event, zone: ZoneInfo) -> dict[str, Any]:
+    """The record's part of the page being prepared: its totals, questions and first posts.
 
     The totals are counted by the rules the analysed page counts by (`load_event`'s shown posts, their
     distinct authors, deleted ones apart), so they read the same when the full page replaces this one.
     """
-    zone = ZoneInfo(event.timezone)
     with db_of(request).session() as session:
         posts, contributors = session.execute(
             select(func.count(MessageRow.id), func.count(func.distinct(MessageRow.participant_id))).where(
@@ -276,24 +308,13 @@ def _preparing_page(request: Request, event: Event) -> HTMLResponse:
             for p in sorted(prompts, key=lambda p: (p.number or 0, p.id))
         ]
         first = _posts_in_order(session, event.id, zone, 0, FIRST_SCREEN)
-    start = in_zone(event.starts_at, zone)
-    response = page(
-        request,
-        "chat_preparing.html.j2",
-        event=event,
-        weekday=start.strftime("%A"),
-        local_date=start.strftime("%d %B %Y").lstrip("0"),
-        local_start=start.strftime("%H:%M"),
-        questions=questions,
-        posts=posts,
-        contributors=contributors,
-        deleted=deleted or 0,
-        groups=[("The first posts, in the order they were posted", first)] if first else [],
-        more=f"/events/{event.id}/transcript?start={len(first)}" if posts > len(first) else None,
-        refresh=PREPARING_REFRESH,
-    )
-    response.headers["Cache-Control"] = "no-store"  # the full page replaces it at the same address
-    return response
+    return {
+        "posts": posts,
+        "contributors": contributors,
+        "deleted": deleted or 0,
+        "questions": questions,
+        "first": first,
+    }
 
 
 def _local_hm(moment: datetime | None, zone: ZoneInfo) -> str | None:
@@ -309,7 +330,7 @@ def transcript_page(request: Request, event_id: int, start: Annotated[int, Query
     event = visible_event(request, event_id)
     built = ready_build(db_of(request), event.id, stale_ok=event.status == "running")
     groups: list[tuple[str, list[dict[str, Any]]]] = []
-    if built is None:
+    if isinstance(built, Preparing):
         zone = ZoneInfo(event.timezone)
         with db_of(request).session() as session:
             total = _count_posts(session, event.id)
@@ -341,7 +362,7 @@ def transcript_page(request: Request, event_id: int, start: Annotated[int, Query
         total=total,
         previous=max(0, start - TRANSCRIPT_PAGE) if start > 0 else None,
         next=end if end < total else None,
-        preparing=built is None,
+        preparing=isinstance(built, Preparing),
     )
 
 
@@ -353,7 +374,7 @@ def picture(request: Request, event_id: int, name: str, v: str = "") -> Response
     output_dir = Path(settings_of(request).output_dir)
     running = event.status == "running"
     built = built_version(db_of(request), event.id, v) or ready_build(db_of(request), event.id, stale_ok=running)
-    if built is None:  # a large chat's first analysis is under way: ask again shortly rather than wait for it
+    if isinstance(built, Preparing):  # a large chat's first analysis is under way: ask again soon, do not wait
         headers = {"Retry-After": str(PREPARING_REFRESH), "Cache-Control": "no-store"}
         return PlainTextResponse("This chat's analysis is being prepared.\n", status_code=503, headers=headers)
     path = picture_dir(output_dir, event.id, built.version) / f"{name}.png"

@@ -15,7 +15,7 @@ its page may be served from the last build while the next one is made in the bac
 the whole record or analysing it again for every new post.
 
 Nobody waits for a large record's first build: with no build of the event kept, a record of more than
-ANALYSE_IN_REQUEST_UP_TO posts is built in the background (`ready_build` answers None at once) and the
+ANALYSE_IN_REQUEST_UP_TO posts is built in the background (`ready_build` answers Preparing at once) and the
 pages show what the database can answer quickly until it is done.
 """
 
@@ -63,6 +63,13 @@ class Built:
     report: ChatReport
     built_at: float = field(default_factory=time.monotonic)
     took: float = 0.0  # seconds the build took: a running chat is not rebuilt more often than in proportion
+
+
+@dataclass(frozen=True, slots=True)
+class Preparing:
+    """No build to serve yet: the record's version, whose build is under way in the background."""
+
+    version: str
 
 
 _reports: LRUCache[tuple[str, int], Built] = LRUCache(maxsize=KEEP_REPORTS)
@@ -170,12 +177,12 @@ def built_report(db: Database, event_id: int, *, stale_ok: bool = False) -> Buil
     return _build(db, event_id, key, version, mine)
 
 
-def ready_build(db: Database, event_id: int, *, stale_ok: bool = False) -> Built | None:
-    """The build to serve now, or None while the event's first build is made in the background.
+def ready_build(db: Database, event_id: int, *, stale_ok: bool = False) -> Built | Preparing:
+    """The build to serve now, or Preparing while the event's first build is made in the background.
 
     With a build of the event kept (of any version), this is `built_report`. With none, a record of up
     to ANALYSE_IN_REQUEST_UP_TO posts is built in the request; a larger one is started in the background
-    (single-flight, as `prepare`) and None tells the page to show what it can without the analysis.
+    (single-flight, as `prepare`) and Preparing tells the page to show what it can without the analysis.
     """
     with _cache_lock:
         kept = (db.url, event_id) in _reports
@@ -185,7 +192,7 @@ def ready_build(db: Database, event_id: int, *, stale_ok: bool = False) -> Built
     if _posts_in(version) <= ANALYSE_IN_REQUEST_UP_TO:
         return built_report(db, event_id, stale_ok=stale_ok)
     prepare(db, event_id, version)
-    return built_version(db, event_id, version)
+    return built_version(db, event_id, version) or Preparing(version)
 
 
 def _posts_in(version: str) -> int:
