@@ -184,10 +184,14 @@ def ready_build(db: Database, event_id: int, *, stale_ok: bool = False) -> Built
     to ANALYSE_IN_REQUEST_UP_TO posts is built in the request; a larger one is started in the background
     (single-flight, as `prepare`) and Preparing tells the page to show what it can without the analysis.
     """
+    key = (db.url, event_id)
     with _cache_lock:
-        kept = (db.url, event_id) in _reports
+        kept = key in _reports
+        flight = _flights.get(key)
     if kept:
         return built_report(db, event_id, stale_ok=stale_ok)
+    if flight is not None and _posts_in(flight[0]) > ANALYSE_IN_REQUEST_UP_TO:
+        return Preparing(flight[0])  # the first build is under way: no need to read the record's version again
     version = record_version(db, event_id)
     if _posts_in(version) <= ANALYSE_IN_REQUEST_UP_TO:
         return built_report(db, event_id, stale_ok=stale_ok)
