@@ -7,14 +7,17 @@ A generated X chat (benchmarks/generate_x_chat.py) is imported into a fresh SQLi
 PostgreSQL database given, which must be empty) and marked running. The web app runs alone in its own
 process (one uvicorn worker). Measured, in this order:
 
-1. the chat page cold: the first request of a fresh server, nothing analysed yet;
-2. on a second fresh server, the live page's first load (its size: the first screen only; it also
+1. the chat page cold: the first request of a fresh server, nothing analysed yet (its first response,
+   which may be the "being prepared" page, and the time until the same URL serves the full page);
+   then, on another fresh server, a transcript page cold (500 posts from the middle);
+2. on a further fresh server, the live page's first load (its size: the first screen only; it also
    starts the chat page's analysis in the background), then the crowd: a writer process stores one
    new post a second while `--viewers` clients each poll `live.json?after=<their last id>` every 2 s,
    as the live page does, for `--seconds`: poll latency p50/p90/p99/max, errors, posts seen, and the
    server's CPU (user+system seconds / wall seconds, from /proc);
    The chat page is requested once between the two (2 s after the live page, as a visitor would),
-   so the crowd measures polling with no analysis running, as in the steady state of a live chat;
+   and the crowd starts once the full chat page is served, so it measures polling with no analysis
+   running, as in the steady state of a live chat;
 3. the chat page again after the crowd, a transcript page, and the server's peak RSS.
 
 Aims: poll p99 under 200 ms, no error, server CPU under one core; chat page cold under 2 s.
@@ -38,6 +41,7 @@ from benchmarks.bench_web_load import _serve
 from tests.fakes.slack_web import free_port
 
 INTERVAL = 2.0
+FULL_PAGE = 'id="summary-h"'  # only the analysed chat page has the summary section
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -142,10 +146,21 @@ async def _crowd(port: int, event_id: int, viewers: int, seconds: float, start_a
     }
 
 
-def _timed_get(url: str) -> tuple[float, int, int]:
+def _timed_get(url: str) -> tuple[float, int, int, bool]:
+    """Seconds to the whole response, its status, its size, and whether it is the full chat page."""
     began = time.perf_counter()
     response = httpx.get(url, timeout=600)
-    return time.perf_counter() - began, response.status_code, len(response.content)
+    return time.perf_counter() - began, response.status_code, len(response.content), FULL_PAGE in response.text
+
+
+def _until_full(url: str, began: float, ceiling: float = 900) -> float:
+    """Seconds from `began` until `url` serves the full (analysed) chat page, asking twice a second."""
+    while time.perf_counter() - began < ceiling:
+        response = httpx.get(url, timeout=600)
+        if response.status_code == 200 and FULL_PAGE in response.text:
+            return time.perf_counter() - began
+        time.sleep(0.5)
+    raise SystemExit(f"{url} did not serve the full chat page within {ceiling:.0f} s")
 
 
 def _start_server(db_url: str, output_dir: str) -> tuple[multiprocessing.process.BaseProcess, int]:
@@ -194,7 +209,14 @@ def main() -> None:
         # 1. A server that has analysed nothing: the chat page is its first request.
         server, port = _start_server(db_url, str(Path(folder) / "out-cold"))
         try:
+            began = time.perf_counter()
             cold = _timed_get(f"http://127.0.0.1:{port}{page}")
+            cold_full = _until_full(f"http://127.0.0.1:{port}{page}", began)
+        finally:
+            _stop(server)
+        server, port = _start_server(db_url, str(Path(folder) / "out-cold-transcript"))
+        try:
+            cold_transcript = _timed_get(f"http://127.0.0.1:{port}{page}/transcript?start=25000")
         finally:
             _stop(server)
 
@@ -204,7 +226,9 @@ def main() -> None:
         try:
             live = _timed_get(f"{base}{page}/live")
             time.sleep(2)  # a visitor reads the live page before opening the chat page
-            first_page = _timed_get(f"{base}{page}")  # ready, or waits for the analysis the live page started
+            began = time.perf_counter()
+            first_page = _timed_get(f"{base}{page}")  # ready, or the analysis the live page started is under way
+            first_full = _until_full(f"{base}{page}", began)
             start_after = httpx.get(f"{base}{page}/live.json", params={"before": 1}).json()["last_id"]
             cpu_before, wall_before = _cpu_seconds(server.pid), time.monotonic()  # type: ignore[arg-type]
             writer = multiprocessing.get_context("spawn").Process(
@@ -220,11 +244,16 @@ def main() -> None:
         finally:
             _stop(server)
 
-    def shown(figures: tuple[float, int, int]) -> str:
+    def shown(figures: tuple[float, int, int, bool]) -> str:
         return f"{figures[0]:.2f} s, {figures[2]:,} bytes, HTTP {figures[1]}"
 
+    def kind(figures: tuple[float, int, int, bool]) -> str:
+        return "the full page" if figures[3] else "the page saying the analysis is being prepared"
+
     print(f"chat of {stored:,} posts, {'PostgreSQL' if args.database else 'SQLite'}, 1 uvicorn worker")
-    print(f"chat page cold (a server's first request, nothing analysed): {shown(cold)}")
+    print(f"chat page cold (a server's first request, nothing analysed): {shown(cold)}, {kind(cold)}")
+    print(f"chat page cold, until the same URL serves the full page: {cold_full:.2f} s")
+    print(f"a transcript page cold (a fresh server's first request, 500 from the middle): {shown(cold_transcript)}")
     print(f"live page first load (a fresh server; starts the chat page's analysis): {shown(live)}")
     print(
         f"{args.viewers} viewers polling every {INTERVAL:.0f} s for {args.seconds:.0f} s, one new post a second: "
@@ -232,7 +261,8 @@ def main() -> None:
         f"max {crowd['max']:.1f} ms, errors {crowd['errors']:.0f}, "
         f"new posts seen per viewer {crowd['seen_per_viewer']:.1f}; server CPU {cores:.2f} cores"
     )
-    print(f"chat page, its first request 2 s after the live page was opened: {shown(first_page)}")
+    print(f"chat page, its first request 2 s after the live page was opened: {shown(first_page)}, {kind(first_page)}")
+    print(f"chat page, from that request until the full page is served: {first_full:.2f} s")
     print(f"chat page, a new visitor after the crowd: {shown(visitor)}")
     print(f"a transcript page (500 posts from the middle): {shown(transcript)}")
     print(f"server peak RSS: {peak_mb:.0f} MB")

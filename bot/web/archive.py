@@ -2,6 +2,12 @@
 
 The event page is the one `huddlebot report` writes (`analysis.report.render_page`, the single source
 of its content), with pictures served from the drawing cache and CPD links to the web CPD log.
+
+A large chat's analysis takes many seconds, so until its first build is done (`page_cache.ready_build`)
+its page is made from a few indexed queries instead: the chat's details and questions, its totals, and
+the first posts in the order they were posted, with a line saying the analysis is being prepared and
+a refresh (a meta refresh: the pages run no script). Its transcript pages are plain pages of posts in
+that order meanwhile; the question sections come with the analysis.
 """
 
 from __future__ import annotations
@@ -15,16 +21,17 @@ from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse
-from sqlalchemy import func, or_, select
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from analysis.activity import local_wall_time
 from analysis.links import post_url
 from analysis.report import PICTURES, render_page, section_numbers
 from bot.web.common import MAX_ID, db_of, no_nul, now, page, settings_of, visible_event, zone_or_400
-from bot.web.page_cache import Built, built_report, built_version, drawn_pictures, picture_dir, will_draw
+from bot.web.page_cache import Built, Preparing, built_version, drawn_pictures, picture_dir, ready_build, will_draw
 from bot.web.visibility import is_public, public_clause
-from transcripts.models import Event, MessageRow, Prompt
+from transcripts.models import Event, MessageRow, Participant, Prompt
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,8 +39,11 @@ LIST_LIMIT = 200
 FIRST_SCREEN = 200  # posts of the transcript on the chat page itself; the rest are paged
 TRANSCRIPT_PAGE = 500
 KEEP_PAGES = 32
+PREPARING_REFRESH = 5  # seconds between a "being prepared" page's refreshes
 _pages: LRUCache[tuple[str, int, str], str] = LRUCache(maxsize=KEEP_PAGES)
 _pages_lock = threading.Lock()
+# What the "being prepared" page shows from the record, per version: it refreshes every few seconds.
+_first_screens: LRUCache[tuple[str, int, str], dict[str, Any]] = LRUCache(maxsize=KEEP_PAGES)
 
 
 def _utc_of_wall_time(wall: datetime, zone: ZoneInfo) -> datetime:
@@ -160,7 +170,9 @@ def archive(
 def event_page(request: Request, event_id: int) -> HTMLResponse:
     event = visible_event(request, event_id)
     db = db_of(request)
-    built = built_report(db, event.id, stale_ok=event.status == "running")
+    built = ready_build(db, event.id, stale_ok=event.status == "running")
+    if isinstance(built, Preparing):
+        return _preparing_page(request, event, built.version)
     key = (db.url, event.id, built.version)
     with _pages_lock:
         html = _pages.get(key)
@@ -194,32 +206,152 @@ def _render_event_page(request: Request, event_id: int, built: Built) -> str:
     )  # fmt: skip
 
 
+def _visible_posts(event_id: int) -> Any:
+    """SQL: the event's posts that its page shows and counts (as `load_event`: not deleted, not withheld)."""
+    return and_(MessageRow.event_id == event_id, MessageRow.deleted_at.is_(None), MessageRow.withheld_reason.is_(None))
+
+
+def _shown_post(
+    id_: int,
+    platform: str,
+    platform_id: str,
+    handle: str,
+    text: str,
+    created_at: datetime,
+    is_repost: bool,
+    zone: ZoneInfo,
+) -> dict[str, Any]:
+    """A post as the transcript pages show it."""
+    return {
+        "id": id_,
+        "handle": handle,
+        "local": local_wall_time(created_at, zone).strftime("%d %b %H:%M"),
+        "text": text,
+        "is_repost": bool(is_repost),
+        "url": post_url(platform, platform_id, handle),
+    }
+
+
+def _posts_in_order(session: Session, event_id: int, zone: ZoneInfo, start: int, limit: int) -> list[dict[str, Any]]:
+    """`limit` of the event's shown posts from the `start`th, in the order posted: one indexed query, no analysis."""
+    rows = session.execute(
+        select(
+            MessageRow.id, MessageRow.platform, MessageRow.platform_id, Participant.handle, MessageRow.text,
+            MessageRow.created_at, MessageRow.is_repost,
+        )
+        .join(Participant, Participant.id == MessageRow.participant_id)
+        .where(_visible_posts(event_id))
+        .order_by(MessageRow.created_at, MessageRow.id)
+        .offset(start)
+        .limit(limit)
+    )  # fmt: skip
+    return [_shown_post(*row, zone) for row in rows]
+
+
+def _count_posts(session: Session, event_id: int) -> int:
+    return session.scalar(select(func.count(MessageRow.id)).where(_visible_posts(event_id))) or 0
+
+
+def _preparing_page(request: Request, event: Event, version: str) -> HTMLResponse:
+    """The chat page while its analysis is made: what a few indexed queries give, and a refresh."""
+    zone = ZoneInfo(event.timezone)
+    key = (db_of(request).url, event.id, version)
+    with _pages_lock:
+        shown = _first_screens.get(key)
+    if shown is None:
+        shown = _first_screen(request, event, zone)
+        with _pages_lock:
+            _first_screens[key] = shown
+    start = in_zone(event.starts_at, zone)
+    first = shown["first"]
+    response = page(
+        request,
+        "chat_preparing.html.j2",
+        event=event,
+        weekday=start.strftime("%A"),
+        local_date=start.strftime("%d %B %Y").lstrip("0"),
+        local_start=start.strftime("%H:%M"),
+        questions=shown["questions"],
+        posts=shown["posts"],
+        contributors=shown["contributors"],
+        deleted=shown["deleted"],
+        groups=[("The first posts, in the order they were posted", first)] if first else [],
+        more=f"/events/{event.id}/transcript?start={len(first)}" if shown["posts"] > len(first) else None,
+        refresh=PREPARING_REFRESH,
+    )
+    response.headers["Cache-Control"] = "no-store"  # the full page replaces it at the same address
+    return response
+
+
+def _first_screen(request: Request, event: Event, zone: ZoneInfo) -> dict[str, Any]:
+    """The record's part of the page being prepared: its totals, questions and first posts.
+
+    The totals are counted by the rules the analysed page counts by (`load_event`'s shown posts, their
+    distinct authors, deleted ones apart), so they read the same when the full page replaces this one.
+    """
+    with db_of(request).session() as session:
+        posts, contributors = session.execute(
+            select(func.count(MessageRow.id), func.count(func.distinct(MessageRow.participant_id))).where(
+                _visible_posts(event.id)
+            )
+        ).one()
+        deleted = session.scalar(
+            select(func.count(MessageRow.id)).where(
+                MessageRow.event_id == event.id,
+                MessageRow.deleted_at.is_not(None),
+                MessageRow.withheld_reason.is_(None),
+            )
+        )
+        prompts = session.scalars(select(Prompt).where(Prompt.event_id == event.id, Prompt.kind == "question")).all()
+        questions = [
+            (p.number, p.text, _local_hm(p.posted_at or p.due_at, zone))
+            for p in sorted(prompts, key=lambda p: (p.number or 0, p.id))
+        ]
+        first = _posts_in_order(session, event.id, zone, 0, FIRST_SCREEN)
+    return {
+        "posts": posts,
+        "contributors": contributors,
+        "deleted": deleted or 0,
+        "questions": questions,
+        "first": first,
+    }
+
+
+def _local_hm(moment: datetime | None, zone: ZoneInfo) -> str | None:
+    return local_wall_time(moment, zone).strftime("%H:%M") if moment is not None else None
+
+
 @router.get("/events/{event_id}/transcript", response_class=HTMLResponse)
 def transcript_page(request: Request, event_id: int, start: Annotated[int, Query(ge=0, le=MAX_ID)] = 0) -> HTMLResponse:
-    """One page of an event's posts in order, each under its question, with links to the pages either side."""
+    """One page of an event's posts in order, each under its question, with links to the pages either side.
+
+    While a large chat's first analysis is made, the page is the posts in the order posted, without sections.
+    """
     event = visible_event(request, event_id)
-    built = built_report(db_of(request), event.id, stale_ok=event.status == "running")
-    report = built.report
-    zone = ZoneInfo(report.snapshot.timezone)
-    placed = section_numbers(report)
-    titles = {q.number: f"Q{q.number}. {q.text}" for q in report.snapshot.questions}
+    built = ready_build(db_of(request), event.id, stale_ok=event.status == "running")
     groups: list[tuple[str, list[dict[str, Any]]]] = []
-    for m, number in placed[start : start + TRANSCRIPT_PAGE]:
-        title = titles.get(number, f"Q{number}") if number is not None else "Before the first question"
-        if not groups or groups[-1][0] != title:
-            groups.append((title, []))
-        person = report.snapshot.author(m)
-        groups[-1][1].append(
-            {
-                "id": m.id,
-                "handle": person.handle,
-                "local": local_wall_time(m.created_at, zone).strftime("%d %b %H:%M"),
-                "text": m.text,
-                "is_repost": m.is_repost,
-                "url": post_url(m.platform, m.platform_id, person.handle),
-            }
-        )
-    end = min(start + TRANSCRIPT_PAGE, len(placed))
+    if isinstance(built, Preparing):
+        zone = ZoneInfo(event.timezone)
+        with db_of(request).session() as session:
+            total = _count_posts(session, event.id)
+            posts = _posts_in_order(session, event.id, zone, start, TRANSCRIPT_PAGE)
+        if posts:
+            groups.append(("In the order they were posted", posts))
+    else:
+        report = built.report
+        zone = ZoneInfo(report.snapshot.timezone)
+        placed = section_numbers(report)
+        total = len(placed)
+        titles = {q.number: f"Q{q.number}. {q.text}" for q in report.snapshot.questions}
+        for m, number in placed[start : start + TRANSCRIPT_PAGE]:
+            title = titles.get(number, f"Q{number}") if number is not None else "Before the first question"
+            if not groups or groups[-1][0] != title:
+                groups.append((title, []))
+            handle = report.snapshot.author(m).handle
+            groups[-1][1].append(
+                _shown_post(m.id, m.platform, m.platform_id, handle, m.text, m.created_at, m.is_repost, zone)
+            )
+    end = min(start + TRANSCRIPT_PAGE, total)
     return page(
         request,
         "transcript_page.html.j2",
@@ -227,20 +359,24 @@ def transcript_page(request: Request, event_id: int, start: Annotated[int, Query
         groups=groups,
         first=start + 1,
         last=end,
-        total=len(placed),
+        total=total,
         previous=max(0, start - TRANSCRIPT_PAGE) if start > 0 else None,
-        next=end if end < len(placed) else None,
+        next=end if end < total else None,
+        preparing=isinstance(built, Preparing),
     )
 
 
 @router.get("/events/{event_id}/pictures/{name}.png")
-def picture(request: Request, event_id: int, name: str, v: str = "") -> FileResponse:
+def picture(request: Request, event_id: int, name: str, v: str = "") -> Response:
     event = visible_event(request, event_id)
     if name not in PICTURES or event_id > MAX_ID:
         raise HTTPException(404, "no such picture")
     output_dir = Path(settings_of(request).output_dir)
     running = event.status == "running"
-    built = built_version(db_of(request), event.id, v) or built_report(db_of(request), event.id, stale_ok=running)
+    built = built_version(db_of(request), event.id, v) or ready_build(db_of(request), event.id, stale_ok=running)
+    if isinstance(built, Preparing):  # a large chat's first analysis is under way: ask again soon, do not wait
+        headers = {"Retry-After": str(PREPARING_REFRESH), "Cache-Control": "no-store"}
+        return PlainTextResponse("This chat's analysis is being prepared.\n", status_code=503, headers=headers)
     path = picture_dir(output_dir, event.id, built.version) / f"{name}.png"
     if not drawn_pictures(built, output_dir)[name] or not path.exists():
         raise HTTPException(404, "no such picture")

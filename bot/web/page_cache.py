@@ -13,12 +13,16 @@ snapshot (the analysis itself then runs on the whole). A running chat changes ev
 its page may be served from the last build while the next one is made in the background
 (`stale_ok`), at most every STALE_SECONDS, rather than making every visitor wait for an analysis of
 the whole record or analysing it again for every new post.
+
+Nobody waits for a large record's first build: with no build of the event kept, a record of more than
+ANALYSE_IN_REQUEST_UP_TO posts is built in the background (`ready_build` answers Preparing at once) and the
+pages show what the database can answer quickly until it is done.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import logging
 import shutil
 import sys
 import threading
@@ -46,6 +50,11 @@ _cache_lock = threading.Lock()
 KEEP_REPORTS = 16
 STALE_SECONDS = 30.0  # a running chat's page is rebuilt at most this often, however fast posts arrive,
 STALE_FACTOR = 10.0  # and at most once per ten times its last build's length (analysis <= 1/10 of the time)
+# A record this small is analysed while its first visitor waits (well under a second), so they get the
+# whole page at once; a larger one is analysed in the background while its pages show what SQL can.
+ANALYSE_IN_REQUEST_UP_TO = 2_000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,13 @@ class Built:
     report: ChatReport
     built_at: float = field(default_factory=time.monotonic)
     took: float = 0.0  # seconds the build took: a running chat is not rebuilt more often than in proportion
+
+
+@dataclass(frozen=True, slots=True)
+class Preparing:
+    """No build to serve yet: the record's version, whose build is under way in the background."""
+
+    version: str
 
 
 _reports: LRUCache[tuple[str, int], Built] = LRUCache(maxsize=KEEP_REPORTS)
@@ -161,17 +177,46 @@ def built_report(db: Database, event_id: int, *, stale_ok: bool = False) -> Buil
     return _build(db, event_id, key, version, mine)
 
 
-def prepare(db: Database, event_id: int) -> None:
+def ready_build(db: Database, event_id: int, *, stale_ok: bool = False) -> Built | Preparing:
+    """The build to serve now, or Preparing while the event's first build is made in the background.
+
+    With a build of the event kept (of any version), this is `built_report`. With none, a record of up
+    to ANALYSE_IN_REQUEST_UP_TO posts is built in the request; a larger one is started in the background
+    (single-flight, as `prepare`) and Preparing tells the page to show what it can without the analysis.
+    """
+    key = (db.url, event_id)
+    with _cache_lock:
+        kept = key in _reports
+        flight = _flights.get(key)
+    if kept:
+        return built_report(db, event_id, stale_ok=stale_ok)
+    if flight is not None and _posts_in(flight[0]) > ANALYSE_IN_REQUEST_UP_TO:
+        return Preparing(flight[0])  # the first build is under way: no need to read the record's version again
+    version = record_version(db, event_id)
+    if _posts_in(version) <= ANALYSE_IN_REQUEST_UP_TO:
+        return built_report(db, event_id, stale_ok=stale_ok)
+    prepare(db, event_id, version)
+    return built_version(db, event_id, version) or Preparing(version)
+
+
+def _posts_in(version: str) -> int:
+    """The number of stored posts a record version counts (removed ones included): the record's size."""
+    return int(version.split("-", 1)[0])
+
+
+def prepare(db: Database, event_id: int, version: str | None = None) -> None:
     """Start building the event's report in the background if none is kept or under way.
 
     The live view calls this for a running chat: by the time someone opens the chat page, its
     analysis is ready instead of starting then (a 50,000-post chat takes many seconds to analyse).
+    `version` is the record's current version when the caller has just read it.
     """
     key = (db.url, event_id)
     with _cache_lock:
         if key in _reports or key in _flights:
             return
-    version = record_version(db, event_id)
+    if version is None:
+        version = record_version(db, event_id)
     with _cache_lock:
         if key in _reports or key in _flights:
             return
@@ -181,9 +226,14 @@ def prepare(db: Database, event_id: int) -> None:
 
 
 def _build_quietly(db: Database, event_id: int, key: tuple[str, int], version: str, flight: Future[Built]) -> None:
-    """A head start only: if it fails, whoever waits on it sees the error and the next request builds again."""
-    with contextlib.suppress(Exception):
+    """A head start only: if it fails, whoever waits on it sees the error and the next request builds again.
+
+    Nobody may be waiting (a page said "being prepared"), so the failure is logged here too.
+    """
+    try:
         _build(db, event_id, key, version, flight)
+    except Exception:
+        log.exception("building the report of event %s (version %s) failed", event_id, version)
 
 
 def built_version(db: Database, event_id: int, version: str) -> Built | None:
