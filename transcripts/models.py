@@ -173,6 +173,7 @@ class MessageRow(Base):
     __table_args__ = (
         UniqueConstraint("platform", "platform_id", name="uq_message_platform_id"),
         Index("ix_messages_event_created", "event_id", "created_at"),
+        Index("ix_messages_event_platform", "event_id", "platform"),  # the visibility rule: any Slack post?
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
