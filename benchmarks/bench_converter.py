@@ -38,10 +38,10 @@ class Run:
     peak_mb: float
 
 
-def timed(command: list[str], env: dict[str, str] | None = None) -> Run:
+def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
     """Wall time and the child's own peak RSS; a failure stops the benchmark with its output."""
     began = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    child = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert child.stdout is not None
     output = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
@@ -59,7 +59,7 @@ def converter(source: Path, folder: Path) -> Run:
     # twarc2 asks for credentials before any command unless a token is set; csv never calls the API.
     env = {**os.environ, "BEARER_TOKEN": "not-used-by-csv"}
     command = [str(BIN / "twarc2"), "csv", "--hide-progress", "--hide-stats", str(source), str(target)]
-    return timed(command, env)
+    return timed(command, env, cwd=folder)  # twarc2 writes its twarc.log into the working folder
 
 
 def converter_rows(folder: Path) -> int:
