@@ -33,7 +33,7 @@ REPORT_FILES = ("index.html", "transcript.md", "messages.csv", "stats.json", "re
 _GENERATED_AT = re.compile(rb'\n  "generated_at": "[^"]*"')
 HOSTILE_LINES = (
     "<script>alert(1)</script> see https://example.org/a?b=1&c=<2>. and (https://x.com/q), @someone!",
-    "mail me at nurse@example.org or @a_b_c; javascript:alert(1) http://e.g/\"onmouseover=x ` @@twice",
+    'mail me at nurse@example.org or @a_b_c; javascript:alert(1) http://e.g/"onmouseover=x ` @@twice',
     "Tabs\tand 'quotes' & \"double\" … http://example.com/path…, end @x.",
 )
 
@@ -72,14 +72,17 @@ def generated_record(db: object, folder: Path, posts: int = 2000) -> int:
     assert isinstance(db, Database)
     [(event_id, _)] = import_path(db, generate(posts, folder / "chat.jsonl"))
     with db.session() as session:
-        ids = list(session.scalars(select(MessageRow.id).where(MessageRow.event_id == event_id).order_by(MessageRow.id)))
+        rows = select(MessageRow.id).where(MessageRow.event_id == event_id).order_by(MessageRow.id)
+        ids = list(session.scalars(rows))
         event = session.get(Event, event_id)
         assert event is not None and event.ends_at is not None
         last = session.scalars(select(MessageRow.created_at).where(MessageRow.id == ids[-1])).one()
         event.ends_at = last - timedelta(minutes=3)  # the last few minutes' posts come after the chat
         event.published_totals = {"reach": 453257, "tweets": 2000, "retweets": 12}
         for n, mid in enumerate(ids[5::97]):
-            values: dict[str, object] = {"deleted_at": event.starts_at} if n % 3 else {"withheld_reason": "looked like PII"}
+            values: dict[str, object] = {"deleted_at": event.starts_at}
+            if n % 3 == 0:
+                values = {"withheld_reason": "looked like PII"}
             session.execute(update(MessageRow).where(MessageRow.id == mid).values(**values))
         for n, mid in enumerate(ids[7::131]):
             session.execute(
