@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from jinja2 import Environment, PackageLoader
+from markupsafe import Markup, escape
 
 from analysis.answers import Assignment, QuestionWindows, assign_answers, minute_precision
 from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
@@ -109,18 +110,18 @@ def source_order(snapshot: EventSnapshot) -> list[MessageView]:
     )
 
 
-def _shown(report: ChatReport, m: MessageView, zone: ZoneInfo) -> dict[str, Any]:
+def _article(report: ChatReport, m: MessageView, when: str, *, repost_class: bool) -> str:
+    """One post as the page shows it, escaped here (once, in Python) rather than by the template per field:
+    a 50,000-post transcript is most of the page, and attribute lookups and filters per post were most of
+    its cost. Every piece of user text goes through `escape` or `linkify`."""
     person = report.snapshot.author(m)
-    return {
-        "id": m.id,
-        "handle": person.handle,
-        "local": m.created_at.astimezone(zone).strftime("%H:%M"),
-        "date": m.created_at.astimezone(zone).strftime("%d %B %Y").lstrip("0"),
-        "text": m.text,
-        "is_repost": m.is_repost,
-        "url": post_url(m.platform, m.platform_id, person.handle),
-        "platform": m.platform,
-    }
+    url = post_url(m.platform, m.platform_id, person.handle)
+    original = f' <a href="{escape(url)}" rel="noopener noreferrer">original</a>' if url else ""
+    repost = " repost" if repost_class and m.is_repost else ""
+    return (
+        f'<article class="post{repost}" id="m{m.id}"><span class="who">@{escape(person.handle)}</span> '
+        f'<span class="muted">{escape(when)}</span>{original}\n{linkify(m.text, m.platform)}</article>'
+    )
 
 
 def is_after_the_chat(snapshot: EventSnapshot, m: MessageView) -> bool:
@@ -129,22 +130,33 @@ def is_after_the_chat(snapshot: EventSnapshot, m: MessageView) -> bool:
 
 
 DELETED_LINE = "A post deleted by its author."
+# What the page puts round each transcript entry (the layout the template's loop gave them).
+_ENTRY = "\n  \n  {}\n  \n  "
+_DELETED_ENTRY = (
+    '\n  <p class="post deleted muted"><span class="muted">{}</span> ' + str(escape(DELETED_LINE)) + "</p>\n  \n  "
+)
 
 
-def _deleted(moment: datetime, zone: ZoneInfo) -> dict[str, Any]:
-    """Where a deleted post stood, so a reply to it still reads in order: no text, no author."""
-    return {"deleted": True, "created_at": moment, "local": moment.astimezone(zone).strftime("%H:%M"),
-            "text": DELETED_LINE}  # fmt: skip
+def _local_time(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%H:%M")
 
 
 def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) -> list[dict[str, Any]]:
+    """The transcript's sections in order: each question's title and its posts' HTML (already escaped).
+
+    A deleted post stands where it was made, with no text and no author, so a reply to it still reads in
+    order: after the last post of its section made before it; the others keep the source's order.
+    """
     snap = report.snapshot
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
-    groups: dict[int | None, list[dict[str, Any]]] = {}
+    groups: dict[int | None, list[tuple[datetime, str]]] = {}
     shown = 0
     for m, number in section_numbers(report):
-        if not is_after_the_chat(snap, m) and (limit is None or shown < limit):
-            groups.setdefault(number, []).append({**_shown(report, m, zone), "created_at": m.created_at})
+        if limit is not None and shown >= limit:
+            break
+        if not is_after_the_chat(snap, m):
+            html = _article(report, m, _local_time(m.created_at, zone), repost_class=True)
+            groups.setdefault(number, []).append((m.created_at, _ENTRY.format(html)))
             shown += 1
     if snap.deleted_at_times:
         windows = QuestionWindows(snap)
@@ -154,15 +166,29 @@ def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) ->
                 continue
             q = windows.at(moment)
             posts = groups.setdefault(q.number if q is not None else None, [])
-            # After the last post made before it; the others keep the source's order.
-            at = max((i + 1 for i, p in enumerate(posts) if p["created_at"] <= moment), default=0)
-            posts.insert(at, _deleted(moment, zone))
+            at = next((i + 1 for i in range(len(posts) - 1, -1, -1) if posts[i][0] <= moment), 0)
+            posts.insert(at, (moment, _DELETED_ENTRY.format(_local_time(moment, zone))))
     ordered = [None, *sorted(n for n in groups if n is not None)]
     return [
-        {"title": "Before the first question" if n is None else titles.get(n, f"Q{n}"), "messages": groups[n]}
+        {
+            "title": "Before the first question" if n is None else titles.get(n, f"Q{n}"),
+            "posts": Markup("".join(html for _, html in groups[n])),
+        }
         for n in ordered
         if n in groups
     ]
+
+
+def _comments(report: ChatReport, zone: ZoneInfo, limit: int | None) -> Markup:
+    """The posts after the chat's end (at most `limit`), as HTML: each with its date, as they may be days later."""
+    snap = report.snapshot
+    after = [m for m in snap.messages if is_after_the_chat(snap, m)][:limit]
+    out = []
+    for m in after:
+        local = m.created_at.astimezone(zone)
+        when = f"{local.strftime('%d %B %Y').lstrip('0')} {local.strftime('%H:%M')}"
+        out.append(f"\n  {_article(report, m, when, repost_class=False)}\n  ")
+    return Markup("".join(out))
 
 
 def render_page(
@@ -205,7 +231,7 @@ def render_page(
         pictures={name: pictures.get(name) for name in PICTURES},
         cpd_links=cpd_links or [],
         transcript=_transcript(report, zone, first_screen),
-        comments=[_shown(report, m, zone) for m in snap.messages if is_after_the_chat(snap, m)][:first_screen],
+        comments=_comments(report, zone, first_screen),
         more=more,
         img_origin=img_origin,
         site_nav=bool(img_origin) if site_nav is None else site_nav,
