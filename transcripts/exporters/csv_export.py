@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from transcripts.exporters.atomic import atomic_writer
+from transcripts.exporters.local_clock import LocalClock
 from transcripts.snapshot import EventSnapshot
 
 COLUMNS = [
@@ -23,29 +24,27 @@ def _cell(value: str) -> str:
 
 
 def write_csv(snapshot: EventSnapshot, path: Path, question_of: Mapping[int, int | None]) -> None:
-    zone = ZoneInfo(snapshot.timezone)
+    clock = LocalClock(ZoneInfo(snapshot.timezone), "%Y-%m-%d %H:%M")
+    people = {pid: (p.handle, _cell(p.name or "")) for pid, p in snapshot.people.items()}
     with atomic_writer(path, newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(COLUMNS)
-        for m in snapshot.messages:
-            person = snapshot.author(m)
-            question = question_of.get(m.id)
-            writer.writerow(
-                [
-                    m.id,
-                    m.platform,
-                    m.platform_id,
-                    m.created_at.isoformat(),
-                    m.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
-                    person.handle,
-                    _cell(person.name or ""),
-                    _cell(m.text),
-                    "" if question is None else question,
-                    m.reply_to or "",
-                    m.quote_of or "",
-                    int(m.is_repost),
-                    " ".join(m.mentions),
-                    " ".join(m.hashtags),
-                    " ".join(m.urls),
-                ]
+        writer.writerows(
+            (
+                m.id,
+                m.platform,
+                m.platform_id,
+                m.created_at.isoformat(),
+                clock(m.created_at),
+                *people[m.author_id],
+                _cell(m.text),
+                "" if (question := question_of.get(m.id)) is None else question,
+                m.reply_to or "",
+                m.quote_of or "",
+                int(m.is_repost),
+                " ".join(m.mentions),
+                " ".join(m.hashtags),
+                " ".join(m.urls),
             )
+            for m in snapshot.messages
+        )
