@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 _AT_URI_RE = re.compile(r"^at://(did:[a-z]+:[A-Za-z0-9._:%-]+)/app\.bsky\.feed\.post/([A-Za-z0-9]+)$")
 _HANDLE_RE = re.compile(r"^\w{1,50}$")
@@ -34,30 +34,51 @@ def profile_url(platform: str, handle: str) -> str | None:
     return None
 
 
+def html_text(text: str) -> str:
+    """`markupsafe.escape(text)` as a plain string (the same five characters, the same entities), without
+    its wrapper and Markup object per call: a page escapes each of 50,000 posts' pieces."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if "'" in text:
+        text = text.replace("'", "&#39;")
+    if '"' in text:
+        text = text.replace('"', "&#34;")
+    return text
+
+
 def linkify(text: str, platform: str = "") -> Markup:
     """Post text as HTML: web links and @handles become links, everything else is escaped.
 
     Only http(s) addresses become links (never `javascript:` or data), and every attribute is escaped,
-    so a post can make a link but never markup or script. Built as plain strings of escaped pieces and
-    marked safe once (a page escapes 50,000 posts); text that cannot hold a link or handle is escaped whole.
+    so a post can make a link but never markup or script.
     """
-    if "@" not in text and "http" not in text:
-        return escape(text)
+    return Markup(linkify_html(text, platform))
+
+
+def linkify_html(text: str, platform: str = "") -> str:
+    """`linkify` as a plain string, for HTML built in Python and marked safe once it is whole."""
+    if "@" not in text and "http" not in text:  # nothing to link: escaped whole
+        return html_text(text)
     parts: list[str] = []
     at = 0
     for m in _IN_TEXT_RE.finditer(text):
-        parts.append(escape(text[at : m.start()]))
+        parts.append(html_text(text[at : m.start()]))
         if m.group(1):
             url = m.group(1).rstrip(_TRAILING)
-            shown = escape(url)
+            shown = html_text(url)
             parts.append(f'<a href="{shown}" rel="nofollow noopener noreferrer">{shown}</a>')
-            parts.append(escape(m.group(1)[len(url) :]))
+            parts.append(html_text(m.group(1)[len(url) :]))
         else:
             href = profile_url(platform, m.group(2))
             if href:
-                parts.append(f'<a href="{escape(href)}" rel="nofollow noopener noreferrer">@{escape(m.group(2))}</a>')
+                handle = html_text(m.group(2))
+                parts.append(f'<a href="{html_text(href)}" rel="nofollow noopener noreferrer">@{handle}</a>')
             else:
-                parts.append(escape(m.group(0)))
+                parts.append(html_text(m.group(0)))
         at = m.end()
-    parts.append(escape(text[at:]))
-    return Markup("".join(parts))
+    parts.append(html_text(text[at:]))
+    return "".join(parts)
