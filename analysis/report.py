@@ -20,13 +20,13 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from jinja2 import Environment, PackageLoader
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from analysis.answers import Assignment, QuestionWindows, assign_answers, minute_precision
 from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
 from analysis.engagement import Edge, engagement_edges, render_wheel
 from analysis.event_text import event_text
-from analysis.links import linkify, post_url
+from analysis.links import html_text, linkify, linkify_html, post_url
 from analysis.question_text import with_clean_questions
 from analysis.stats import EventStats, compute_stats
 from analysis.summary import Summary, summarise
@@ -36,6 +36,7 @@ from transcripts.db import Database
 from transcripts.exporters.atomic import write_text_atomic
 from transcripts.exporters.csv_export import write_csv
 from transcripts.exporters.json_export import write_json
+from transcripts.exporters.local_clock import LocalClock
 from transcripts.exporters.markdown import write_markdown
 from transcripts.snapshot import EventSnapshot, MessageView, load_event
 
@@ -110,18 +111,26 @@ def source_order(snapshot: EventSnapshot) -> list[MessageView]:
     )
 
 
-def _article(report: ChatReport, m: MessageView, when: str, *, repost_class: bool) -> str:
-    """One post as the page shows it, escaped here (once, in Python) rather than by the template per field:
+class _PostHtml:
+    """Posts as the page shows them, escaped here (once, in Python) rather than by the template per field:
     a 50,000-post transcript is most of the page, and attribute lookups and filters per post were most of
-    its cost. Every piece of user text goes through `escape` or `linkify`."""
-    person = report.snapshot.author(m)
-    url = post_url(m.platform, m.platform_id, person.handle)
-    original = f' <a href="{escape(url)}" rel="noopener noreferrer">original</a>' if url else ""
-    repost = " repost" if repost_class and m.is_repost else ""
-    return (
-        f'<article class="post{repost}" id="m{m.id}"><span class="who">@{escape(person.handle)}</span> '
-        f'<span class="muted">{escape(when)}</span>{original}\n{linkify(m.text, m.platform)}</article>'
-    )
+    its cost. Every piece of user text goes through `html_text` or `linkify_html`; the whole is marked
+    safe once, so the template's autoescape leaves it as it is."""
+
+    def __init__(self, snapshot: EventSnapshot, zone: ZoneInfo) -> None:
+        self.snapshot = snapshot
+        self.zone = zone
+        self.local_time = LocalClock(zone, "%H:%M")
+        self._who = {pid: html_text(p.handle) for pid, p in snapshot.people.items()}
+
+    def article(self, m: MessageView, when: str, *, repost_class: bool) -> str:
+        url = post_url(m.platform, m.platform_id, self.snapshot.people[m.author_id].handle)
+        original = f' <a href="{html_text(url)}" rel="noopener noreferrer">original</a>' if url else ""
+        repost = " repost" if repost_class and m.is_repost else ""
+        return (
+            f'<article class="post{repost}" id="m{m.id}"><span class="who">@{self._who[m.author_id]}</span> '
+            f'<span class="muted">{html_text(when)}</span>{original}\n{linkify_html(m.text, m.platform)}</article>'
+        )
 
 
 def is_after_the_chat(snapshot: EventSnapshot, m: MessageView) -> bool:
@@ -132,16 +141,11 @@ def is_after_the_chat(snapshot: EventSnapshot, m: MessageView) -> bool:
 DELETED_LINE = "A post deleted by its author."
 # What the page puts round each transcript entry (the layout the template's loop gave them).
 _ENTRY = "\n  \n  {}\n  \n  "
-_DELETED_ENTRY = (
-    '\n  <p class="post deleted muted"><span class="muted">{}</span> ' + str(escape(DELETED_LINE)) + "</p>\n  \n  "
-)
+_DELETED_HTML = html_text(DELETED_LINE)
+_DELETED_ENTRY = '\n  <p class="post deleted muted"><span class="muted">{}</span> ' + _DELETED_HTML + "</p>\n  \n  "
 
 
-def _local_time(moment: datetime, zone: ZoneInfo) -> str:
-    return moment.astimezone(zone).strftime("%H:%M")
-
-
-def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) -> list[dict[str, Any]]:
+def _transcript(report: ChatReport, posts: _PostHtml, limit: int | None = None) -> list[dict[str, Any]]:
     """The transcript's sections in order: each question's title and its posts' HTML (already escaped).
 
     A deleted post stands where it was made, with no text and no author, so a reply to it still reads in
@@ -155,7 +159,7 @@ def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) ->
         if limit is not None and shown >= limit:
             break
         if not is_after_the_chat(snap, m):
-            html = _article(report, m, _local_time(m.created_at, zone), repost_class=True)
+            html = posts.article(m, posts.local_time(m.created_at), repost_class=True)
             groups.setdefault(number, []).append((m.created_at, _ENTRY.format(html)))
             shown += 1
     if snap.deleted_at_times:
@@ -165,9 +169,9 @@ def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) ->
             if last is not None and moment > last:
                 continue
             q = windows.at(moment)
-            posts = groups.setdefault(q.number if q is not None else None, [])
-            at = next((i + 1 for i in range(len(posts) - 1, -1, -1) if posts[i][0] <= moment), 0)
-            posts.insert(at, (moment, _DELETED_ENTRY.format(_local_time(moment, zone))))
+            section = groups.setdefault(q.number if q is not None else None, [])
+            at = next((i + 1 for i in range(len(section) - 1, -1, -1) if section[i][0] <= moment), 0)
+            section.insert(at, (moment, _DELETED_ENTRY.format(html_text(posts.local_time(moment)))))
     ordered = [None, *sorted(n for n in groups if n is not None)]
     return [
         {
@@ -179,15 +183,14 @@ def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) ->
     ]
 
 
-def _comments(report: ChatReport, zone: ZoneInfo, limit: int | None) -> Markup:
+def _comments(report: ChatReport, posts: _PostHtml, limit: int | None) -> Markup:
     """The posts after the chat's end (at most `limit`), as HTML: each with its date, as they may be days later."""
     snap = report.snapshot
-    after = [m for m in snap.messages if is_after_the_chat(snap, m)][:limit]
     out = []
-    for m in after:
-        local = m.created_at.astimezone(zone)
+    for m in [m for m in snap.messages if is_after_the_chat(snap, m)][:limit]:
+        local = m.created_at.astimezone(posts.zone)
         when = f"{local.strftime('%d %B %Y').lstrip('0')} {local.strftime('%H:%M')}"
-        out.append(f"\n  {_article(report, m, when, repost_class=False)}\n  ")
+        out.append(f"\n  {posts.article(m, when, repost_class=False)}\n  ")
     return Markup("".join(out))
 
 
@@ -215,6 +218,7 @@ def render_page(
     start = snap.starts_at.astimezone(zone)
     end = (snap.ends_at or snap.starts_at).astimezone(zone)
     hours = round((end - start).total_seconds() / 3600, 2) or 1
+    posts = _PostHtml(snap, zone)
     return _env.get_template("chat_page.html.j2").render(
         event=snap,
         local_weekday=start.strftime("%A"),
@@ -230,8 +234,8 @@ def render_page(
         bio_terms=largest_terms(report.bio_terms),
         pictures={name: pictures.get(name) for name in PICTURES},
         cpd_links=cpd_links or [],
-        transcript=_transcript(report, zone, first_screen),
-        comments=_comments(report, zone, first_screen),
+        transcript=_transcript(report, posts, first_screen),
+        comments=_comments(report, posts, first_screen),
         more=more,
         img_origin=img_origin,
         site_nav=bool(img_origin) if site_nav is None else site_nav,
