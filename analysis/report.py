@@ -139,8 +139,7 @@ def is_after_the_chat(snapshot: EventSnapshot, m: MessageView) -> bool:
 
 
 DELETED_LINE = "A post deleted by its author."
-# What the page puts round each transcript entry (the layout the template's loop gave them).
-_ENTRY = "\n  \n  {}\n  \n  "
+# Each transcript entry stands between the blank lines the template's loop used to give it.
 _DELETED_HTML = html_text(DELETED_LINE)
 _DELETED_ENTRY = '\n  <p class="post deleted muted"><span class="muted">{}</span> ' + _DELETED_HTML + "</p>\n  \n  "
 
@@ -155,12 +154,14 @@ def _transcript(report: ChatReport, posts: _PostHtml, limit: int | None = None) 
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
     groups: dict[int | None, list[tuple[datetime, str]]] = {}
     shown = 0
+    ends = snap.ends_at if snap.kind == "chat" else None  # is_after_the_chat, once for every post
+    article, local_time = posts.article, posts.local_time
     for m, number in section_numbers(report):
         if limit is not None and shown >= limit:
             break
-        if not is_after_the_chat(snap, m):
-            html = posts.article(m, posts.local_time(m.created_at), repost_class=True)
-            groups.setdefault(number, []).append((m.created_at, _ENTRY.format(html)))
+        if ends is None or m.created_at <= ends:
+            html = article(m, local_time(m.created_at), repost_class=True)
+            groups.setdefault(number, []).append((m.created_at, f"\n  \n  {html}\n  \n  "))
             shown += 1
     if snap.deleted_at_times:
         windows = QuestionWindows(snap)
