@@ -11,9 +11,6 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from PIL.PngImagePlugin import PngInfo
-from wordcloud import WordCloud
-
 from analysis.event_text import EventText, event_text
 from analysis.text import term_counts
 from transcripts.snapshot import EventSnapshot
@@ -44,7 +41,12 @@ def _colour(word: str, **_: object) -> str:
 
 
 def render_cloud(counts: Mapping[str, int], path: Path, *, title: str) -> Path | None:
-    """Draw the cloud as a PNG; None when there is nothing to draw (the page says so instead)."""
+    """Draw the cloud as a PNG; None when there is nothing to draw (the page says so instead).
+
+    wordcloud (and matplotlib under it) loads here, not with the module: only drawing needs it."""
+    from PIL.PngImagePlugin import PngInfo
+    from wordcloud import WordCloud
+
     frequencies = dict(cloud_weights(Counter(counts)).most_common(MAX_TERMS))
     if not frequencies:
         return None

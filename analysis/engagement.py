@@ -13,12 +13,12 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import networkx as nx
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from transcripts.snapshot import EventSnapshot
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MAX_DRAWN = 40  # a wheel of more people than this is unreadable, and slow to draw for a 50,000-post chat
 
@@ -84,7 +84,11 @@ def draw_wheel(snapshot: EventSnapshot) -> Figure | None:
 
     Each label sits outside its node, anchored at the side facing away from the centre and pushed out by
     the node's own radius, so it never covers its node (or the circle's others), however large the node.
+    networkx and matplotlib load here, not with the module: a report without pictures never needs them.
     """
+    import networkx as nx
+    from matplotlib.figure import Figure
+
     posts = Counter(snapshot.author(m).handle for m in snapshot.messages)
     drawn = sorted(posts, key=lambda h: (-posts[h], h.lower()))[:MAX_DRAWN]
     keep = set(drawn)

@@ -9,8 +9,10 @@ as data URIs so the page can be mailed or archived as a single file; the web app
 from __future__ import annotations
 
 import base64
+import gc
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,12 +22,13 @@ from zoneinfo import ZoneInfo
 
 import orjson
 from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 
 from analysis.answers import Assignment, QuestionWindows, assign_answers, minute_precision
 from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
 from analysis.engagement import Edge, engagement_edges, render_wheel
 from analysis.event_text import event_text
-from analysis.links import linkify, post_url
+from analysis.links import html_text, linkify, linkify_html, post_url
 from analysis.question_text import with_clean_questions
 from analysis.stats import EventStats, compute_stats
 from analysis.summary import Summary, summarise
@@ -35,6 +38,7 @@ from transcripts.db import Database
 from transcripts.exporters.atomic import write_text_atomic
 from transcripts.exporters.csv_export import write_csv
 from transcripts.exporters.json_export import write_json
+from transcripts.exporters.local_clock import LocalClock
 from transcripts.exporters.markdown import write_markdown
 from transcripts.snapshot import EventSnapshot, MessageView, load_event
 
@@ -109,18 +113,26 @@ def source_order(snapshot: EventSnapshot) -> list[MessageView]:
     )
 
 
-def _shown(report: ChatReport, m: MessageView, zone: ZoneInfo) -> dict[str, Any]:
-    person = report.snapshot.author(m)
-    return {
-        "id": m.id,
-        "handle": person.handle,
-        "local": m.created_at.astimezone(zone).strftime("%H:%M"),
-        "date": m.created_at.astimezone(zone).strftime("%d %B %Y").lstrip("0"),
-        "text": m.text,
-        "is_repost": m.is_repost,
-        "url": post_url(m.platform, m.platform_id, person.handle),
-        "platform": m.platform,
-    }
+class _PostHtml:
+    """Posts as the page shows them, escaped here (once, in Python) rather than by the template per field:
+    a 50,000-post transcript is most of the page, and attribute lookups and filters per post were most of
+    its cost. Every piece of user text goes through `html_text` or `linkify_html`; the whole is marked
+    safe once, so the template's autoescape leaves it as it is."""
+
+    def __init__(self, snapshot: EventSnapshot, zone: ZoneInfo) -> None:
+        self.snapshot = snapshot
+        self.zone = zone
+        self.local_time = LocalClock(zone, "%H:%M")
+        self._who = {pid: html_text(p.handle) for pid, p in snapshot.people.items()}
+
+    def article(self, m: MessageView, when: str, *, repost_class: bool) -> str:
+        url = post_url(m.platform, m.platform_id, self.snapshot.people[m.author_id].handle)
+        original = f' <a href="{html_text(url)}" rel="noopener noreferrer">original</a>' if url else ""
+        repost = " repost" if repost_class and m.is_repost else ""
+        return (
+            f'<article class="post{repost}" id="m{m.id}"><span class="who">@{self._who[m.author_id]}</span> '
+            f'<span class="muted">{html_text(when)}</span>{original}\n{linkify_html(m.text, m.platform)}</article>'
+        )
 
 
 def is_after_the_chat(snapshot: EventSnapshot, m: MessageView) -> bool:
@@ -129,22 +141,29 @@ def is_after_the_chat(snapshot: EventSnapshot, m: MessageView) -> bool:
 
 
 DELETED_LINE = "A post deleted by its author."
+# Each transcript entry stands between the blank lines the template's loop used to give it.
+_DELETED_HTML = html_text(DELETED_LINE)
+_DELETED_ENTRY = '\n  <p class="post deleted muted"><span class="muted">{}</span> ' + _DELETED_HTML + "</p>\n  \n  "
 
 
-def _deleted(moment: datetime, zone: ZoneInfo) -> dict[str, Any]:
-    """Where a deleted post stood, so a reply to it still reads in order: no text, no author."""
-    return {"deleted": True, "created_at": moment, "local": moment.astimezone(zone).strftime("%H:%M"),
-            "text": DELETED_LINE}  # fmt: skip
+def _transcript(report: ChatReport, posts: _PostHtml, limit: int | None = None) -> list[dict[str, Any]]:
+    """The transcript's sections in order: each question's title and its posts' HTML (already escaped).
 
-
-def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) -> list[dict[str, Any]]:
+    A deleted post stands where it was made, with no text and no author, so a reply to it still reads in
+    order: after the last post of its section made before it; the others keep the source's order.
+    """
     snap = report.snapshot
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
-    groups: dict[int | None, list[dict[str, Any]]] = {}
+    groups: dict[int | None, list[tuple[datetime, str]]] = {}
     shown = 0
+    ends = snap.ends_at if snap.kind == "chat" else None  # is_after_the_chat, once for every post
+    article, local_time = posts.article, posts.local_time
     for m, number in section_numbers(report):
-        if not is_after_the_chat(snap, m) and (limit is None or shown < limit):
-            groups.setdefault(number, []).append({**_shown(report, m, zone), "created_at": m.created_at})
+        if limit is not None and shown >= limit:
+            break
+        if ends is None or m.created_at <= ends:
+            html = article(m, local_time(m.created_at), repost_class=True)
+            groups.setdefault(number, []).append((m.created_at, f"\n  \n  {html}\n  \n  "))
             shown += 1
     if snap.deleted_at_times:
         windows = QuestionWindows(snap)
@@ -153,16 +172,29 @@ def _transcript(report: ChatReport, zone: ZoneInfo, limit: int | None = None) ->
             if last is not None and moment > last:
                 continue
             q = windows.at(moment)
-            posts = groups.setdefault(q.number if q is not None else None, [])
-            # After the last post made before it; the others keep the source's order.
-            at = max((i + 1 for i, p in enumerate(posts) if p["created_at"] <= moment), default=0)
-            posts.insert(at, _deleted(moment, zone))
+            section = groups.setdefault(q.number if q is not None else None, [])
+            at = next((i + 1 for i in range(len(section) - 1, -1, -1) if section[i][0] <= moment), 0)
+            section.insert(at, (moment, _DELETED_ENTRY.format(html_text(posts.local_time(moment)))))
     ordered = [None, *sorted(n for n in groups if n is not None)]
     return [
-        {"title": "Before the first question" if n is None else titles.get(n, f"Q{n}"), "messages": groups[n]}
+        {
+            "title": "Before the first question" if n is None else titles.get(n, f"Q{n}"),
+            "posts": Markup("".join(html for _, html in groups[n])),
+        }
         for n in ordered
         if n in groups
     ]
+
+
+def _comments(report: ChatReport, posts: _PostHtml, limit: int | None) -> Markup:
+    """The posts after the chat's end (at most `limit`), as HTML: each with its date, as they may be days later."""
+    snap = report.snapshot
+    out = []
+    for m in [m for m in snap.messages if is_after_the_chat(snap, m)][:limit]:
+        local = m.created_at.astimezone(posts.zone)
+        when = f"{local.strftime('%d %B %Y').lstrip('0')} {local.strftime('%H:%M')}"
+        out.append(f"\n  {posts.article(m, when, repost_class=False)}\n  ")
+    return Markup("".join(out))
 
 
 def render_page(
@@ -189,6 +221,7 @@ def render_page(
     start = snap.starts_at.astimezone(zone)
     end = (snap.ends_at or snap.starts_at).astimezone(zone)
     hours = round((end - start).total_seconds() / 3600, 2) or 1
+    posts = _PostHtml(snap, zone)
     return _env.get_template("chat_page.html.j2").render(
         event=snap,
         local_weekday=start.strftime("%A"),
@@ -204,8 +237,8 @@ def render_page(
         bio_terms=largest_terms(report.bio_terms),
         pictures={name: pictures.get(name) for name in PICTURES},
         cpd_links=cpd_links or [],
-        transcript=_transcript(report, zone, first_screen),
-        comments=[_shown(report, m, zone) for m in snap.messages if is_after_the_chat(snap, m)][:first_screen],
+        transcript=_transcript(report, posts, first_screen),
+        comments=_comments(report, posts, first_screen),
         more=more,
         img_origin=img_origin,
         site_nav=bool(img_origin) if site_nav is None else site_nav,
@@ -291,6 +324,20 @@ def stats_document(report: ChatReport) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while loading and writing: they make hundreds of thousands of acyclic objects
+    (rows, cells, strings) that it would rescan, for nothing, more often the bigger the chat. Not round
+    the drawing, whose figures do hold cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def write_report(
     db: Database,
     event_id: int,
@@ -304,18 +351,20 @@ def write_report(
     prices a chat's use of X is costed at)."""
     step = progress or (lambda _label: None)
     step("loading the record")
-    with db.session() as session:
+    with db.session() as session, _gc_paused():
         snapshot = load_event(session, event_id)
     step("analysing")
     report = build_report(snapshot)
     snapshot = report.snapshot  # with the questions' own words, for the transcript files too
     out_dir.mkdir(parents=True, exist_ok=True)
     step("writing transcript, messages and stats")
-    question_of = report.question_of()
-    write_markdown(snapshot, out_dir / "transcript.md", question_of)
-    write_csv(snapshot, out_dir / "messages.csv", question_of)
-    write_json(snapshot, out_dir / "record.json", question_of)
-    write_text_atomic(out_dir / "stats.json", orjson.dumps(stats_document(report), option=orjson.OPT_INDENT_2).decode())
+    with _gc_paused():
+        question_of = report.question_of()
+        write_markdown(snapshot, out_dir / "transcript.md", question_of)
+        write_csv(snapshot, out_dir / "messages.csv", question_of)
+        write_json(snapshot, out_dir / "record.json", question_of)
+        stats = orjson.dumps(stats_document(report), option=orjson.OPT_INDENT_2).decode()
+        write_text_atomic(out_dir / "stats.json", stats)
     drawn: dict[str, Path | None] = {}
     if pictures:
         step("drawing the wheel, clouds and timeline")
@@ -324,7 +373,8 @@ def write_report(
     cpd_dir = out_dir / "cpd"
     cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
     drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
-    page = render_page(report, drawn_uris, cpd_links=cpd_links, settings=settings)
+    with _gc_paused():
+        page = render_page(report, drawn_uris, cpd_links=cpd_links, settings=settings)
     index = out_dir / "index.html"
     write_text_atomic(index, page)
     return index

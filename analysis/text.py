@@ -18,11 +18,18 @@ import math
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from importlib.util import find_spec
 from itertools import chain, pairwise
-
-from wordcloud import STOPWORDS as _WORDCLOUD_STOPWORDS
+from pathlib import Path
 
 from analysis.languages import DEFAULT_LANGUAGES, dominant_languages, language_stopwords, lemma
+
+# wordcloud's stopword list, read from its file as wordcloud does: importing wordcloud loads matplotlib, which
+# a report without pictures never needs (find_spec locates the package without running it).
+_WORDCLOUD_SPEC = find_spec("wordcloud")
+assert _WORDCLOUD_SPEC is not None and _WORDCLOUD_SPEC.origin is not None
+with (Path(_WORDCLOUD_SPEC.origin).parent / "stopwords").open(encoding="utf-8") as _file:
+    _WORDCLOUD_STOPWORDS = set(map(str.strip, _file.readlines()))
 
 # Phrases that mean something only together; bigrams seen often across a chat are added at run time.
 KNOWN_PHRASES = frozenset(

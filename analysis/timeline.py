@@ -9,13 +9,13 @@ and are stacked when they would overlap one another.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.text import Text
+from typing import TYPE_CHECKING, Any
 
 from analysis.stats import QuestionStats
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
 QUESTION_COLOUR = "#c1121f"
 LABEL_GAP_POINTS = 3
@@ -23,7 +23,12 @@ LABEL_STEP_POINTS = 12
 
 
 def timeline_figure(rows: list[dict[str, Any]], questions: list[QuestionStats]) -> Figure | None:
-    """The figure: a bar per bucket (local time), a dashed line and a label at each question's bucket."""
+    """The figure: a bar per bucket (local time), a dashed line and a label at each question's bucket.
+
+    matplotlib loads here, not with the module: a report without pictures never needs it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     if not rows:
         return None
     labels = [row["local"] for row in rows]

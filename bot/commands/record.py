@@ -132,7 +132,7 @@ def report(
         event_id = resolve_event(db, event, latest)
         if cohost:
             add_cohosts(db, event_id, cohost)
-        from analysis.report import write_report  # matplotlib and wordcloud load only when a report is made
+        from analysis.report import write_report  # the analysis loads only for a report; drawing only to draw
 
         with progress_bar() as progress:
             task = progress.add_task("report", total=REPORT_STEPS)

@@ -13,6 +13,8 @@ from transcripts.snapshot import EventSnapshot
 
 
 def record_document(snapshot: EventSnapshot, question_of: Mapping[int, int | None]) -> dict[str, Any]:
+    # Each author's object made once and shared by their posts (orjson writes it out at each).
+    authors = {i: {"handle": p.handle, "name": p.name, "followers": p.followers} for i, p in snapshot.people.items()}
     return {
         "event": {
             "id": snapshot.id,
@@ -43,11 +45,7 @@ def record_document(snapshot: EventSnapshot, question_of: Mapping[int, int | Non
             {
                 "platform": m.platform,
                 "id": m.platform_id,
-                "author": {
-                    "handle": snapshot.author(m).handle,
-                    "name": snapshot.author(m).name,
-                    "followers": snapshot.author(m).followers,
-                },
+                "author": authors[m.author_id],
                 "text": m.text,
                 "created_at": m.created_at.isoformat(),
                 "question": question_of.get(m.id),
@@ -55,9 +53,9 @@ def record_document(snapshot: EventSnapshot, question_of: Mapping[int, int | Non
                 "quote_of": m.quote_of,
                 "repost_of": m.repost_of,
                 "is_repost": m.is_repost,
-                "mentions": list(m.mentions),
-                "hashtags": list(m.hashtags),
-                "urls": list(m.urls),
+                "mentions": m.mentions,  # tuples, written as arrays
+                "hashtags": m.hashtags,
+                "urls": m.urls,
             }
             for m in snapshot.messages
         ],

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from transcripts.exporters.atomic import write_text_atomic
+from transcripts.exporters.local_clock import LocalClock
 from transcripts.snapshot import EventSnapshot
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<])")
+# The backslash first, so the backslashes put before the others are not doubled.
+_MD_SPECIAL = "\\`*_{}[]()#+-.!|>~<"
 
 
 def escape_markdown(text: str) -> str:
-    """Backslash Markdown's special characters (and `<`, so no HTML passes through a renderer)."""
-    return _MD_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+    """Backslash Markdown's special characters (and `<`, so no HTML passes through a renderer).
+
+    One `replace` per special character the text holds: several times faster than a regex substitution."""
+    for special in _MD_SPECIAL:
+        if special in text:
+            text = text.replace(special, "\\" + special)
+    return text.replace("\n", "  \n")
 
 
 def transcript_markdown(snapshot: EventSnapshot, question_of: Mapping[int, int | None]) -> str:
@@ -37,10 +43,11 @@ def transcript_markdown(snapshot: EventSnapshot, question_of: Mapping[int, int |
         lines += [f"{q.number}. {escape_markdown(q.text)}" for q in questions]
         lines.append("")
     groups: dict[int | None, list[str]] = {}
+    handles = {pid: escape_markdown(p.handle) for pid, p in snapshot.people.items()}
+    clock = LocalClock(zone, "%H:%M")
     for m in snapshot.messages:
-        handle = escape_markdown(snapshot.author(m).handle)
-        when = m.created_at.astimezone(zone).strftime("%H:%M")
-        groups.setdefault(question_of.get(m.id), []).append(f"**@{handle}** · {when} — {escape_markdown(m.text)}")
+        entry = f"**@{handles[m.author_id]}** · {clock(m.created_at)} — {escape_markdown(m.text)}"
+        groups.setdefault(question_of.get(m.id), []).append(entry)
     titles = {q.number: f"Q{q.number}. {escape_markdown(q.text)}" for q in questions}
     lines.append("## Transcript")
     for number in [None, *sorted(n for n in groups if n is not None)]:
