@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from bot.commands.common import CommandError, console, one_line_errors, open_db, settings
 from transcripts.db import Database
-from transcripts.importers import ImportOptions, import_file
 from transcripts.models import Event
 
 REPORT_STEPS = 6
@@ -63,6 +62,8 @@ def import_files(
     Each file is read once and, if it is X JSONL, stored as it is read; a bad file anywhere refuses them
     all, leaving the record as it was (the transaction rolls back).
     """
+    from transcripts.importers import ImportOptions, import_file  # the parsers (and emoji) load only to import
+
     options = ImportOptions(hashtag=hashtag, title=title, timezone=timezone, workspace=workspace)
     handles = cohost_handles(cohost)
     results: list[tuple[int, int]] = []
