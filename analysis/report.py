@@ -9,10 +9,8 @@ as data URIs so the page can be mailed or archived as a single file; the web app
 from __future__ import annotations
 
 import base64
-import gc
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +38,7 @@ from transcripts.exporters.csv_export import write_csv
 from transcripts.exporters.json_export import write_json
 from transcripts.exporters.local_clock import LocalClock
 from transcripts.exporters.markdown import write_markdown
+from transcripts.gc_pause import gc_paused
 from transcripts.snapshot import EventSnapshot, MessageView, load_event
 
 PICTURES = ("timeline", "wheel", "wordcloud", "biocloud")
@@ -324,20 +323,6 @@ def stats_document(report: ChatReport) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while loading and writing: they make hundreds of thousands of acyclic objects
-    (rows, cells, strings) that it would rescan, for nothing, more often the bigger the chat. Not round
-    the drawing, whose figures do hold cycles."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def write_report(
     db: Database,
     event_id: int,
@@ -351,14 +336,14 @@ def write_report(
     prices a chat's use of X is costed at)."""
     step = progress or (lambda _label: None)
     step("loading the record")
-    with db.session() as session, _gc_paused():
+    with db.session() as session, gc_paused():
         snapshot = load_event(session, event_id)
     step("analysing")
     report = build_report(snapshot)
     snapshot = report.snapshot  # with the questions' own words, for the transcript files too
     out_dir.mkdir(parents=True, exist_ok=True)
     step("writing transcript, messages and stats")
-    with _gc_paused():
+    with gc_paused():
         question_of = report.question_of()
         write_markdown(snapshot, out_dir / "transcript.md", question_of)
         write_csv(snapshot, out_dir / "messages.csv", question_of)
@@ -373,7 +358,7 @@ def write_report(
     cpd_dir = out_dir / "cpd"
     cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
     drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
-    with _gc_paused():
+    with gc_paused():
         page = render_page(report, drawn_uris, cpd_links=cpd_links, settings=settings)
     index = out_dir / "index.html"
     write_text_atomic(index, page)

@@ -10,7 +10,6 @@ a Slack export, a folder) are read: a device such as /dev/zero is refused, not r
 
 from __future__ import annotations
 
-import gc
 import os
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from transcripts.db import Database
 from transcripts.errors import RecordError
+from transcripts.gc_pause import gc_paused
 from transcripts.importers import slack_export, wecommunities, x_json, x_stream
 from transcripts.importers.base import ImportedEvent, ImportOptions, check_imported, save_imported
 
@@ -122,18 +122,6 @@ def parse_path(path: Path, options: ImportOptions | None = None) -> list[Importe
     return events
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while building many acyclic objects: it rescans them all, for nothing."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _named(where: str, exc: RecordError) -> RecordError:
     """A refusal from the store (a NUL in a raw payload) naming the file too, unless it already does."""
     return exc if exc.where.startswith(where) else RecordError(f"{where}: {exc.where}", exc.reason)
@@ -163,7 +151,7 @@ def import_file(
     event in it, notes for the person). On RecordError the caller must roll back."""
     options = options or ImportOptions()
     where = str(path)
-    with _gc_paused():
+    with gc_paused():
         if _kind(path) == "folder":
             events = with_cohosts(slack_export.parse(path, options), cohosts)
             return _save_parsed(session, events, where), [n for e in events for n in e.notes]

@@ -185,6 +185,18 @@ class _Asked:
     handle: str
 
 
+def _count(table: dict[str, list[Any]], tag: str, place: tuple[Any, ...], compare: bool) -> None:
+    """One more use of `tag`, remembering the earliest place it was seen (compared only when posts come
+    out of order: in time order the first place seen is the earliest)."""
+    known = table.get(tag)
+    if known is None:
+        table[tag] = [1, place]
+    else:
+        known[0] += 1
+        if compare and place < known[1]:
+            known[1] = place
+
+
 class ChatTally:
     """What the event's choices need from its posts, kept as they stream past: counts per hashtag (and
     where each was first seen, in time order), the host's numbered question posts, the first and last
@@ -230,21 +242,9 @@ class ChatTally:
         for position, hashtag in enumerate(hashtags):
             tag = hashtag[1:]
             lowered.setdefault(tag.lower(), position)
-            known = spelled.get(tag)
-            if known is None:
-                spelled[tag] = [1, (*key, position)]
-            else:
-                known[0] += 1
-                if compare and (*key, position) < known[1]:
-                    known[1] = (*key, position)
+            _count(spelled, tag, (*key, position), compare)
         for tag, position in lowered.items():
-            known = posts.get(tag)
-            if known is None:
-                posts[tag] = [1, (*key, position)]
-            else:
-                known[0] += 1
-                if compare and (*key, position) < known[1]:
-                    known[1] = (*key, position)
+            _count(posts, tag, (*key, position), compare)
 
     def _counters(self) -> tuple[Counter[str], Counter[str]]:
         """(posts per lower-cased tag, uses per spelling), each in the order tags first appear in time."""
