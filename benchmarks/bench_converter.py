@@ -77,9 +77,10 @@ def ours(source: Path, folder: Path, pythonpath: str | None, pictures: bool) -> 
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     cli = [sys.executable, "-c", "from bot.cli import app; app()"]
-    imported = timed([*cli, "import", str(source)], env)
+    # From the scratch folder: `python -c` puts the working folder first on sys.path, before PYTHONPATH.
+    imported = timed([*cli, "import", str(source)], env, cwd=folder)
     flag = "--pictures" if pictures else "--no-pictures"
-    reported = timed([*cli, "report", "--latest", flag, "--out", str(out)], env)
+    reported = timed([*cli, "report", "--latest", flag, "--out", str(out)], env, cwd=folder)
     return imported, reported
 
 
