@@ -27,8 +27,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.generate_x_chat import generate
-
 BIN = Path(sys.executable).parent
 
 
@@ -115,7 +113,12 @@ def main() -> None:
         folder = Path(tmp)
         for posts in args.posts:
             source = folder / f"chat-{posts}.jsonl"
-            generate(posts, source)
+            # In a process of its own: Linux keeps a process's peak RSS across fork and exec, so a parent
+            # grown by generating the file would lend that peak to every command measured after it.
+            subprocess.run(
+                [sys.executable, "-m", "benchmarks.generate_x_chat", "--posts", str(posts), "--out", str(source)],
+                check=True, cwd=here, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
             conv: list[Run] = []
             mine: dict[str, list[tuple[Run, Run]]] = {name: [] for name in versions}
             drawn: dict[str, list[tuple[Run, Run]]] = {name: [] for name in versions}
