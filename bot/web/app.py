@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -32,7 +31,6 @@ CONTENT_SECURITY_POLICY = (
 
 
 HSTS = "max-age=63072000; includeSubDomains"
-GIL_SWITCH_SECONDS = 0.001
 
 
 class SecurityHeaders:
@@ -129,9 +127,6 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         bolt = build_bolt_app(settings, db, install_pages())
         slack_events = slack_events_endpoint(bolt, secret, events_on_loop=not settings.slack_multi_workspace)
         app.include_router(slack_router(bolt, slack_events))
-        # Slack's replies are stored by a thread of their own (bot.slack.message_recorder); the event loop,
-        # which acks, asks for the interpreter back within GIL_SWITCH_SECONDS of its request, not Python's 5 ms.
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_SECONDS))
 
     app.add_middleware(RateLimits, rules=rate_limit_rules(settings))
     app.add_middleware(
