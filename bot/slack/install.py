@@ -18,7 +18,7 @@ from slack_bolt.oauth.callback_options import CallbackOptions
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine
+from sqlalchemy import Engine, and_
 
 from config.settings import Settings
 from transcripts.db import Database
@@ -37,15 +37,34 @@ def bot_scopes() -> tuple[str, ...]:
     return tuple(manifest["oauth_config"]["scopes"]["bot"])
 
 
-def installation_store(settings: Settings, engine: Engine) -> SQLAlchemyInstallationStore:
+class WorkspaceInstallationStore(SQLAlchemyInstallationStore):
+    """slack_sdk's store, but a workspace's uninstall deletes its bot and installation rows together.
+
+    The installation row carries the bot token as well: slack_sdk deletes the two in separate
+    transactions, so a failure (or a reader) between them would find a token kept after its bot row
+    was gone. One transaction means an uninstall either happened whole or not at all.
+    """
+
+    def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        with self.engine.begin() as conn:
+            for table in (self.bots, self.installations):
+                c = table.c
+                conn.execute(
+                    table.delete().where(
+                        and_(c.client_id == self.client_id, c.enterprise_id == enterprise_id, c.team_id == team_id)
+                    )
+                )
+
+
+def installation_store(settings: Settings, engine: Engine) -> WorkspaceInstallationStore:
     return _store(str(settings.slack_client_id), engine)
 
 
 @lru_cache(maxsize=8)
-def _store(client_id: str, engine: Engine) -> SQLAlchemyInstallationStore:
+def _store(client_id: str, engine: Engine) -> WorkspaceInstallationStore:
     # One per app and database: the store builds its table objects when made, and every scheduled
     # huddle, reminder and Bolt request looks a token up through it.
-    return SQLAlchemyInstallationStore(
+    return WorkspaceInstallationStore(
         client_id=client_id,
         engine=engine,
         bots_table_name=SLACK_BOTS.name,

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.huddles.definitions import add_definition
 from bot.huddles.jobs import open_scheduled_huddle
@@ -235,6 +235,39 @@ def test_uninstalling_deletes_that_workspaces_token_only(
         assert open_scheduled_huddle(ward_id) is not None  # the same huddle is back once reinstalled
         [(token, params)] = fake.of_with_token("chat.postMessage")
         assert params["channel"] == "CWARD7" and fake.bot_tokens[token] == WARD
+
+
+def test_an_uninstall_that_fails_half_way_leaves_the_workspaces_token_rows_as_they_were(
+    db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The installation row carries the bot token too: an uninstall that deleted the bot row and then failed
+    on the installation row would leave a token the app no longer shows but still holds. Both go in one
+    transaction, or neither; Slack's redelivery (a new event) then finishes the job."""
+    refused: list[str] = []
+
+    def refuse_installation_delete(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM " + SLACK_INSTALLATIONS.name.upper()):
+            refused.append(statement)
+            raise RuntimeError("the database went away half way through the uninstall")
+
+    with multi_workspace_app(db, db_url, monkeypatch) as (_fake, base, _settings):
+        with browser_at(base) as browser:
+            assert browser.install(WARD).status_code == 200
+            assert browser.install(COMMUNITY).status_code == 200
+        event.listen(db.engine, "before_cursor_execute", refuse_installation_delete)
+        with httpx.Client(timeout=10) as http:
+            gone = event_body({"type": "app_uninstalled"}, "EvGoneOnce", team=WARD)
+            assert post_signed(http, base, gone, content_type="application/json").status_code == 200
+            wait_for(lambda: refused, "the uninstall's installation delete")
+            with db.session() as s:
+                assert sorted(s.scalars(select(SLACK_BOTS.c.team_id))) == [WARD, COMMUNITY]
+                assert sorted(s.scalars(select(SLACK_INSTALLATIONS.c.team_id))) == [WARD, COMMUNITY]
+            event.remove(db.engine, "before_cursor_execute", refuse_installation_delete)
+            again = event_body({"type": "app_uninstalled"}, "EvGoneAgain", team=WARD)
+            assert post_signed(http, base, again, content_type="application/json").status_code == 200
+            wait_for(lambda: _count(db, SLACK_BOTS) == 1 and _count(db, SLACK_INSTALLATIONS) == 1)
+        with db.session() as s:
+            assert s.scalars(select(SLACK_BOTS.c.team_id)).all() == [COMMUNITY]
 
 
 def test_single_token_mode_stays_when_sign_in_with_slack_is_set_up(
