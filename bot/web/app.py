@@ -152,6 +152,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             request,
             "error.html.j2",
             status_code=exc.status_code,
+            headers=exc.headers,  # e.g. a 405's Allow, a 503's Retry-After
             status=exc.status_code,
             heading=headings.get(exc.status_code, "Something is not right"),
             detail=str(exc.detail),

@@ -7,6 +7,7 @@ an event).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -38,11 +39,13 @@ def db_of(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
-def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def page(
+    request: Request, template: str, status_code: int = 200, headers: Mapping[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     from bot.web.auth import current_user
 
     html = templates.get_template(template).render(request=request, user=current_user(request), **context)
-    return HTMLResponse(html, status_code=status_code)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 def zone_or_400(name: str | None, default: str = "UTC") -> ZoneInfo:

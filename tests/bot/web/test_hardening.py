@@ -78,6 +78,16 @@ def test_an_unexpected_error_still_carries_the_security_headers(web: RunningApp)
     assert "Traceback" not in response.text and "prompts" not in response.text
 
 
+def test_an_error_page_for_people_keeps_the_errors_own_headers(web: RunningApp, seed_event: int) -> None:
+    """A 405 names the methods that are allowed (`Allow`, as HTTP requires); the readable page shown to a
+    browser must carry the same headers as the JSON answer given to a script."""
+    with httpx.Client(base_url=web.base_url, timeout=30) as client:
+        for accept in ("application/json", "text/html"):
+            response = client.post(f"/events/{seed_event}", headers={"Accept": accept, "Origin": web.base_url})
+            assert response.status_code == 405, accept
+            assert "GET" in response.headers.get("allow", ""), accept
+
+
 def test_hsts_is_sent_when_served_over_https(db: Database, tmp_path: Path, web: RunningApp) -> None:
     with httpx.Client(base_url=web.base_url, timeout=30) as plain:
         assert "strict-transport-security" not in plain.get("/").headers
