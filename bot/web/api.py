@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.web.archive import find_chats
 from bot.web.common import MAX_ID, db_of, no_nul, zone_or_400
-from bot.web.page_cache import built_report
+from bot.web.page_cache import analysed
 from bot.web.visibility import public_clause
 from transcripts.models import Event, MessageRow, Participant
 
@@ -148,7 +148,7 @@ def get_chat(request: Request, event_id: EventId) -> ChatOut:
 @router.get("/chats/{event_id}/stats", response_model=StatsOut, responses=NOT_FOUND)
 def get_stats(request: Request, event_id: EventId) -> StatsOut:
     e = _chat(request, event_id)
-    s = built_report(db_of(request), e.id).report.stats
+    s = analysed(db_of(request), e.id).report.stats
     return StatsOut(
         messages=s.messages,
         contributors=s.contributors,

@@ -147,7 +147,8 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             return await http_exception_handler(request, exc)
         from bot.web.common import page
 
-        headings = {401: "Please sign in", 403: "Not yours to see", 404: "Not found"}
+        headings = {401: "Please sign in", 403: "Not yours to see", 404: "Not found", 503: "Nearly ready"}
+        retry = (exc.headers or {}).get("Retry-After")
         return page(
             request,
             "error.html.j2",
@@ -156,6 +157,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
             status=exc.status_code,
             heading=headings.get(exc.status_code, "Something is not right"),
             detail=str(exc.detail),
+            refresh=retry if retry and retry.isdigit() else None,
         )
 
     return app

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,17 @@ from analysis.activity import local_wall_time
 from analysis.links import post_url
 from analysis.report import PICTURES, render_page, section_numbers
 from bot.web.common import MAX_ID, db_of, no_nul, now, page, settings_of, visible_event, zone_or_400
-from bot.web.page_cache import Built, Preparing, built_version, drawn_pictures, picture_dir, ready_build, will_draw
+from bot.web.page_cache import (
+    PREPARING_REFRESH,
+    Built,
+    Preparing,
+    analysed,
+    built_version,
+    drawn_pictures,
+    picture_dir,
+    ready_build,
+    will_draw,
+)
 from bot.web.visibility import is_public, public_clause
 from transcripts.models import Event, MessageRow, Participant, Prompt
 
@@ -39,7 +49,6 @@ LIST_LIMIT = 200
 FIRST_SCREEN = 200  # posts of the transcript on the chat page itself; the rest are paged
 TRANSCRIPT_PAGE = 500
 KEEP_PAGES = 32
-PREPARING_REFRESH = 5  # seconds between a "being prepared" page's refreshes
 _pages: LRUCache[tuple[str, int, str], str] = LRUCache(maxsize=KEEP_PAGES)
 _pages_lock = threading.Lock()
 # What the "being prepared" page shows from the record, per version: it refreshes every few seconds.
@@ -373,10 +382,7 @@ def picture(request: Request, event_id: int, name: str, v: str = "") -> Response
         raise HTTPException(404, "no such picture")
     output_dir = Path(settings_of(request).output_dir)
     running = event.status == "running"
-    built = built_version(db_of(request), event.id, v) or ready_build(db_of(request), event.id, stale_ok=running)
-    if isinstance(built, Preparing):  # a large chat's first analysis is under way: ask again soon, do not wait
-        headers = {"Retry-After": str(PREPARING_REFRESH), "Cache-Control": "no-store"}
-        return PlainTextResponse("This chat's analysis is being prepared.\n", status_code=503, headers=headers)
+    built = built_version(db_of(request), event.id, v) or analysed(db_of(request), event.id, stale_ok=running)
     path = picture_dir(output_dir, event.id, built.version) / f"{name}.png"
     if not drawn_pictures(built, output_dir)[name] or not path.exists():
         raise HTTPException(404, "no such picture")

@@ -40,7 +40,7 @@ from analysis.cpd import (
     write_docx,
 )
 from bot.web.common import db_of, no_nul, page, settings_of, visible_event
-from bot.web.page_cache import built_report
+from bot.web.page_cache import analysed
 from transcripts.errors import RecordError
 from transcripts.models import CPDEntry, Event, Participant
 
@@ -67,7 +67,7 @@ def _log_for(request: Request, event: Event, handle: str) -> tuple[CPDLog, int]:
     with db_of(request).session() as session:
         if not cpd_offered(session, event.id):
             raise HTTPException(404, "this huddle does not offer CPD logs: a daily huddle is everyday practice")
-    built = built_report(db_of(request), event.id)
+    built = analysed(db_of(request), event.id)
     snapshot = built.report.snapshot
     try:
         log = build_cpd_log(
@@ -80,7 +80,7 @@ def _log_for(request: Request, event: Event, handle: str) -> tuple[CPDLog, int]:
 
 
 def _handles(request: Request, event: Event) -> list[str]:
-    snapshot = built_report(db_of(request), event.id).report.snapshot
+    snapshot = analysed(db_of(request), event.id).report.snapshot
     return sorted({snapshot.author(m).handle for m in snapshot.messages}, key=str.lower)
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cachetools import LRUCache
+from fastapi import HTTPException
 from sqlalchemy import func, select
 
 from analysis.report import PICTURES, ChatReport, build_report, draw_pictures
@@ -55,6 +56,7 @@ STALE_FACTOR = 10.0  # and at most once per ten times its last build's length (a
 # A record this small is analysed while its first visitor waits (well under a second), so they get the
 # whole page at once; a larger one is analysed in the background while its pages show what SQL can.
 ANALYSE_IN_REQUEST_UP_TO = 2_000
+PREPARING_REFRESH = 5  # seconds between a "being prepared" answer and the next try (Retry-After, meta refresh)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,10 @@ class Preparing:
     """No build to serve yet: the record's version, whose build is under way in the background."""
 
     version: str
+
+    @property
+    def posts(self) -> int:
+        return _posts_in(self.version)
 
 
 _reports: LRUCache[tuple[str, int], Built] = LRUCache(maxsize=KEEP_REPORTS)
@@ -199,6 +205,23 @@ def ready_build(db: Database, event_id: int, *, stale_ok: bool = False) -> Built
         return built_report(db, event_id, stale_ok=stale_ok)
     prepare(db, event_id, version)
     return built_version(db, event_id, version) or Preparing(version)
+
+
+def analysed(db: Database, event_id: int, *, stale_ok: bool = False) -> Built:
+    """The build for what cannot be shown without the analysis (stats, a CPD log, a picture).
+
+    While a large chat's first analysis is under way this answers 503 with Retry-After at once, rather than
+    holding the request (and a worker thread) for the whole analysis: a script retries, a person's page
+    refreshes itself (the error page turns Retry-After into a meta refresh).
+    """
+    built = ready_build(db, event_id, stale_ok=stale_ok)
+    if isinstance(built, Preparing):
+        raise HTTPException(
+            503,
+            f"The analysis of this chat's {built.posts:,} posts is being prepared: this will be ready in a moment.",
+            headers={"Retry-After": str(PREPARING_REFRESH), "Cache-Control": "no-store"},
+        )
+    return built
 
 
 def _posts_in(version: str) -> int:

@@ -167,3 +167,29 @@ def test_a_running_chats_transcript_pages_keep_their_order_when_the_analysis_arr
         wait_for(lambda: FULL in client.get(f"/events/{chat}").text, "the full page at the same address")
         assert pages(client) == cold
     assert builds == [650]
+
+
+def test_the_stats_api_and_a_cpd_log_do_not_wait_for_a_large_chats_first_analysis(
+    web: RunningApp, large_chat: int, held_build: tuple[list[int], threading.Event]
+) -> None:
+    """A script asking for the stats, and a nurse opening their CPD log, are told at once that the analysis
+    is being prepared (503 with Retry-After; the person's page refreshes itself) instead of holding a
+    request open for the whole analysis; one analysis serves them all, and then both answer in full."""
+    builds, release = held_build
+    stats_url, cpd_url = f"/api/chats/{large_chat}/stats", f"/events/{large_chat}/cpd?handle=AgencyNurse"
+    with httpx.Client(base_url=web.base_url, timeout=60) as client:
+        stats = client.get(stats_url)
+        assert stats.status_code == 503 and stats.headers["retry-after"] == "5"
+        assert "being prepared" in stats.json()["detail"]
+        log = client.get(cpd_url, headers={"Accept": "text/html"})
+        assert log.status_code == 503 and log.headers["retry-after"] == "5"
+        assert '<meta http-equiv="refresh" content="5">' in log.text and "being prepared" in log.text
+        assert log.headers["cache-control"] == "no-store"
+        assert wait_for(lambda: builds, "the analysis, started in the background") == [171]
+
+        release.set()
+        ready = wait_for(lambda: (r := client.get(stats_url)).status_code == 200 and r, "the stats once analysed")
+        assert ready.json()["contributors"] == 15 and ready.json()["messages"] == 171
+        full_log = client.get(cpd_url, headers={"Accept": "text/html"})
+        assert full_log.status_code == 200 and "AgencyNurse" in full_log.text
+    assert builds == [171]
