@@ -30,11 +30,12 @@ from transcripts.errors import RecordError
 from transcripts.importers.base import ImportedEvent, ImportedPrompt, ImportOptions
 from transcripts.importers.questions import question_number
 from transcripts.message import Message
-from transcripts.x_payload import Users, message, tweets
+from transcripts.x_payload import Page, Post, Users, as_message, page_posts, pages
 
 PLATFORM = "x"
 _QUERY_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
 _BOM = b"\xef\xbb\xbf"
+_NUL_ESCAPE = b"\\u0000"  # JSON text holds a NUL character only written so: a raw one is not JSON
 _USERS_KEPT = 20_000
 Progress = Callable[[int], None]  # told how many bytes of the file have been read so far
 
@@ -83,7 +84,7 @@ class _Lines:
             if self._progress is not None and self.offset - self._since_report >= 1 << 20:
                 self._since_report = self.offset
                 self._progress(self.offset)
-            if raw.strip():
+            if not raw.isspace():  # (not strip(): that copies every line)
                 yield self.number, start, raw
         if self._progress is not None:
             self._progress(self.offset)
@@ -99,19 +100,20 @@ class XReader:
         self._lines = _Lines(handle, progress)
         self._handle = handle
 
-    def messages(self) -> Iterator[tuple[str, Message]]:
-        """(where, message) for every tweet, in file order, duplicates included."""
+    def pages(self) -> Iterator[tuple[str, bool, Page]]:
+        """(where, clean, page) for every page of tweets, in file order; `clean` when the page's line (or
+        document) holds no `\\u0000` escape, so no text read from it can hold a NUL character."""
         cache = Users()
-        for where, doc in self._documents():
+        for where, clean, doc in self._documents():
             if self.query is None:
                 self.query = _twarc_query(doc)
-            for at, tweet, includes in tweets(doc, where, cache):
-                yield where, message(tweet, includes, where, at, "")
+            for page in pages(doc, where, cache):
+                yield where, clean, page
             if len(cache) > _USERS_KEPT:  # bounded, however many people a long file holds
                 cache.clear()
 
-    def _documents(self) -> Iterator[tuple[str, Any]]:
-        """(where, document) for a whole-file JSON document, or for each JSONL line."""
+    def _documents(self) -> Iterator[tuple[str, bool, Any]]:
+        """(where, clean, document) for a whole-file JSON document, or for each JSONL line."""
         source = self.source
         lines = self._lines.filled()
         first = next(lines, None)
@@ -126,7 +128,7 @@ class XReader:
         second = next(lines, None)
         if second is None:  # one line: a whole document, named by the file alone (as a JSON file is)
             if first_error is None:
-                yield source, doc
+                yield source, _NUL_ESCAPE not in data, doc
                 return
             _check_utf8(data, source, offset)
             line = number + first_error.lineno - 1
@@ -139,9 +141,9 @@ class XReader:
             except orjson.JSONDecodeError:
                 _check_utf8(data, source, offset)
                 raise RecordError(f"{source}:{number}", f"not JSON ({_not_json(first_error)})") from None
-            yield source, doc
+            yield source, _NUL_ESCAPE not in whole, doc
             return
-        yield f"{source}:{number}", doc
+        yield f"{source}:{number}", _NUL_ESCAPE not in data, doc
         pending = second
         for following in lines:
             yield self._line(pending, last=False)
@@ -155,14 +157,14 @@ class XReader:
                     f"{source}:{number}: the last line is incomplete (cut off mid-write); imported the lines before it"
                 )
                 return
-            yield f"{source}:{number}", doc
+            yield f"{source}:{number}", _NUL_ESCAPE not in data, doc
             return
         yield self._line(pending, last=True)
 
-    def _line(self, line: tuple[int, int, bytes], *, last: bool) -> tuple[str, Any]:
+    def _line(self, line: tuple[int, int, bytes], *, last: bool) -> tuple[str, bool, Any]:
         number, offset, data = line
         where = f"{self.source}:{number}"
-        return where, _loads(data, where, self.source, offset)
+        return where, _NUL_ESCAPE not in data, _loads(data, where, self.source, offset)
 
 
 def _twarc_query(doc: Any) -> str | None:
@@ -185,16 +187,18 @@ class _Asked:
     handle: str
 
 
-def _count(table: dict[str, list[Any]], tag: str, place: tuple[Any, ...], compare: bool) -> None:
+def _count(table: dict[str, list[Any]], tag: str, key: _Key, position: int, compare: bool) -> None:
     """One more use of `tag`, remembering the earliest place it was seen (compared only when posts come
     out of order: in time order the first place seen is the earliest)."""
     known = table.get(tag)
     if known is None:
-        table[tag] = [1, place]
+        table[tag] = [1, (*key, position)]
     else:
         known[0] += 1
-        if compare and place < known[1]:
-            known[1] = place
+        if compare:
+            place = (*key, position)
+            if place < known[1]:
+                known[1] = place
 
 
 class ChatTally:
@@ -212,25 +216,28 @@ class ChatTally:
         self._uses_by_spelling: dict[str, list[Any]] = {}  # tag as written -> [uses, first seen at]
         self._asked: dict[str, dict[int, _Asked]] = {}  # author id -> question number -> its earliest post
 
-    def add(self, m: Message) -> None:
-        key = (m.created_at, m.id)
+    def add(self, p: Post) -> None:
+        created_at = p[3]
+        key = (created_at, p[0])
         if self._previous is not None and key < self._previous:
             self.in_order = False
         self._previous = key
         self.count += 1
-        if self.first is None or m.created_at < self.first:
-            self.first = m.created_at
-        if self.last is None or m.created_at > self.last:
-            self.last = m.created_at
-        if m.hashtags:
-            self._count_tags(m.hashtags, key)
-        if not (m.is_repost or m.reply_to or m.text.startswith("@")):
-            number = question_number(m.text)
+        if self.first is None or created_at < self.first:
+            self.first = created_at
+        if self.last is None or created_at > self.last:
+            self.last = created_at
+        if p[9]:
+            self._count_tags(p[9], key)
+        text = p[2]
+        if not (p[7] is not None or p[4] or text.startswith("@")):
+            number = question_number(text)
             if number is not None:
-                asked = self._asked.setdefault(m.author.id, {})
+                author = p[1]
+                asked = self._asked.setdefault(author.id, {})
                 known = asked.get(number)
                 if known is None or key < known.key:
-                    asked[number] = _Asked(key, m.text, m.author.handle)
+                    asked[number] = _Asked(key, text, author.handle)
 
     def _count_tags(self, hashtags: tuple[str, ...], key: _Key) -> None:
         """Count each spelling's uses and each lower-cased tag's posts, and where each was first seen in
@@ -238,13 +245,18 @@ class ChatTally:
         places are compared only once a post has come out of order."""
         compare = not self.in_order
         spelled, posts = self._uses_by_spelling, self._posts_by_tag
+        if len(hashtags) == 1:  # most posts carry the chat's tag alone
+            tag = hashtags[0][1:]
+            _count(spelled, tag, key, 0, compare)
+            _count(posts, tag.lower(), key, 0, compare)
+            return
         lowered: dict[str, int] = {}
         for position, hashtag in enumerate(hashtags):
             tag = hashtag[1:]
             lowered.setdefault(tag.lower(), position)
-            _count(spelled, tag, (*key, position), compare)
+            _count(spelled, tag, key, position, compare)
         for tag, position in lowered.items():
-            _count(posts, tag, (*key, position), compare)
+            _count(posts, tag, key, position, compare)
 
     def _counters(self) -> tuple[Counter[str], Counter[str]]:
         """(posts per lower-cased tag, uses per spelling), each in the order tags first appear in time."""
@@ -337,10 +349,11 @@ def parse_stream(
     reader = XReader(handle, source, progress=progress)
     tally = ChatTally()
     seen: dict[str, Message] = {}
-    for _, m in reader.messages():
-        if m.id not in seen:
-            seen[m.id] = m
-            tally.add(m)
+    for where, _, page in reader.pages():
+        for p in page_posts(page, where):
+            if p[0] not in seen:
+                seen[p[0]] = as_message(p, "")
+                tally.add(p)
     notes = reader.notes
     hashtag = tally.hashtag(options, reader.query, source, notes)
     event = tally.event(options, reader.query, source, notes, hashtag=hashtag)
