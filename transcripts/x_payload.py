@@ -94,6 +94,17 @@ class Users:
         self._seen[key] = (user, author)
         return author
 
+    def by_id(self, users: list[dict[str, Any]], where: str, path: str) -> dict[str, Author]:
+        """A page's `includes.users` (each an object) by id; `path` names the list in an error."""
+        seen = self._seen
+        found: dict[str, Author] = {}
+        for j, user in enumerate(users):
+            key = user.get("id")
+            known = seen.get(key) if type(key) is str else None
+            author = known[1] if known is not None and known[0] == user else self.author(user, where, f"{path}[{j}]")
+            found[author.id] = author
+        return found
+
     def __len__(self) -> int:
         return len(self._seen)
 
@@ -136,10 +147,8 @@ def _one(doc: dict[str, Any], where: str, cache: Users, prefix: str) -> Iterator
         data = doc["data"]
         items = data if isinstance(data, list) else [data]
         includes = object_value(doc.get("includes"), where, f"{prefix}includes")
-        users: dict[str, Author] = {}
-        for j, user in enumerate(objects(includes.get("users"), where, f"{prefix}includes.users")):
-            author = cache.author(user, where, f"{prefix}includes.users[{j}]")
-            users[author.id] = author
+        path = f"{prefix}includes.users"
+        users = cache.by_id(objects(includes.get("users"), where, path), where, path)
         referenced: dict[str, dict[str, Any]] = {}
         for j, tweet in enumerate(objects(includes.get("tweets"), where, f"{prefix}includes.tweets")):
             tid = id_value(tweet.get("id"), where, f"{prefix}includes.tweets[{j}].id", required=False)
@@ -148,7 +157,7 @@ def _one(doc: dict[str, Any], where: str, cache: Users, prefix: str) -> Iterator
         yield f"{prefix}data", items, (users, referenced), True
         return
     if "id" in doc and "text" in doc:
-        users = {}
+        users: dict[str, Author] = {}
         if doc.get("author") is not None:
             author_doc = object_value(doc["author"], where, f"{prefix}author")
             author = cache.author(author_doc, where, f"{prefix}author")
@@ -227,8 +236,12 @@ def _fast_post(tweet: dict[str, Any], users: dict[str, Author], referenced: dict
     It runs once per post of a 50,000-post import, so it reads each field once, formats nothing and
     makes a plain tuple rather than a Message.
     """
-    tweet_id = _an_id(tweet.get("id"))
-    author_id = _an_id(tweet.get("author_id"))
+    tweet_id = tweet.get("id")
+    if type(tweet_id) is not str:
+        tweet_id = _an_id(tweet_id)
+    author_id = tweet.get("author_id")
+    if type(author_id) is not str:
+        author_id = _an_id(author_id)
     created = tweet.get("created_at")
     text = tweet.get("text", "")
     if not tweet_id or not author_id or type(created) is not str or type(text) is not str:
@@ -288,13 +301,16 @@ def _fast_post(tweet: dict[str, Any], users: dict[str, Author], referenced: dict
                     raise _Irregular  # a url without its expanded form: the checked path sorts it out
                 links.append(link)
             urls = tuple(links)
+    thread = tweet.get("conversation_id")
+    if type(thread) is not str or not thread:
+        thread = _an_id(thread)
     return (
         tweet_id,
         users.get(author_id) or Author(platform=PLATFORM, id=author_id, handle=author_id),
         _ENTITY.sub(_unescaped, text) if "&" in text else text,
         created_at,
         reply_to,
-        _an_id(tweet.get("conversation_id")),
+        thread,
         quote_of,
         repost_of,
         mentions,
