@@ -225,6 +225,36 @@ def _refusals(folder: Path) -> list[Import]:
     ]  # fmt: skip
 
 
+def _times(folder: Path) -> list[Import]:
+    """Every way of writing a post's time that X's text or a hand-made file might use."""
+    written = ["2024-05-01T19:00:00Z", "2024-05-01T19:00:00.5Z", "2024-05-01T19:00:00.07Z", "2024-05-01T19:00:00.072Z",
+               "2024-05-01T19:00:00.0725Z", "2024-05-01T19:00:00.07251Z", "2024-05-01T19:00:00.072513Z",
+               "2024-05-01T19:00:00.0725139Z", "2024-05-01T19:00:00.000Z", "2024-05-01 19:00:01.000Z",
+               "2024-05-01T20:00:02+01:00", "2024-05-01T14:00:03.250-05:00", "2024-05-01T19:00:04+00:00",
+               "20240501T190005Z", "2024-05-01T19:06Z", "2024-05-01T19Z", "2024-05-01T19:00:07,5Z",
+               "2024-W18-3T19:00:08.072Z", "2024-05-01T19:00:09.000000+00:00"]  # fmt: skip
+    tweets = [_tweet(str(700 + i), "2", f"written {when} #WeNurses", when) for i, when in enumerate(written)]
+    return [(_jsonl(folder / "times.jsonl", [_page(tweets[:10]), _page(tweets[10:])]), None, ())]
+
+
+def _escapes(folder: Path) -> list[Import]:
+    """Lines with escapes below U+0100: accents as ensure_ascii writes them, and backslashes before "u0000"."""
+    accents = _jsonl(folder / "accents.jsonl", [_page([_tweet("800", "2", "Café £5 naïve #WeNurses", _at(1))])])
+    lines = {
+        "escaped-backslash": r'"A \\u0000 written out #WeNurses"',
+        "backslash-escape": r'"A \u005cu0000 written out #WeNurses"',
+        "letters-escaped": r'"A \u005c\u00750000 written out #WeNurses"',
+        "nul-escape": r'"A \u0000 NUL #WeNurses"',
+    }
+    made = [(accents, None, ())]
+    for n, (name, body) in enumerate(lines.items()):
+        line = json.dumps(_page([_tweet(str(810 + n), "2", "TEXT", _at(2 + n))])).replace('"TEXT"', body)
+        path = folder / f"{name}.jsonl"
+        path.write_text(line + "\n", encoding="utf-8")
+        made.append((path, None, ()))
+    return made
+
+
 CASES: dict[str, Callable[[Path], list[Import]]] = {
     "features": _features,
     "options": _options,
@@ -233,6 +263,8 @@ CASES: dict[str, Callable[[Path], list[Import]]] = {
     "batches": _batches,
     "documents": _documents,
     "refusals": _refusals,
+    "times": _times,
+    "escapes": _escapes,
 }
 
 
@@ -266,6 +298,8 @@ EXPECTED: dict[str, dict[str, str]] = {  # computed on 15b7c63, as the module's 
         "batches": "b22bcc1f6124bf98250f0fb785e591d10c2fea8ded69f3762946a5227ece525c",
         "documents": "16b0b8028517060198a3785076c69f84bc0540133ab205608a993458b531e89b",
         "refusals": "f5eca248cb53beceffeadb9955a2ce0a84363732d73457362b65c94667c009f0",
+        "times": "04ed96839c21e5a9ae922d3225cef83b38a969033dc26d2d010d1d8fe5c27d3e",
+        "escapes": "770e0c9ff6e96ef0a03477a736e11de581df78a9fbece71a12b6ea64a99a37f6",
     },
     "postgresql": {
         "features": "19a8d79d57a7f878275eea7053b05b4816beac6196237ddcb65f5c228b4e02cc",
@@ -275,6 +309,8 @@ EXPECTED: dict[str, dict[str, str]] = {  # computed on 15b7c63, as the module's 
         "batches": "d6d39abe7a9c16f5497b14025a3c88652a9a663d591e136e6674070c0f6ab36d",
         "documents": "0edb01b19557c397d6de7be8735e93ab66564dfbe62ca979603c4b56d2eccf4f",
         "refusals": "8da202138433ab62795e2aef6f676fd5ccbdb056de6a8dece879c33baa80ba6f",
+        "times": "db36d13e1d861680340343b6311d5e52467a8fc6a45fdf2b9eb929b2a385c7f6",
+        "escapes": "0d1bbf29855b2d2accf81c458d2dd3af51490b11a28055dea9ba3885949d22f7",
     },
 }
 
