@@ -36,8 +36,16 @@ PLATFORM = "x"
 _QUERY_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
 _BOM = b"\xef\xbb\xbf"
 _NUL_ESCAPE = b"\\u0000"  # JSON text holds a NUL character only written so: a raw one is not JSON
+_LOW_ESCAPE = b"\\u00"  # how JSON text writes any character below U+0100 it escapes
 _USERS_KEPT = 20_000
 Progress = Callable[[int], None]  # told how many bytes of the file have been read so far
+Clean = tuple[bool, bool]  # (no NUL escape, no escape below U+0100) in a line: see XReader.pages
+
+
+def _clean(data: bytes) -> Clean:
+    if _LOW_ESCAPE not in data:
+        return True, True
+    return _NUL_ESCAPE not in data, False
 
 
 def _not_json(exc: orjson.JSONDecodeError) -> str:
@@ -100,9 +108,12 @@ class XReader:
         self._lines = _Lines(handle, progress)
         self._handle = handle
 
-    def pages(self) -> Iterator[tuple[str, bool, Page]]:
-        """(where, clean, page) for every page of tweets, in file order; `clean` when the page's line (or
-        document) holds no `\\u0000` escape, so no text read from it can hold a NUL character."""
+    def pages(self) -> Iterator[tuple[str, Clean, Page]]:
+        """(where, clean, page) for every page of tweets, in file order. `clean` is a pair of what the
+        page's line (or document) lacks: a `\\u0000` escape, so no value read from it holds a NUL
+        character; any `\\u00` escape, so not even a backslash before "u0000" (which only `\\\\`
+        followed by `u0000`, or escapes below U+0100, can write), and none of its values written again as
+        JSON holds a `\\u0000` escape."""
         cache = Users()
         for where, clean, doc in self._documents():
             if self.query is None:
@@ -112,7 +123,7 @@ class XReader:
             if len(cache) > _USERS_KEPT:  # bounded, however many people a long file holds
                 cache.clear()
 
-    def _documents(self) -> Iterator[tuple[str, bool, Any]]:
+    def _documents(self) -> Iterator[tuple[str, Clean, Any]]:
         """(where, clean, document) for a whole-file JSON document, or for each JSONL line."""
         source = self.source
         lines = self._lines.filled()
@@ -128,7 +139,7 @@ class XReader:
         second = next(lines, None)
         if second is None:  # one line: a whole document, named by the file alone (as a JSON file is)
             if first_error is None:
-                yield source, _NUL_ESCAPE not in data, doc
+                yield source, _clean(data), doc
                 return
             _check_utf8(data, source, offset)
             line = number + first_error.lineno - 1
@@ -141,9 +152,9 @@ class XReader:
             except orjson.JSONDecodeError:
                 _check_utf8(data, source, offset)
                 raise RecordError(f"{source}:{number}", f"not JSON ({_not_json(first_error)})") from None
-            yield source, _NUL_ESCAPE not in whole, doc
+            yield source, _clean(whole), doc
             return
-        yield f"{source}:{number}", _NUL_ESCAPE not in data, doc
+        yield f"{source}:{number}", _clean(data), doc
         pending = second
         for following in lines:
             yield self._line(pending, last=False)
@@ -157,14 +168,14 @@ class XReader:
                     f"{source}:{number}: the last line is incomplete (cut off mid-write); imported the lines before it"
                 )
                 return
-            yield f"{source}:{number}", _NUL_ESCAPE not in data, doc
+            yield f"{source}:{number}", _clean(data), doc
             return
         yield self._line(pending, last=True)
 
-    def _line(self, line: tuple[int, int, bytes], *, last: bool) -> tuple[str, bool, Any]:
+    def _line(self, line: tuple[int, int, bytes], *, last: bool) -> tuple[str, Clean, Any]:
         number, offset, data = line
         where = f"{self.source}:{number}"
-        return where, _NUL_ESCAPE not in data, _loads(data, where, self.source, offset)
+        return where, _clean(data), _loads(data, where, self.source, offset)
 
 
 def _twarc_query(doc: Any) -> str | None:
@@ -217,23 +228,23 @@ class ChatTally:
         self._asked: dict[str, dict[int, _Asked]] = {}  # author id -> question number -> its earliest post
 
     def add(self, p: Post) -> None:
-        created_at = p[3]
-        key = (created_at, p[0])
-        if self._previous is not None and key < self._previous:
+        pid, author, text, created_at, reply_to, _, _, repost_of, _, hashtags, _, _ = p
+        key = (created_at, pid)
+        previous = self._previous
+        if previous is not None and key < previous:
             self.in_order = False
         self._previous = key
         self.count += 1
-        if self.first is None or created_at < self.first:
+        first, last = self.first, self.last
+        if first is None or created_at < first:
             self.first = created_at
-        if self.last is None or created_at > self.last:
+        if last is None or created_at > last:
             self.last = created_at
-        if p[9]:
-            self._count_tags(p[9], key)
-        text = p[2]
-        if not (p[7] is not None or p[4] or text.startswith("@")):
+        if hashtags:
+            self._count_tags(hashtags, key)
+        if repost_of is None and not reply_to and not text.startswith("@"):
             number = question_number(text)
             if number is not None:
-                author = p[1]
                 asked = self._asked.setdefault(author.id, {})
                 known = asked.get(number)
                 if known is None or key < known.key:

@@ -115,22 +115,24 @@ def import_x(
     batch: list[Post] = []
     wheres: list[str] = []
     guess: str | None = None  # the channel rows are written with until the hashtag is chosen
+    escaped = False  # a post of the batch came from a line with an escape below U+0100
     new = 0
 
     def store() -> int:
-        nonlocal guess
+        nonlocal guess, escaped
         if guess is None:
             guess = tally.hashtag(options, reader.query, source, []) or ""
             if len(guess) > _CHANNEL_LIMIT or "\x00" in guess:  # refused at the end, naming the hashtag
                 guess = ""
         public = [p for p in batch if not p[1].protected]
         ids = people.ids(session, public, tally.in_order)
-        stored = _store(session, dialect, event_id, guess, ids, public, batch, wheres) if public else 0
+        stored = _store(session, dialect, event_id, guess, ids, public, batch, wheres, escaped) if public else 0
         batch.clear()
         wheres.clear()
+        escaped = False
         return stored
 
-    for where, clean, page in reader.pages():
+    for where, (clean, plain), page in reader.pages():
         for p in page_posts(page, where):
             pid, author, _, _, reply_to, thread, quote_of, repost_of, _, _, _, _ = p
             # X's decimal ids are kept as ints, half the memory of their text; anything else as it is.
@@ -138,8 +140,8 @@ def import_x(
             if key in seen:
                 continue  # a post repeated in the file: its first copy is the one kept
             seen.add(key)
-            # A clean line holds no NUL character, so a post from it fits its columns when its ids are
-            # short enough and its author (checked once) fits; anything else is checked in full.
+            # A clean line holds no NUL character (XReader.pages), so a post from it fits its columns when
+            # its ids are short enough and its author (checked once) fits; anything else is checked in full.
             if not (
                 clean and len(pid) <= _ID_LIMIT and fitting.get(id(author)) is author
                 and (reply_to is None or len(reply_to) <= _ID_LIMIT) and (thread is None or len(thread) <= _ID_LIMIT)
@@ -156,6 +158,8 @@ def import_x(
             tally.add(p)
             batch.append(p)
             wheres.append(where)
+            if not plain:
+                escaped = True
             if len(batch) >= STORE_BATCH:
                 new += store()
     if batch:
@@ -228,9 +232,11 @@ def _store(
     public: list[Post],
     batch: list[Post],
     wheres: list[str],
+    escaped: bool,
 ) -> int:
     """Store one batch's public posts into event `event_id`; returns how many were new. A raw payload
-    the record cannot keep is refused naming its place (`wheres`, one per post of `batch`)."""
+    the record cannot keep is refused naming its place (`wheres`, one per post of `batch`); its JSON
+    can hold a NUL escape only when a post came from a line with an escape below U+0100 (`escaped`)."""
 
     def named(p: Post, exc: RecordError) -> RecordError:
         at = next(i for i, q in enumerate(batch) if q is p)
@@ -245,10 +251,25 @@ def _store(
             except RecordError as exc:
                 raise named(p, exc) from None
         raise
-    for p, row in zip(public, rows, strict=True):
+    for p, row in zip(public, rows, strict=True) if escaped else ():
         if "\\u0000" in row[15]:  # the raw payload is stored as JSON text: NUL is escaped
             raise named(p, RecordError(f"post {p[0]!r}", "raw payload: contains a NUL character"))
     return insert_message_rows(session, rows)
+
+
+def _column_time(written: str, moment: datetime) -> str:
+    """A post's time as SQLite's column keeps it ("2024-05-01 19:00:00.072000"), from the text X wrote
+    (`written`, which `moment` was read from) when that is already UTC in the column's layout: cutting
+    it costs half what writing the time does."""
+    size = len(written)
+    if (
+        (size == 20 or (22 <= size <= 27 and written[19] == "."))
+        and written[-1] == "Z" and written[4] == "-" == written[7] and written[13] == ":" == written[16]
+    ):  # fmt: skip
+        fraction = (written[20:-1] + "00000")[:6] if size > 20 else "000000"
+        return f"{written[:10]} {written[11:19]}.{fraction}"
+    # Post times are UTC, so their ISO form always ends "+00:00": cut off, it is the column's text.
+    return moment.isoformat(" ", "microseconds")[:-6]
 
 
 def _rows(dialect: str, event_id: int, channel: str, ids: dict[str, int], posts: list[Post]) -> list[Any]:
@@ -268,8 +289,7 @@ def _rows(dialect: str, event_id: int, channel: str, ids: dict[str, int], posts:
         return [
             (
                 event_id, PLATFORM, pid, channel, ids[author.id], text,
-                # Post times are UTC, so their ISO form always ends "+00:00": cut off, it is the column's text.
-                created_at.isoformat(" ", "microseconds")[:-6],
+                _column_time(raw["created_at"], created_at),
                 reply_to, thread, quote_of, repost_of, 0 if repost_of is None else 1,
                 dumps(mentions).decode() if mentions else "[]",
                 (tags.get(hashtags) or tags_json(hashtags)) if hashtags else "[]",
