@@ -256,10 +256,19 @@ class ChatTally:
         places are compared only once a post has come out of order."""
         compare = not self.in_order
         spelled, posts = self._uses_by_spelling, self._posts_by_tag
-        if len(hashtags) == 1:  # most posts carry the chat's tag alone
+        if len(hashtags) == 1 and not compare:  # most posts carry the chat's tag alone, in time order
             tag = hashtags[0][1:]
-            _count(spelled, tag, key, 0, compare)
-            _count(posts, tag.lower(), key, 0, compare)
+            known = spelled.get(tag)
+            if known is None:
+                spelled[tag] = [1, (*key, 0)]
+            else:
+                known[0] += 1
+            tag = tag.lower()
+            known = posts.get(tag)
+            if known is None:
+                posts[tag] = [1, (*key, 0)]
+            else:
+                known[0] += 1
             return
         lowered: dict[str, int] = {}
         for position, hashtag in enumerate(hashtags):
