@@ -19,8 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.generate_x_chat import generate
-
 ROOT = Path(__file__).resolve().parent.parent
 CLI = "import sys; from bot.cli import app; sys.argv[0] = 'huddlebot'; sys.exit(app())"
 
@@ -61,7 +59,14 @@ def main() -> None:
         for posts in args.posts:
             source = folder / f"chat-{posts}.jsonl"
             if not source.exists():
-                generate(posts, source)
+                # Generated in a process of its own: Linux carries a parent's peak RSS into every child
+                # it forks, which would make each import look as big as the generator.
+                subprocess.run(
+                    [sys.executable, "-m", "benchmarks.generate_x_chat", "--posts", str(posts), "--out", str(source)],
+                    cwd=ROOT,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
             for name, code in codes:
                 new, took, rss = measure(code, source, folder)
                 assert new == posts, f"{name}: stored {new} of {posts}"

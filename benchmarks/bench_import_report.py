@@ -1,6 +1,6 @@
 """Import and report a generated 50,000-post X chat; compare with a bare sqlite3 executemany.
 
-Run: `.venv/bin/python -m benchmarks.bench_import_report [--posts 50000] [--old DIR] [--no-report]`.
+Run: `.venv/bin/python -m benchmarks.bench_import_report [--posts 50000] [--old DIR] [--no-report] [--rounds 3]`.
 Prints the import rate (posts/s) through `import_path`, each import in a fresh process, beside a
 bare `sqlite3.executemany` of the same rows into the same migrated table in the same run, and their
 ratio; `--old DIR` also times the code checked out at DIR (e.g. `git worktree add /tmp/base 054fc28`)
@@ -107,6 +107,9 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=50_000)
     parser.add_argument("--old", type=Path, help="a checkout of the code to compare with, timed in the same rounds")
     parser.add_argument("--no-report", action="store_true", help="time the import only")
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, help="interleaved rounds, best kept (more on a busy machine)"
+    )
     args = parser.parse_args()
     codes = {"new": ROOT, **({"old": args.old.resolve()} if args.old else {})}
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,7 +123,7 @@ def main() -> None:
         )
         wall = dict.fromkeys([*codes, "bare"], float("inf"))
         cpu = dict(wall)
-        for attempt in range(ROUNDS):  # interleaved, best of ROUNDS, each into a fresh database: the machine is shared
+        for attempt in range(args.rounds):  # interleaved, best kept, each into a fresh database: the machine is shared
             for name, code in codes.items():
                 url = f"sqlite:///{folder / f'{name}-{attempt}.db'}"
                 seconds, cpu_seconds = import_seconds(code, source, url, args.posts)
@@ -139,7 +142,7 @@ def main() -> None:
                 f" {args.posts / wall[name]:,.0f} posts/s, {wall['bare'] / wall[name]:.2f} of bare (aim >= 0.5);"
                 f" CPU {cpu[name]:.2f} s, {cpu['bare'] / cpu[name]:.2f} of bare's CPU rate"
             )
-        print(f"(best of {ROUNDS} each, interleaved)")
+        print(f"(best of {args.rounds} each, interleaved)")
         if args.no_report:
             return
         db = Database(f"sqlite:///{folder / 'report.db'}")

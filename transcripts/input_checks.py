@@ -20,12 +20,14 @@ FUTURE_SLACK = timedelta(days=1)  # a clock a little ahead is plausible; a post 
 def _latest() -> datetime:
     """A day from now, worked out at most once a second: it is asked once per post of a large import."""
     second = int(time.time())
-    if _LATEST[0] != second:
-        _LATEST[:] = [second, datetime.now(UTC) + FUTURE_SLACK]
-    return _LATEST[1]
+    if LATEST_KNOWN[0] != second:
+        LATEST_KNOWN[:] = [second, datetime.now(UTC) + FUTURE_SLACK]
+    return LATEST_KNOWN[1]
 
 
-_LATEST: list[Any] = [0, EARLIEST]
+# [the second of the last clock reading, a day after it]. The bound only grows, so a time no later than
+# it is plausible now too: a reader of many posts compares with it and asks the clock only past it.
+LATEST_KNOWN: list[Any] = [0, EARLIEST]
 
 
 def plausible_time(moment: datetime, where: str, field: str) -> datetime:

@@ -8,12 +8,12 @@ because a busy chat or a 50,000-post import must not be bound by per-row round t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Insert, select, tuple_
+from sqlalchemy import Insert, bindparam, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -93,7 +93,62 @@ def upsert_participants(session: Session, authors: Iterable[Author]) -> dict[tup
     return ids
 
 
-_MESSAGE_COLUMNS = (
+_UPDATED = ("b_id", "handle", "name", "bio", "followers", "protected")  # what upsert_authors rewrites
+
+
+def upsert_authors(session: Session, authors: Iterable[Author]) -> dict[tuple[str, str], int]:
+    """`upsert_participants` in SQL alone: the same rows, values and ids, without an ORM object per
+    participant (loading them cost a bulk import more than reading its posts). Only for a session that
+    holds no Participant objects: one loaded there would not see the UPDATEs made here."""
+    latest: dict[tuple[str, str], Author] = {}
+    for author in authors:
+        latest[(author.platform, author.id)] = author
+    if not latest:
+        return {}
+    table = Participant.__table__
+    c = table.c
+    by_platform: dict[str, list[str]] = {}
+    for platform, user_id in latest:
+        by_platform.setdefault(platform, []).append(user_id)
+
+    def stored(*columns: Any) -> Iterator[Any]:
+        for platform, user_ids in by_platform.items():
+            for start in range(0, len(user_ids), _IN_CHUNK):
+                chunk = user_ids[start : start + _IN_CHUNK]
+                yield from session.execute(
+                    select(c.id, c.platform, c.platform_user_id, *columns).where(
+                        c.platform == platform, c.platform_user_id.in_(chunk)
+                    )
+                )
+
+    ids: dict[tuple[str, str], int] = {}
+    changed = []
+    for pid, platform, user_id, *was in stored(c.handle, c.name, c.bio, c.followers, c.protected):
+        ids[(platform, user_id)] = pid
+        a = latest[(platform, user_id)]
+        handle, name, bio, followers, _ = was
+        now = [a.handle or handle, name if a.name is None else a.name, bio if a.bio is None else a.bio,
+               followers if a.followers is None else a.followers, a.protected]  # fmt: skip
+        if now != was:  # as the ORM writes a row only when a value changes
+            changed.append(dict(zip(_UPDATED, [pid, *now], strict=True)))
+    if changed:
+        session.execute(
+            update(table).where(c.id == bindparam("b_id")).values({k: bindparam(k) for k in _UPDATED[1:]}),
+            changed,
+        )
+    new_rows = [
+        {"platform": a.platform, "platform_user_id": a.id, "handle": a.handle, "name": a.name, "bio": a.bio,
+         "followers": a.followers, "protected": a.protected}
+        for key, a in latest.items() if key not in ids
+    ]  # fmt: skip
+    if new_rows:
+        session.execute(_insert(session, table), new_rows)
+        for row in stored():
+            ids[(row.platform, row.platform_user_id)] = row.id
+    return ids
+
+
+MESSAGE_COLUMNS = (
     "event_id", "platform", "platform_id", "channel", "participant_id", "text", "created_at", "reply_to",
     "thread", "quote_of", "repost_of", "is_repost", "mentions", "hashtags", "urls", "raw", "captured_at",
 )  # fmt: skip
@@ -110,12 +165,12 @@ def _sqlite_time(moment: datetime) -> str:
 
 
 def _insert_sql(dialect: str) -> str:
-    columns = ", ".join(_MESSAGE_COLUMNS)
+    columns = ", ".join(MESSAGE_COLUMNS)
     if dialect == "sqlite":
-        marks = ", ".join("?" for _ in _MESSAGE_COLUMNS)
+        marks = ", ".join("?" for _ in MESSAGE_COLUMNS)
         return f"INSERT INTO messages ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
     if dialect == "postgresql":
-        values = ", ".join(f"%({c})s::json" if c in _JSON_COLUMNS else f"%({c})s" for c in _MESSAGE_COLUMNS)
+        values = ", ".join("%s::json" if c in _JSON_COLUMNS else "%s" for c in MESSAGE_COLUMNS)
         return f"INSERT INTO messages ({columns}) VALUES ({values}) ON CONFLICT DO NOTHING"
     raise RuntimeError(f"unsupported database dialect {dialect!r}")
 
@@ -162,13 +217,9 @@ def _rows(
         ]  # fmt: skip  (inlined: this runs once per post of a 50,000-post import)
     naive_now = now.replace(tzinfo=None)
     return [
-        {"event_id": event_id, "platform": m.platform, "platform_id": m.id,
-         "channel": m.channel if channel is None else channel,
-         "participant_id": ids[(m.platform, m.author.id)], "text": m.text,
-         "created_at": m.created_at.astimezone(UTC).replace(tzinfo=None), "reply_to": m.reply_to,
-         "thread": m.thread, "quote_of": m.quote_of, "repost_of": m.repost_of, "is_repost": m.is_repost,
-         "mentions": _json(m.mentions), "hashtags": _json(m.hashtags), "urls": _json(m.urls),
-         "raw": _json(m.raw), "captured_at": naive_now}
+        (event_id, m.platform, m.id, m.channel if channel is None else channel, ids[(m.platform, m.author.id)],
+         m.text, m.created_at.astimezone(UTC).replace(tzinfo=None), m.reply_to, m.thread, m.quote_of,
+         m.repost_of, m.is_repost, _json(m.mentions), _json(m.hashtags), _json(m.urls), _json(m.raw), naive_now)
         for m in messages
     ]  # fmt: skip
 
@@ -284,9 +335,16 @@ def store_messages(
             except RecordError as exc:
                 raise named(m, exc) from None
         raise
-    raws = [row[15] for row in rows] if dialect == "sqlite" else [row["raw"] for row in rows]
-    for m, raw in zip(public, raws, strict=True):
+    for m, row in zip(public, rows, strict=True):
+        raw = row[15]
         if raw is not None and "\\u0000" in raw:  # the raw payload is stored as JSON text: NUL is escaped
             raise named(m, RecordError(f"post {m.id!r}", "raw payload: contains a NUL character"))
+    return insert_message_rows(session, rows)
+
+
+def insert_message_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> int:
+    """Insert driver-ready message rows, each in `MESSAGE_COLUMNS` order with values as the dialect's
+    column keeps them (see `_rows`), skipping posts already stored; returns how many were new."""
+    dialect = session.get_bind().dialect.name
     result = session.connection().exec_driver_sql(_insert_sql(dialect), rows)
     return max(result.rowcount, 0)

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from transcripts.errors import RecordError
-from transcripts.input_checks import id_value, object_value, objects, plausible_time, text_value
+from transcripts.input_checks import (
+    EARLIEST,
+    LATEST_KNOWN,
+    id_value,
+    object_value,
+    objects,
+    plausible_time,
+    text_value,
+)
 from transcripts.message import Author, Message
 
 PLATFORM = "x"
@@ -25,9 +33,13 @@ _RT_PREFIX = re.compile(r"^RT @\w+: ")
 TweetAt = tuple[str, int | None]  # (field prefix, index): the path of a tweet, formatted only for an error
 
 
+def _unescaped(entity: re.Match[str]) -> str:
+    return _ENTITIES[entity[1]]
+
+
 def unescape(text: str) -> str:
     """Undo X's escaping of `&`, `<` and `>` exactly once (`&amp;lt;` becomes the text `&lt;`)."""
-    return _ENTITY.sub(lambda m: _ENTITIES[m[1]], text) if "&" in text else text
+    return _ENTITY.sub(_unescaped, text) if "&" in text else text
 
 
 def path_of(at: TweetAt) -> str:
@@ -82,6 +94,17 @@ class Users:
         self._seen[key] = (user, author)
         return author
 
+    def by_id(self, users: list[dict[str, Any]], where: str, path: str) -> dict[str, Author]:
+        """A page's `includes.users` (each an object) by id; `path` names the list in an error."""
+        seen = self._seen
+        found: dict[str, Author] = {}
+        for j, user in enumerate(users):
+            key = user.get("id")
+            known = seen.get(key) if type(key) is str else None
+            author = known[1] if known is not None and known[0] == user else self.author(user, where, f"{path}[{j}]")
+            found[author.id] = author
+        return found
+
     def __len__(self) -> int:
         return len(self._seen)
 
@@ -92,9 +115,22 @@ class Users:
 
 Includes = tuple[dict[str, Author], dict[str, dict[str, Any]]]  # users by id, referenced tweets by id
 
+# One post as the streamed import keeps it, a Message's fields less its platform and channel in a plain
+# tuple (a Message costs as much to make as the rest of a post's reading): (id, author, text, created_at,
+# reply_to, thread, quote_of, repost_of, mentions, hashtags, urls, raw); it is a repost when repost_of is set.
+Post = tuple[
+    str, Author, str, datetime, str | None, str | None, str | None, str | None,
+    tuple[str, ...], tuple[str, ...], tuple[str, ...], dict[str, Any],
+]  # fmt: skip
 
-def tweets(doc: Any, where: str, cache: Users, prefix: str = "") -> Iterator[tuple[TweetAt, dict[str, Any], Includes]]:
-    """(where in the document, tweet, includes) for every tweet in a page, an array or a single tweet."""
+
+# One page of tweets: (the path of its tweets, the tweets, their includes, whether they are indexed
+# (`data[3]`) or the document is the one tweet (twarc2 `flatten` output)).
+Page = tuple[str, list[Any], Includes, bool]
+
+
+def pages(doc: Any, where: str, cache: Users, prefix: str = "") -> Iterator[Page]:
+    """Every page in a document: a response page, an array of pages or tweets, or a single tweet."""
     if isinstance(doc, list):
         for i, item in enumerate(doc):
             if not isinstance(item, dict):
@@ -106,37 +142,52 @@ def tweets(doc: Any, where: str, cache: Users, prefix: str = "") -> Iterator[tup
     yield from _one(doc, where, cache, prefix)
 
 
-def _one(
-    doc: dict[str, Any], where: str, cache: Users, prefix: str
-) -> Iterator[tuple[TweetAt, dict[str, Any], Includes]]:
+def _one(doc: dict[str, Any], where: str, cache: Users, prefix: str) -> Iterator[Page]:
     if "data" in doc:
         data = doc["data"]
         items = data if isinstance(data, list) else [data]
         includes = object_value(doc.get("includes"), where, f"{prefix}includes")
-        users: dict[str, Author] = {}
-        for j, user in enumerate(objects(includes.get("users"), where, f"{prefix}includes.users")):
-            author = cache.author(user, where, f"{prefix}includes.users[{j}]")
-            users[author.id] = author
+        path = f"{prefix}includes.users"
+        users = cache.by_id(objects(includes.get("users"), where, path), where, path)
         referenced: dict[str, dict[str, Any]] = {}
         for j, tweet in enumerate(objects(includes.get("tweets"), where, f"{prefix}includes.tweets")):
             tid = id_value(tweet.get("id"), where, f"{prefix}includes.tweets[{j}].id", required=False)
             if tid:
                 referenced[tid] = tweet
-        at = f"{prefix}data"
-        for i, tweet in enumerate(items):
-            if not isinstance(tweet, dict):
-                raise RecordError(where, f"{at}[{i}]: not an object")
-            yield (at, i), tweet, (users, referenced)
+        yield f"{prefix}data", items, (users, referenced), True
         return
     if "id" in doc and "text" in doc:
-        users = {}
+        users: dict[str, Author] = {}
         if doc.get("author") is not None:
             author_doc = object_value(doc["author"], where, f"{prefix}author")
             author = cache.author(author_doc, where, f"{prefix}author")
             users[author.id] = author
-        yield (prefix.rstrip(".") or "tweet", None), doc, (users, {})
+        yield prefix.rstrip(".") or "tweet", [doc], (users, {}), False
         return
     raise RecordError(where, "not X API v2 data (no 'data' or tweet objects)")
+
+
+def tweets(doc: Any, where: str, cache: Users, prefix: str = "") -> Iterator[tuple[TweetAt, dict[str, Any], Includes]]:
+    """(where in the document, tweet, includes) for every tweet in a page, an array or a single tweet."""
+    for at, items, includes, indexed in pages(doc, where, cache, prefix):
+        for i, tweet in enumerate(items):
+            if not isinstance(tweet, dict):
+                raise RecordError(where, f"{at}[{i}]: not an object")
+            yield (at, i if indexed else None), tweet, includes
+
+
+def page_posts(page: Page, where: str) -> Iterator[Post]:
+    """The posts of one page, in order; every field read is checked and a bad one named."""
+    at, items, includes, indexed = page
+    users, referenced = includes
+    for i, tweet in enumerate(items):
+        if not isinstance(tweet, dict):
+            raise RecordError(where, f"{at}[{i}]: not an object")
+        try:
+            found = _fast_post(tweet, users, referenced)
+        except _Irregular:
+            found = _checked_post(tweet, includes, where, (at, i if indexed else None))
+        yield found
 
 
 def _entity_texts(entities: dict[str, Any], kind: str, key: str, where: str, path: str) -> list[str]:
@@ -179,28 +230,34 @@ def _texts(items: Any, key: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _fast(tweet: dict[str, Any], includes: Includes, channel: str) -> Message:
+def _fast_post(tweet: dict[str, Any], users: dict[str, Author], referenced: dict[str, dict[str, Any]]) -> Post:
     """The common, well-formed tweet, checked with plain type tests; anything else raises _Irregular.
 
-    It runs once per post of a 50,000-post import, so it reads each field once and formats nothing.
+    It runs once per post of a 50,000-post import, so it reads each field once, formats nothing and
+    makes a plain tuple rather than a Message.
     """
-    users, referenced = includes
-    tweet_id = _an_id(tweet.get("id"))
-    author_id = _an_id(tweet.get("author_id"))
+    tweet_id = tweet.get("id")
+    if type(tweet_id) is not str:
+        tweet_id = _an_id(tweet_id)
+    author_id = tweet.get("author_id")
+    if type(author_id) is not str:
+        author_id = _an_id(author_id)
     created = tweet.get("created_at")
     text = tweet.get("text", "")
     if not tweet_id or not author_id or type(created) is not str or type(text) is not str:
         raise _Irregular
     try:
-        moment = datetime.fromisoformat(created)
+        created_at = datetime.fromisoformat(created)
     except ValueError:
         raise _Irregular from None
-    if moment.tzinfo is None:
-        raise _Irregular
-    try:
-        created_at = plausible_time(moment, "", "")
-    except RecordError:
-        raise _Irregular from None
+    # A time no later than a day after the last clock reading is plausible whenever it is asked.
+    if created_at.tzinfo is not UTC or not EARLIEST <= created_at <= LATEST_KNOWN[1]:
+        if created_at.tzinfo is None:
+            raise _Irregular
+        try:
+            created_at = plausible_time(created_at, "", "")
+        except RecordError:
+            raise _Irregular from None
     reply_to = quote_of = repost_of = None
     refs = tweet.get("referenced_tweets")
     if refs is not None:
@@ -218,6 +275,8 @@ def _fast(tweet: dict[str, Any], includes: Includes, channel: str) -> Message:
                 quote_of = ref_id
             elif kind == "retweeted":
                 repost_of = ref_id
+        if repost_of is not None and repost_of in referenced:
+            raise _Irregular  # the full original text: the checked path takes it from includes
     mentions: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
@@ -225,8 +284,12 @@ def _fast(tweet: dict[str, Any], includes: Includes, channel: str) -> Message:
     if entities is not None:
         if type(entities) is not dict:
             raise _Irregular
-        mentions = _texts(entities.get("mentions"), "username")
-        hashtags = tuple(["#" + tag for tag in _texts(entities.get("hashtags"), "tag")])
+        found = entities.get("hashtags")
+        if found is not None:
+            hashtags = tuple(["#" + tag for tag in _texts(found, "tag")])
+        found = entities.get("mentions")
+        if found is not None:
+            mentions = _texts(found, "username")
         found = entities.get("urls")
         if found is not None:
             if type(found) is not list:
@@ -238,31 +301,57 @@ def _fast(tweet: dict[str, Any], includes: Includes, channel: str) -> Message:
                     raise _Irregular  # a url without its expanded form: the checked path sorts it out
                 links.append(link)
             urls = tuple(links)
-    if repost_of is not None and repost_of in referenced:
-        raise _Irregular  # the full original text: the checked path takes it from includes
+    thread = tweet.get("conversation_id")
+    if type(thread) is not str or not thread:
+        thread = _an_id(thread)
+    return (
+        tweet_id,
+        users.get(author_id) or Author(platform=PLATFORM, id=author_id, handle=author_id),
+        _ENTITY.sub(_unescaped, text) if "&" in text else text,
+        created_at,
+        reply_to,
+        thread,
+        quote_of,
+        repost_of,
+        mentions,
+        hashtags,
+        urls,
+        tweet,
+    )
+
+
+def _checked_post(tweet: dict[str, Any], includes: Includes, where: str, at: TweetAt) -> Post:
+    m = _checked(tweet, includes, where, at, "")
+    return (m.id, m.author, m.text, m.created_at, m.reply_to, m.thread, m.quote_of, m.repost_of,
+            m.mentions, m.hashtags, m.urls, tweet)  # fmt: skip
+
+
+def as_message(p: Post, channel: str) -> Message:
+    """The Message a Post is, posted in `channel`."""
+    (tweet_id, author, text, created_at, reply_to, thread, quote_of, repost_of, mentions, hashtags, urls, raw) = p
     return Message(
         platform=PLATFORM,
         id=tweet_id,
         channel=channel,
-        author=users.get(author_id) or Author(platform=PLATFORM, id=author_id, handle=author_id),
-        text=unescape(text),
+        author=author,
+        text=text,
         created_at=created_at,
         reply_to=reply_to,
-        thread=_an_id(tweet.get("conversation_id")),
+        thread=thread,
         quote_of=quote_of,
         repost_of=repost_of,
         is_repost=repost_of is not None,
         mentions=mentions,
         hashtags=hashtags,
         urls=urls,
-        raw=tweet,
+        raw=raw,
     )
 
 
 def message(tweet: dict[str, Any], includes: Includes, where: str, at: TweetAt, channel: str) -> Message:
     """One tweet as a Message; every field it reads is checked and a bad one named."""
     try:
-        return _fast(tweet, includes, channel)
+        return as_message(_fast_post(tweet, includes[0], includes[1]), channel)
     except _Irregular:
         return _checked(tweet, includes, where, at, channel)
 

@@ -30,13 +30,22 @@ from transcripts.errors import RecordError
 from transcripts.importers.base import ImportedEvent, ImportedPrompt, ImportOptions
 from transcripts.importers.questions import question_number
 from transcripts.message import Message
-from transcripts.x_payload import Users, message, tweets
+from transcripts.x_payload import Page, Post, Users, as_message, page_posts, pages
 
 PLATFORM = "x"
 _QUERY_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
 _BOM = b"\xef\xbb\xbf"
+_NUL_ESCAPE = b"\\u0000"  # JSON text holds a NUL character only written so: a raw one is not JSON
+_LOW_ESCAPE = b"\\u00"  # how JSON text writes any character below U+0100 it escapes
 _USERS_KEPT = 20_000
 Progress = Callable[[int], None]  # told how many bytes of the file have been read so far
+Clean = tuple[bool, bool]  # (no NUL escape, no escape below U+0100) in a line: see XReader.pages
+
+
+def _clean(data: bytes) -> Clean:
+    if _LOW_ESCAPE not in data:
+        return True, True
+    return _NUL_ESCAPE not in data, False
 
 
 def _not_json(exc: orjson.JSONDecodeError) -> str:
@@ -83,7 +92,7 @@ class _Lines:
             if self._progress is not None and self.offset - self._since_report >= 1 << 20:
                 self._since_report = self.offset
                 self._progress(self.offset)
-            if raw.strip():
+            if not raw.isspace():  # (not strip(): that copies every line)
                 yield self.number, start, raw
         if self._progress is not None:
             self._progress(self.offset)
@@ -99,19 +108,23 @@ class XReader:
         self._lines = _Lines(handle, progress)
         self._handle = handle
 
-    def messages(self) -> Iterator[tuple[str, Message]]:
-        """(where, message) for every tweet, in file order, duplicates included."""
+    def pages(self) -> Iterator[tuple[str, Clean, Page]]:
+        """(where, clean, page) for every page of tweets, in file order. `clean` is a pair of what the
+        page's line (or document) lacks: a `\\u0000` escape, so no value read from it holds a NUL
+        character; any `\\u00` escape, so not even a backslash before "u0000" (which only `\\\\`
+        followed by `u0000`, or escapes below U+0100, can write), and none of its values written again as
+        JSON holds a `\\u0000` escape."""
         cache = Users()
-        for where, doc in self._documents():
+        for where, clean, doc in self._documents():
             if self.query is None:
                 self.query = _twarc_query(doc)
-            for at, tweet, includes in tweets(doc, where, cache):
-                yield where, message(tweet, includes, where, at, "")
+            for page in pages(doc, where, cache):
+                yield where, clean, page
             if len(cache) > _USERS_KEPT:  # bounded, however many people a long file holds
                 cache.clear()
 
-    def _documents(self) -> Iterator[tuple[str, Any]]:
-        """(where, document) for a whole-file JSON document, or for each JSONL line."""
+    def _documents(self) -> Iterator[tuple[str, Clean, Any]]:
+        """(where, clean, document) for a whole-file JSON document, or for each JSONL line."""
         source = self.source
         lines = self._lines.filled()
         first = next(lines, None)
@@ -126,7 +139,7 @@ class XReader:
         second = next(lines, None)
         if second is None:  # one line: a whole document, named by the file alone (as a JSON file is)
             if first_error is None:
-                yield source, doc
+                yield source, _clean(data), doc
                 return
             _check_utf8(data, source, offset)
             line = number + first_error.lineno - 1
@@ -139,9 +152,9 @@ class XReader:
             except orjson.JSONDecodeError:
                 _check_utf8(data, source, offset)
                 raise RecordError(f"{source}:{number}", f"not JSON ({_not_json(first_error)})") from None
-            yield source, doc
+            yield source, _clean(whole), doc
             return
-        yield f"{source}:{number}", doc
+        yield f"{source}:{number}", _clean(data), doc
         pending = second
         for following in lines:
             yield self._line(pending, last=False)
@@ -155,14 +168,14 @@ class XReader:
                     f"{source}:{number}: the last line is incomplete (cut off mid-write); imported the lines before it"
                 )
                 return
-            yield f"{source}:{number}", doc
+            yield f"{source}:{number}", _clean(data), doc
             return
         yield self._line(pending, last=True)
 
-    def _line(self, line: tuple[int, int, bytes], *, last: bool) -> tuple[str, Any]:
+    def _line(self, line: tuple[int, int, bytes], *, last: bool) -> tuple[str, Clean, Any]:
         number, offset, data = line
         where = f"{self.source}:{number}"
-        return where, _loads(data, where, self.source, offset)
+        return where, _clean(data), _loads(data, where, self.source, offset)
 
 
 def _twarc_query(doc: Any) -> str | None:
@@ -185,16 +198,18 @@ class _Asked:
     handle: str
 
 
-def _count(table: dict[str, list[Any]], tag: str, place: tuple[Any, ...], compare: bool) -> None:
+def _count(table: dict[str, list[Any]], tag: str, key: _Key, position: int, compare: bool) -> None:
     """One more use of `tag`, remembering the earliest place it was seen (compared only when posts come
     out of order: in time order the first place seen is the earliest)."""
     known = table.get(tag)
     if known is None:
-        table[tag] = [1, place]
+        table[tag] = [1, (*key, position)]
     else:
         known[0] += 1
-        if compare and place < known[1]:
-            known[1] = place
+        if compare:
+            place = (*key, position)
+            if place < known[1]:
+                known[1] = place
 
 
 class ChatTally:
@@ -212,25 +227,28 @@ class ChatTally:
         self._uses_by_spelling: dict[str, list[Any]] = {}  # tag as written -> [uses, first seen at]
         self._asked: dict[str, dict[int, _Asked]] = {}  # author id -> question number -> its earliest post
 
-    def add(self, m: Message) -> None:
-        key = (m.created_at, m.id)
-        if self._previous is not None and key < self._previous:
+    def add(self, p: Post) -> None:
+        pid, author, text, created_at, reply_to, _, _, repost_of, _, hashtags, _, _ = p
+        key = (created_at, pid)
+        previous = self._previous
+        if previous is not None and key < previous:
             self.in_order = False
         self._previous = key
         self.count += 1
-        if self.first is None or m.created_at < self.first:
-            self.first = m.created_at
-        if self.last is None or m.created_at > self.last:
-            self.last = m.created_at
-        if m.hashtags:
-            self._count_tags(m.hashtags, key)
-        if not (m.is_repost or m.reply_to or m.text.startswith("@")):
-            number = question_number(m.text)
+        first, last = self.first, self.last
+        if first is None or created_at < first:
+            self.first = created_at
+        if last is None or created_at > last:
+            self.last = created_at
+        if hashtags:
+            self._count_tags(hashtags, key)
+        if repost_of is None and not reply_to and not text.startswith("@"):
+            number = question_number(text)
             if number is not None:
-                asked = self._asked.setdefault(m.author.id, {})
+                asked = self._asked.setdefault(author.id, {})
                 known = asked.get(number)
                 if known is None or key < known.key:
-                    asked[number] = _Asked(key, m.text, m.author.handle)
+                    asked[number] = _Asked(key, text, author.handle)
 
     def _count_tags(self, hashtags: tuple[str, ...], key: _Key) -> None:
         """Count each spelling's uses and each lower-cased tag's posts, and where each was first seen in
@@ -238,13 +256,27 @@ class ChatTally:
         places are compared only once a post has come out of order."""
         compare = not self.in_order
         spelled, posts = self._uses_by_spelling, self._posts_by_tag
+        if len(hashtags) == 1 and not compare:  # most posts carry the chat's tag alone, in time order
+            tag = hashtags[0][1:]
+            known = spelled.get(tag)
+            if known is None:
+                spelled[tag] = [1, (*key, 0)]
+            else:
+                known[0] += 1
+            tag = tag.lower()
+            known = posts.get(tag)
+            if known is None:
+                posts[tag] = [1, (*key, 0)]
+            else:
+                known[0] += 1
+            return
         lowered: dict[str, int] = {}
         for position, hashtag in enumerate(hashtags):
             tag = hashtag[1:]
             lowered.setdefault(tag.lower(), position)
-            _count(spelled, tag, (*key, position), compare)
+            _count(spelled, tag, key, position, compare)
         for tag, position in lowered.items():
-            _count(posts, tag, (*key, position), compare)
+            _count(posts, tag, key, position, compare)
 
     def _counters(self) -> tuple[Counter[str], Counter[str]]:
         """(posts per lower-cased tag, uses per spelling), each in the order tags first appear in time."""
@@ -337,10 +369,11 @@ def parse_stream(
     reader = XReader(handle, source, progress=progress)
     tally = ChatTally()
     seen: dict[str, Message] = {}
-    for _, m in reader.messages():
-        if m.id not in seen:
-            seen[m.id] = m
-            tally.add(m)
+    for where, _, page in reader.pages():
+        for p in page_posts(page, where):
+            if p[0] not in seen:
+                seen[p[0]] = as_message(p, "")
+                tally.add(p)
     notes = reader.notes
     hashtag = tally.hashtag(options, reader.query, source, notes)
     event = tally.event(options, reader.query, source, notes, hashtag=hashtag)
