@@ -8,6 +8,7 @@ because a busy chat or a 50,000-post import must not be bound by per-row round t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -281,6 +282,17 @@ def check_messages(messages: Iterable[Message]) -> None:
             raise RecordError(f"post {shown!r}", problem)
 
 
+# A \u0000 escape in JSON text is a NUL character only when its backslash is not itself escaped: after an
+# even run of backslashes. "\\u0000" is the six characters \u0000 typed by a person, which is text.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def holds_nul(json_text: str | bytes) -> bool:
+    """Whether JSON text holds a NUL character anywhere (PostgreSQL's JSON cannot turn one back into text)."""
+    text = json_text.decode() if isinstance(json_text, bytes) else json_text
+    return "\\u0000" in text and _NUL_ESCAPE.search(text) is not None
+
+
 def check_raw(m: Message) -> None:
     """Refuse a raw payload the record cannot keep: nested past what JSON serialisation allows (orjson
     stops at 254 levels; X and Slack nest about six), or holding a NUL character (PostgreSQL's JSON
@@ -291,7 +303,7 @@ def check_raw(m: Message) -> None:
         dumped = orjson.dumps(m.raw)
     except orjson.JSONEncodeError:
         raise RecordError(f"post {m.id[:40]!r}", "raw payload: nested too deep to store") from None
-    if b"\\u0000" in dumped:
+    if holds_nul(dumped):
         raise RecordError(f"post {m.id[:40]!r}", "raw payload: contains a NUL character")
 
 
@@ -337,7 +349,7 @@ def store_messages(
         raise
     for m, row in zip(public, rows, strict=True):
         raw = row[15]
-        if raw is not None and "\\u0000" in raw:  # the raw payload is stored as JSON text: NUL is escaped
+        if raw is not None and holds_nul(raw):  # the raw payload is stored as JSON text: NUL is escaped
             raise named(m, RecordError(f"post {m.id!r}", "raw payload: contains a NUL character"))
     return insert_message_rows(session, rows)
 

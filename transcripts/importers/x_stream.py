@@ -45,7 +45,7 @@ from transcripts.importers.base import (
 from transcripts.importers.x_json import PLATFORM, ChatTally, Progress, XReader
 from transcripts.message import Author
 from transcripts.models import Event, MessageRow
-from transcripts.store import check_raw, insert_message_rows, message_problem, upsert_authors
+from transcripts.store import check_raw, holds_nul, insert_message_rows, message_problem, upsert_authors
 from transcripts.x_payload import Post, as_message, page_posts
 
 _CHANNEL_LIMIT = 100  # messages.channel
@@ -258,7 +258,7 @@ def _store(
                 raise named(p, exc) from None
         raise
     for p, row in zip(public, rows, strict=True) if escaped else ():
-        if "\\u0000" in row[15]:  # the raw payload is stored as JSON text: NUL is escaped
+        if holds_nul(row[15]):  # the raw payload is stored as JSON text: NUL is escaped
             raise named(p, RecordError(f"post {p[0]!r}", "raw payload: contains a NUL character"))
     return insert_message_rows(session, rows)
 

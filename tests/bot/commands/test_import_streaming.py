@@ -179,3 +179,33 @@ def test_the_hashtag_most_posts_carry_is_every_posts_channel_even_if_the_first_b
             assert set(s.scalars(select(MessageRow.channel))) == {"#WeNurses"}
     finally:
         database.dispose()
+
+
+@pytest.mark.parametrize(
+    "written",
+    [r"A \\u0000 written out", r"A \u005cu0000 written out", r"A \u005c\u00750000 written out"],
+    ids=["escaped-backslash", "backslash-escape", "letters-escaped"],
+)
+def test_a_post_that_writes_out_backslash_u0000_is_kept_and_only_a_real_nul_is_refused(
+    cli_db: str, tmp_path: Path, written: str
+) -> None:
+    """A nurse explaining an error message may type the six characters \\u0000: that is text, not a NUL
+    character, and refusing it refused the whole file. Only a real NUL, which the record cannot keep, is
+    refused, naming its post."""
+    tweets = [_tweet(n) for n in range(PAGE)]
+    page = json.dumps({"data": tweets, "includes": {"users": USERS}})
+    line = page.replace(json.dumps(tweets[5]["text"]), '"TEXT"', 1)
+    chat = _write(tmp_path / "chat.jsonl", [line.replace('"TEXT"', f'"{written} #WeNurses"')])
+    result = CliRunner().invoke(app, ["import", str(chat)])
+    assert result.exit_code == 0, result.stderr
+    database = Database(cli_db)
+    try:
+        with database.session() as session:
+            stored = session.scalars(select(MessageRow.text).where(MessageRow.platform_id == tweets[5]["id"])).one()
+    finally:
+        database.dispose()
+    assert stored == "A \\u0000 written out #WeNurses"
+
+    real = _write(tmp_path / "nul.jsonl", [line.replace('"TEXT"', '"A \\u0000 NUL #WeNurses"')])
+    refused = CliRunner().invoke(app, ["import", str(real)])
+    assert refused.exit_code == 2 and f"{real}: post '{tweets[5]['id']}'" in refused.stderr and "NUL" in refused.stderr
