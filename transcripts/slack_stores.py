@@ -7,18 +7,23 @@ slack_sdk. `bot.slack.install` hands slack_sdk the names.
 
 `slack_inbox` holds each Slack message event from the moment before it is acknowledged until it is
 stored: once Slack has its 200 it never sends the event again, so the event must already be on disk.
-`SlackInbox.add` is the one write on the acknowledging path; `claim` takes the oldest rows out in the
+`SlackInbox.add` is the one write on the acknowledging path; `taking` takes the oldest rows out in the
 transaction that stores them (`bot.slack.app`), so after a kill at any point each event is either
 still here or stored, never both and never neither, and a restarted process stores what is left.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Engine, Index, Integer, String, Table, Text, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -109,21 +114,31 @@ class InboxRow:
     body: str
 
 
+class Taken(Exception):
+    """Another process took some of these events out of the inbox first, and stores them itself."""
+
+
 class SlackInbox:
     """The acknowledging path's one write: `add` inserts a Slack event and commits before the ack leaves.
 
-    Its own small engine, not the record's: on SQLite a busy timeout of INBOX_WAIT_SECONDS instead of
-    thirty, on PostgreSQL connect and statement timeouts and no pre-ping (a connection lost since its last
-    use fails that one insert, the pool replaces it, and Slack retries). The insert is built once.
+    On a SQLite file it keeps one connection of its own open, with a busy timeout of INBOX_WAIT_SECONDS
+    rather than the record's thirty, and writes through the driver directly: SQLAlchemy's engine, pool
+    and transaction would add more than the insert itself costs. On PostgreSQL an engine of its own,
+    with connect and statement timeouts and no pre-ping (a connection lost since its last use fails
+    that one insert, the pool replaces it, and Slack retries).
     """
 
     def __init__(self, db: Database) -> None:
         wait = INBOX_WAIT_SECONDS
-        if isinstance(db.engine.pool, StaticPool):  # an in-memory SQLite database is only the record's engine
-            self._engine: Engine = db.engine
-        elif db.engine.dialect.name == "sqlite":
-            self._engine = make_engine(db.url, connect_args={"timeout": wait, "check_same_thread": False})
-        else:
+        self._file: sqlite3.Connection | None = None
+        self._engine: Engine = db.engine  # an in-memory SQLite database exists only in the record's engine
+        path = make_url(db.url).database if db.engine.dialect.name == "sqlite" else None
+        if path and path != ":memory:" and not path.startswith("file:"):
+            # Autocommit: each insert is its own transaction. WAL is the database's already (transcripts.db).
+            self._file = sqlite3.connect(path, timeout=wait, isolation_level=None, check_same_thread=False)
+            self._file.execute("PRAGMA synchronous=NORMAL")
+            self._lock = threading.Lock()
+        elif not isinstance(db.engine.pool, StaticPool):
             timeouts = {"connect_timeout": max(1, int(wait)), "options": f"-c statement_timeout={int(wait * 1000)}"}
             self._engine = make_engine(db.url, pool_pre_ping=False, connect_args=timeouts)
         dialect: Any = postgresql if self._engine.dialect.name == "postgresql" else sqlite
@@ -132,24 +147,53 @@ class SlackInbox:
 
     def add(self, event_id: str | None, team_id: str | None, body: str) -> None:
         """Committed on return; raises if the database did not take it within INBOX_WAIT_SECONDS."""
-        row = {"event_id": event_id, "team_id": team_id, "received_at": utcnow(), "body": body}
+        now = utcnow()
+        if self._file is not None:
+            # As SQLAlchemy stores a DateTime in SQLite: naive UTC, microseconds always written.
+            row = (event_id, team_id, now.strftime("%Y-%m-%d %H:%M:%S.%f"), body)
+            with self._lock:  # a connection is one thread's at a time; with Bolt's pool several may ack
+                self._file.execute(SQLITE_INSERT, row)
+            return
         with self._engine.begin() as conn:
-            conn.execute(self._insert, row)
+            conn.execute(self._insert, {"event_id": event_id, "team_id": team_id, "received_at": now, "body": body})
 
 
-def claim(session: Session, most: int, ids: list[int] | None = None) -> list[InboxRow]:
-    """Deletes and returns the oldest `most` rows (or those of `ids`) in arrival order, in the session's
-    transaction: the caller stores them before it commits, so a rollback or a kill puts them back.
+SQLITE_INSERT = (
+    "INSERT INTO slack_inbox (event_id, team_id, received_at, body) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (event_id) DO NOTHING"
+)
 
-    The delete is the transaction's first statement, so it takes the write lock at once (SQLite) or
-    locks the rows (PostgreSQL): a second process draining at the same time waits, then finds them gone.
+
+@contextmanager
+def taking(session: Session, most: int, ids: list[int] | None = None) -> Iterator[list[InboxRow]]:
+    """The oldest `most` events in the inbox (or those of `ids`), in arrival order, to store in the
+    session's transaction; they leave the inbox in that same transaction, so a rollback or a kill
+    leaves them there. Raises Taken on leaving if another process has taken any of them meanwhile: the
+    caller's transaction then rolls back what it stored from them.
+
+    On PostgreSQL they are deleted first (DELETE ... RETURNING): the rows stay locked until the commit,
+    and a process draining at the same time waits on them, then finds them gone, having done no work.
+    On SQLite they are deleted last: a writing transaction holds the database's one write lock from its
+    first write to its commit, and every acknowledgement's insert waits for it - so the events are
+    parsed, matched and checked before this transaction writes anything. Another process that stored
+    them meanwhile had the lock first, so its commit is visible by then and the delete finds them gone.
     """
-    which = select(SLACK_INBOX.c.id).order_by(SLACK_INBOX.c.id).limit(most)
+    columns = (SLACK_INBOX.c.id, SLACK_INBOX.c.team_id, SLACK_INBOX.c.body)
+    oldest = select(*columns).order_by(SLACK_INBOX.c.id).limit(most)
     if ids is not None:
-        which = which.where(SLACK_INBOX.c.id.in_(ids))
-    taken = session.execute(
-        delete(SLACK_INBOX)
-        .where(SLACK_INBOX.c.id.in_(which.scalar_subquery()))
-        .returning(SLACK_INBOX.c.id, SLACK_INBOX.c.team_id, SLACK_INBOX.c.body)
-    )
-    return sorted((InboxRow(*row) for row in taken), key=lambda row: row.id)
+        oldest = oldest.where(SLACK_INBOX.c.id.in_(ids))
+    if session.get_bind().dialect.name != "sqlite":
+        which = select(oldest.subquery().c.id).scalar_subquery()
+        deleted = session.execute(delete(SLACK_INBOX).where(SLACK_INBOX.c.id.in_(which)).returning(*columns))
+        yield sorted((InboxRow(*row) for row in deleted), key=lambda row: row.id)
+        return
+    rows = [InboxRow(*row) for row in session.execute(oldest)]
+    yield rows
+    if rows and drop(session, [row.id for row in rows]) != len(rows):
+        raise Taken
+
+
+def drop(session: Session, ids: list[int]) -> int:
+    """Deletes these events from the inbox in the session's transaction; how many were still there."""
+    result = session.execute(delete(SLACK_INBOX).where(SLACK_INBOX.c.id.in_(ids)))
+    return int(result.rowcount)  # type: ignore[attr-defined]

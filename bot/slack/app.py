@@ -48,7 +48,7 @@ from transcripts.errors import RecordError
 from transcripts.message import Message
 from transcripts.models import Escalation, Event, utcnow
 from transcripts.patient_identifiers import Finding
-from transcripts.slack_stores import InboxRow, SlackInbox, claim
+from transcripts.slack_stores import InboxRow, SlackInbox, Taken, drop, taking
 
 log = logging.getLogger(__name__)
 LISTENER_WORKERS = 2
@@ -351,35 +351,37 @@ DATABASE_FAILED = (exc.OperationalError, exc.InterfaceError)
 
 def _store_from_inbox(db: Database, settings: Settings, most: int) -> int:
     """The recorder's work: the oldest `most` events out of the inbox and into the record, in arrival
-    order and one transaction; how many it took. Their authors are told of withheld replies after the
-    commit. If one event cannot be stored, each is tried again in a transaction of its own, and one that
-    still fails is logged and dropped."""
-    taken: list[int] = []
+    order and one transaction; how many it found (0: the inbox is empty). Their authors are told of
+    withheld replies after the commit. If one event cannot be stored, each is tried again in a
+    transaction of its own, and one that still fails is logged and dropped."""
+    rows: list[InboxRow] = []
     try:
-        with db.session() as s:
-            rows = claim(s, most)
-            taken = [row.id for row in rows]
+        with db.session() as s, taking(s, most) as rows:
             notices = _store_rows(db, s, rows)
+    except Taken:  # another process stores them
+        return len(rows)
     except DATABASE_FAILED:
         raise
     except Exception:
-        log.exception("%d Slack message events could not be recorded together; each again on its own", len(taken))
-        notices = [notice for row_id in taken for notice in _store_alone(db, row_id)]
+        log.exception("%d Slack message events could not be recorded together; each again on its own", len(rows))
+        notices = [notice for row in rows for notice in _store_alone(db, row.id)]
     for notice in notices:
         _warn(db, settings, *notice)
-    return len(taken)
+    return len(rows)
 
 
 def _store_alone(db: Database, row_id: int) -> list[Notice]:
     try:
-        with db.session() as s:
-            return _store_rows(db, s, claim(s, 1, [row_id]))
+        with db.session() as s, taking(s, 1, [row_id]) as rows:
+            return _store_rows(db, s, rows)
+    except Taken:
+        return []
     except DATABASE_FAILED:
         raise
     except Exception:
         log.exception("Slack message event %d could not be recorded; it is dropped", row_id)
         with db.session() as s:
-            claim(s, 1, [row_id])
+            drop(s, [row_id])
         return []
 
 

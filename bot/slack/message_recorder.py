@@ -1,10 +1,10 @@
 """Slack message events, stored after the ack by one thread, from the inbox, in the order they arrived.
 
 The app writes each message event to the inbox (`transcripts.slack_stores`) before it acks it, then
-wakes the recorder. The recorder thread sleeps LINGER, then drains the inbox a batch (at most MOST) at
-a time until it is empty, so under load many replies share one transaction instead of each paying for
-its own - and one thread, not a pool, leaves the thread that acks Slack's requests fewer to fight for
-the interpreter. In-order processing keeps an edit or delete after the reply it changes.
+wakes the recorder. The recorder thread sleeps LINGER, then drains the inbox a batch (at most MOST)
+at a time until it finds it empty, so under load many replies share one transaction instead of each
+paying for its own - and one thread, not a pool, leaves the thread that acks Slack's requests fewer
+to fight for the interpreter. In-order processing keeps an edit or delete after the reply it changes.
 
 Nothing is held only in memory: events acked before a kill are still in the inbox, and a new process
 drains them as it starts (`wake` once at start-up). So the thread is a daemon, and it ends once idle
@@ -28,8 +28,8 @@ MOST = 200
 
 
 class MessageRecorder:
-    """Calls `drain(MOST)` (which stores at most that many events and says how many it took) from one
-    thread after each wake, until a drain takes fewer than MOST."""
+    """Calls `drain(MOST)` (which stores at most that many events and says how many it found) from one
+    thread after each wake, until a drain finds none."""
 
     def __init__(
         self,
@@ -69,7 +69,7 @@ class MessageRecorder:
             time.sleep(max(self._linger, self._not_before - time.monotonic()))
             self._woken.clear()
             try:
-                while self._drain(MOST) == MOST:
+                while self._drain(MOST):
                     pass
             except Exception:  # the database failed: the events are still in the inbox
                 log.exception("storing Slack message events failed; trying again in %g s", self._retry)
