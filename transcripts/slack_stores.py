@@ -137,6 +137,7 @@ class SlackInbox:
             # Autocommit: each insert is its own transaction. WAL is the database's already (transcripts.db).
             self._file = sqlite3.connect(path, timeout=wait, isolation_level=None, check_same_thread=False)
             self._file.execute("PRAGMA synchronous=NORMAL")
+            self._file.execute("PRAGMA wal_autocheckpoint=0")
             self._lock = threading.Lock()
         elif not isinstance(db.engine.pool, StaticPool):
             timeouts = {"connect_timeout": max(1, int(wait)), "options": f"-c statement_timeout={int(wait * 1000)}"}

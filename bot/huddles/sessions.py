@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.huddles.matching import Question, match_prompt
@@ -258,14 +258,19 @@ def record_replies(
             store_messages(s, event_id, [m for e, m, *_ in new.values() if e == event_id])
         if not new:
             return results
-        rows = list(s.scalars(select(MessageRow).where(_slack_ids(list(new)))))
+        stored = s.execute(select(MessageRow.id, MessageRow.platform_id).where(_slack_ids(list(new)))).all()
         # Another process may have stored one of them meanwhile; then its answer is that process's to write.
-        answered = set(s.scalars(select(Answer.message_id).where(Answer.message_id.in_([r.id for r in rows]))))
-        for row in rows:
-            if row.id not in answered:
-                _, _, prompt_id, method, reason = new[row.platform_id]
-                row.withheld_reason = reason
-                s.add(Answer(message_id=row.id, prompt_id=prompt_id, method=method))
+        answered = set(s.scalars(select(Answer.message_id).where(Answer.message_id.in_([i for i, _ in stored]))))
+        fresh = [(row_id, new[platform_id]) for row_id, platform_id in stored if row_id not in answered]
+        # In bulk, not object by object: on SQLite every Slack ack's insert waits while this transaction writes.
+        if fresh:
+            answers = [
+                {"message_id": i, "prompt_id": prompt, "method": method} for i, (_, _, prompt, method, _) in fresh
+            ]
+            s.execute(insert(Answer), answers)
+        for row_id, (*_, reason) in fresh:
+            if reason:
+                s.execute(update(MessageRow).where(MessageRow.id == row_id).values(withheld_reason=reason))
     return results
 
 
