@@ -134,7 +134,9 @@ class SlackInbox:
         self._engine: Engine = db.engine  # an in-memory SQLite database exists only in the record's engine
         path = make_url(db.url).database if db.engine.dialect.name == "sqlite" else None
         if path and path != ":memory:" and not path.startswith("file:"):
-            # Autocommit: each insert is its own transaction. WAL is the database's already (transcripts.db).
+            # Autocommit: each insert is its own transaction. The file is in WAL mode already (transcripts.db),
+            # where a commit at synchronous=NORMAL survives the process being killed; only losing power can
+            # undo the newest. Checkpoints are left to the recorder's connections, off the acknowledging path.
             self._file = sqlite3.connect(path, timeout=wait, isolation_level=None, check_same_thread=False)
             self._file.execute("PRAGMA synchronous=NORMAL")
             self._file.execute("PRAGMA wal_autocheckpoint=0")
