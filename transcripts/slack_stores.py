@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -105,6 +106,9 @@ SLACK_INBOX = Table(
 # Slack waits three seconds for the acknowledgement; an insert still waiting at two (a locked SQLite
 # file, a PostgreSQL that does not answer) is given up, so Slack is told of the failure and retries.
 INBOX_WAIT_SECONDS = 2.0
+# While another connection writes, the insert tries again this often. SQLite's own busy handler sleeps
+# 1, 2, 5, 10, 15, 20, 25... ms between tries, so an ack could wait almost twice as long as the lock was held.
+BUSY_POLL_SECONDS = 0.0005
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +125,8 @@ class Taken(Exception):
 class SlackInbox:
     """The acknowledging path's one write: `add` inserts a Slack event and commits before the ack leaves.
 
-    On a SQLite file it keeps one connection of its own open, with a busy timeout of INBOX_WAIT_SECONDS
-    rather than the record's thirty, and writes through the driver directly: SQLAlchemy's engine, pool
+    On a SQLite file it keeps one connection of its own open, waiting at most INBOX_WAIT_SECONDS for
+    the write lock rather than the record's thirty, and writes through the driver directly: SQLAlchemy's engine, pool
     and transaction would add more than the insert itself costs. On PostgreSQL an engine of its own,
     with connect and statement timeouts and no pre-ping (a connection lost since its last use fails
     that one insert, the pool replaces it, and Slack retries).
@@ -137,7 +141,7 @@ class SlackInbox:
             # Autocommit: each insert is its own transaction. The file is in WAL mode already (transcripts.db),
             # where a commit at synchronous=NORMAL survives the process being killed; only losing power can
             # undo the newest. Checkpoints are left to the recorder's connections, off the acknowledging path.
-            self._file = sqlite3.connect(path, timeout=wait, isolation_level=None, check_same_thread=False)
+            self._file = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
             self._file.execute("PRAGMA synchronous=NORMAL")
             self._file.execute("PRAGMA wal_autocheckpoint=0")
             self._lock = threading.Lock()
@@ -154,9 +158,16 @@ class SlackInbox:
         if self._file is not None:
             # As SQLAlchemy stores a DateTime in SQLite: naive UTC, microseconds always written.
             row = (event_id, team_id, now.strftime("%Y-%m-%d %H:%M:%S.%f"), body)
+            deadline = time.monotonic() + INBOX_WAIT_SECONDS
             with self._lock:  # a connection is one thread's at a time; with Bolt's pool several may ack
-                self._file.execute(SQLITE_INSERT, row)
-            return
+                while True:
+                    try:
+                        self._file.execute(SQLITE_INSERT, row)
+                        return
+                    except sqlite3.OperationalError as error:
+                        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                            raise
+                    time.sleep(BUSY_POLL_SECONDS)
         with self._engine.begin() as conn:
             conn.execute(self._insert, {"event_id": event_id, "team_id": team_id, "received_at": now, "body": body})
 
