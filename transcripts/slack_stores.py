@@ -165,7 +165,8 @@ class SlackInbox:
                         self._file.execute(SQLITE_INSERT, row)
                         return
                     except sqlite3.OperationalError as error:
-                        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                        busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY  # any of its extended codes
+                        if not busy or time.monotonic() >= deadline:
                             raise
                     time.sleep(BUSY_POLL_SECONDS)
         with self._engine.begin() as conn:
