@@ -16,6 +16,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -59,7 +60,7 @@ def _web_processes(
                 process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
             started.append((f"http://127.0.0.1:{port}", process))
         for (base, process), log in zip(started, logs, strict=True):
-            wait_for(lambda: _answers_http(base) or process.poll() is not None, "the web process up", timeout=180)  # noqa: B023
+            wait_for(partial(_up_or_gone, base, process), "the web process up", timeout=180)
             assert process.poll() is None, log.read_text()
         yield started
     finally:
@@ -78,7 +79,10 @@ def _web_process(
         yield started
 
 
-def _answers_http(base: str) -> bool:
+def _up_or_gone(base: str, process: subprocess.Popen[bytes]) -> bool:
+    """Whether the process answers HTTP, or has exited (its log then says why)."""
+    if process.poll() is not None:
+        return True
     try:
         httpx.get(f"{base}/", timeout=5)
     except httpx.TransportError:
