@@ -1,7 +1,7 @@
 """Signed Slack events at a steady rate to `/slack/events`, ours beside a bare Bolt app, same run: ack latency.
 
 Run: `.venv/bin/python benchmarks/bench_slack_ack.py [--rate 100] [--seconds 30] [--rounds 3]
-[--database-url URL] [--per-workspace] [--base-code DIR]`.
+[--database-url URL] [--per-workspace] [--base-code DIR [--base-database-url URL]]`.
 
 Two servers are up the whole run, each one uvicorn worker on 127.0.0.1: ours (the FastAPI app with
 the real Bolt app) and the peer, a bare `slack_bolt.App` with the same signing secret and token, whose
@@ -10,11 +10,13 @@ the real Bolt app) and the peer, a bare `slack_bolt.App` with the same signing s
 same signed events, at the same rate, go to each server in turn, in `--slice`-second slices, so both
 see the same machine load; each round gives every server `--seconds` of events, after `--warmup`
 seconds each that are not measured. `--base-code DIR`
-adds a third server, ours from another checkout (the code before a change), on the same database.
+adds a third server, ours from another checkout (the code before a change), on a database of its own
+(`--base-database-url`, by default a second SQLite file), migrated by that checkout: the two may differ
+in schema.
 
 Every event is a thread reply to one open huddle, with a unique ts; one in twenty is sent a second
 time with X-Slack-Retry-Num. The acknowledgement is the HTTP 200; storing happens after it, so the
-script then waits for our record to hold exactly one row per event sent to each of our servers.
+script then waits for each of our records to hold exactly one row per event sent to its server.
 With `--per-workspace` ours runs as a multi-workspace install (the token from the installation store).
 """
 
@@ -100,6 +102,8 @@ class Server:
     ours: bool
     port: int
     process: subprocess.Popen[bytes]
+    root: str  # the thread its events reply to
+    db: Database | None  # where ours stores them
     sent_ids: set[str] = field(default_factory=set)
     failures: int = 0
     rounds: list[list[float]] = field(default_factory=list)
@@ -119,9 +123,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _start(name: str, ours: bool, code: str, args: list[str], env: dict[str, str], port: int, cwd: str) -> Server:
+def _start(name: str, code: str, args: list[str], env: dict[str, str], port: int, cwd: str, record: Record) -> Server:
     process = subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=cwd)
-    return Server(name, ours, port, process)
+    return Server(name, record.db is not None, port, process, record.root, record.db)
 
 
 def _wait_up(server: Server) -> None:
@@ -174,14 +178,14 @@ class Connections:
         self.idle.clear()
 
 
-async def _slice(server: Server, rate: float, seconds: float, first: int, root: str) -> list[float]:
+async def _slice(server: Server, rate: float, seconds: float, first: int) -> list[float]:
     """`rate * seconds` events to one server, one every 1/rate s; the latency of each first delivery."""
     latencies: list[float] = []
 
     async def one(i: int, retry: bool) -> None:
         ts = f"1900000000.{i:06d}"
         event = {"type": "message", "channel": "C1", "user": f"U{i % 40}", "text": f"{i % 6 + 1}: answer {i}",
-                 "ts": ts, "thread_ts": root}  # fmt: skip
+                 "ts": ts, "thread_ts": server.root}  # fmt: skip
         body = event_body(event, f"Ev{i}")
         headers = signed_headers(body, content_type="application/json")
         if retry:
@@ -211,19 +215,19 @@ async def _slice(server: Server, rate: float, seconds: float, first: int, root: 
     return latencies
 
 
-async def _run(servers: list[Server], args: argparse.Namespace, root: str) -> None:
+async def _run(servers: list[Server], args: argparse.Namespace) -> None:
     slices = max(1, round(args.seconds / args.slice))
     per_slice = args.seconds / slices
     first = 0
     for server in servers:  # not measured: first connections, Bolt's auth.test, first queries compiled
-        await _slice(server, args.rate, args.warmup, first, root)
+        await _slice(server, args.rate, args.warmup, first)
         first += int(args.rate * args.warmup)
     for r in range(args.rounds):
         latencies: dict[str, list[float]] = {s.name: [] for s in servers}
         cpu_before = {s.name: s.cpu_seconds() for s in servers}
         for k in range(slices * len(servers)):
             server = servers[(k + r) % len(servers)]  # each round starts with the next server
-            latencies[server.name] += await _slice(server, args.rate, per_slice, first, root)
+            latencies[server.name] += await _slice(server, args.rate, per_slice, first)
             first += int(args.rate * per_slice)
         await asyncio.sleep(1)  # the last slice's work after the ack counts in this round
         for s in servers:
@@ -261,29 +265,58 @@ def _install(settings: Settings, db: Database, fake: FakeSlack) -> str:
     return token
 
 
-def _stored(db: Database, servers: list[Server]) -> bool:
+def _stored(servers: list[Server]) -> bool:
     """Waits for every event sent to our servers to be stored; prints lost and doubled per server."""
-    expected = set().union(*(s.sent_ids for s in servers if s.ours))
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with db.session() as s:
-            have = set(s.scalars(select(MessageRow.platform_id)))
-        if expected <= have:
-            break
-        time.sleep(0.5)
-    time.sleep(2)  # let any late duplicate land before counting again
-    with db.session() as s:
-        rows = list(s.scalars(select(MessageRow.platform_id)))
     ok = True
     for server in (s for s in servers if not s.ours):
         print(f"{server.name}: sent {len(server.sent_ids)}, non-200 {server.failures}")
         ok = ok and not server.failures
-    for server in (s for s in servers if s.ours):
-        mine = [p for p in rows if p in server.sent_ids]
+    for server in (s for s in servers if s.db is not None):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with server.db.session() as s:
+                have = set(s.scalars(select(MessageRow.platform_id)))
+            if server.sent_ids <= have:
+                break
+            time.sleep(0.5)
+        time.sleep(2)  # let any late duplicate land before counting again
+        with server.db.session() as s:
+            mine = [p for p in s.scalars(select(MessageRow.platform_id)) if p in server.sent_ids]
         lost, doubled = len(server.sent_ids - set(mine)), len(mine) - len(set(mine))
         print(f"{server.name}: sent {len(server.sent_ids)}, non-200 {server.failures}, lost {lost}, doubled {doubled}")
         ok = ok and not (lost or doubled or server.failures)
     return ok
+
+
+@dataclass
+class Record:
+    """A database with a huddle open in it: the thread the events reply to; `db` None for the peer."""
+
+    root: str
+    db: Database | None
+
+
+def _open_huddle(settings: Settings, db: Database) -> str:
+    definition = HuddleDefinition(
+        name="Bench", workspace=TEAM, channel="C1", days=["mon"], time="07:00", window="2h",
+        prompts=[f"Q{i}" for i in range(1, 7)],
+    )  # fmt: skip
+    event_id = flow.open_huddle(db, slack_for(settings, TEAM, db), definition, definition_id=None)
+    with db.session() as s:
+        where = sessions.opening_ts(s, event_id)
+    assert where is not None
+    return where[1]
+
+
+def _base_record(code: Path, url: str, settings: Settings, fake: FakeSlack, per_workspace: bool) -> Record:
+    """The other checkout's database: migrated by that checkout (its newest revision may be older than
+    ours), then a huddle opened in it by this one, which leaves its schema alone."""
+    migrate = "import sys; sys.path.insert(0, sys.argv[1]); from transcripts.db import Database; Database(sys.argv[2])"
+    subprocess.run([sys.executable, "-c", migrate, str(code), url], check=True, cwd=code)
+    db = Database(url, migrate=False)
+    if per_workspace:
+        _install(settings, db, fake)
+    return Record(_open_huddle(settings, db), db)
 
 
 def main() -> None:
@@ -297,6 +330,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--per-workspace", action="store_true", help="OAuth install mode, token from the store")
     parser.add_argument("--base-code", type=Path, default=None, help="also serve ours from this checkout")
+    parser.add_argument("--base-database-url", default=None, help="the --base-code server's (empty) database")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, running_fake_slack(members={"C1": []}) as fake:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
@@ -309,23 +343,21 @@ def main() -> None:
         settings = Settings(_env_file=None, **env)  # type: ignore[call-arg]
         db = Database(url)
         token = _install(settings, db, fake) if args.per_workspace else "xoxb-bench"
-        definition = HuddleDefinition(
-            name="Bench", workspace=TEAM, channel="C1", days=["mon"], time="07:00", window="2h",
-            prompts=[f"Q{i}" for i in range(1, 7)],
-        )  # fmt: skip
-        event_id = flow.open_huddle(db, slack_for(settings, TEAM, db), definition, definition_id=None)
-        with db.session() as s:
-            where = sessions.opening_ts(s, event_id)
-        assert where is not None
+        records = [Record(_open_huddle(settings, db), db)]
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "WEB_"))}
         server_env = {**clean, **env, "BENCH_BOLT_TOKEN": token, "BENCH_BOLT_API": base_url(settings)}
-        servers = [_start("ours", True, SERVE_OURS, [str(ROOT), str(port := free_port())], server_env, port, tmp)]
+        servers = [_start("ours", SERVE_OURS, [str(ROOT), str(port := free_port())], server_env, port, tmp, records[0])]
         if args.base_code is not None:
-            code = str(args.base_code.resolve())
-            servers.append(_start("base", True, SERVE_OURS, [code, str(port := free_port())], server_env, port, tmp))
+            code = args.base_code.resolve()
+            base_db_url = args.base_database_url or f"sqlite:///{Path(tmp) / 'bench-base.db'}"
+            records.append(_base_record(code, base_db_url, settings, fake, args.per_workspace))
+            base_env = {**server_env, "DATABASE_URL": base_db_url}
+            base_args = [str(code), str(port := free_port())]
+            servers.append(_start("base", SERVE_OURS, base_args, base_env, port, tmp, records[-1]))
         # Bolt would switch itself to OAuth with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET in its environment.
         peer_env = {k: v for k, v in server_env.items() if k not in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")}
-        servers.append(_start("bare Bolt", False, SERVE_BARE_BOLT, [str(port := free_port())], peer_env, port, tmp))
+        peer = Record(records[0].root, None)
+        servers.append(_start("bare Bolt", SERVE_BARE_BOLT, [str(port := free_port())], peer_env, port, tmp, peer))
         try:
             for server in servers:
                 _wait_up(server)
@@ -335,16 +367,18 @@ def main() -> None:
                 f"round in {args.slice:g} s slices, interleaved; servers: {', '.join(s.name for s in servers)}",
                 flush=True,
             )
-            asyncio.run(_run(servers, args, where[1]))
+            asyncio.run(_run(servers, args))
             print(_round_line("all rounds", servers, [[x for r in s.rounds for x in r] for s in servers]))
-            ok = _stored(db, servers)
+            ok = _stored(servers)
             print(f"auth.test calls to Slack: {len(fake.of('auth.test'))}")
         finally:
             for server in servers:
                 server.process.terminate()
             for server in servers:
                 server.process.wait(10)
-            db.dispose()
+            for record in records:
+                if record.db is not None:
+                    record.db.dispose()
     if not ok:
         raise SystemExit(1)
 

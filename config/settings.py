@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_authorize_url: str = Field(default="https://slack.com/oauth/v2/authorize", alias="SLACK_AUTHORIZE_URL")
+    # Seconds after start-up before this process stores the Slack message events it acknowledges: they
+    # wait in the database's inbox meanwhile, and acknowledging is not delayed. 0 in service; the tests set
+    # it to kill a process that has acknowledged an event and certainly not stored it yet. At most a day.
+    slack_recorder_start_delay_seconds: float = Field(
+        default=0.0, ge=0, le=86_400, alias="SLACK_RECORDER_START_DELAY_SECONDS"
+    )
 
     # Per client address, in the `limits` notation: a person keeping their log or signing in stays far below.
     cpd_rate_limit: str = Field(default="30/minute;300/hour", alias="CPD_RATE_LIMIT")

@@ -358,5 +358,5 @@ class UsedSigninToken(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
-# slack_sdk's OAuth store tables live on this metadata too (declared in their own module).
+# slack_sdk's OAuth store tables and the Slack event inbox live on this metadata too (in their own module).
 from transcripts import slack_stores  # noqa: E402, F401

@@ -10,13 +10,14 @@ adapter in `bot.platforms.slack`) only renders and sends what these rules decide
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from cachetools import LRUCache
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.huddles.matching import Question, match_prompt
@@ -205,6 +206,12 @@ def _row(session: Session, message_id: str) -> MessageRow | None:
     ).first()
 
 
+def _transaction(db: Database, session: Session | None) -> AbstractContextManager[Session]:
+    """The caller's session, to write in its transaction (the Slack recorder takes the events out of its
+    inbox in the same one), else a transaction of its own."""
+    return nullcontext(session) if session is not None else db.session()
+
+
 def _identifies_a_patient(text: str) -> str | None:
     """Why `text` must be withheld, or None when it may be kept."""
     findings = patient_identifiers.find(text)
@@ -220,13 +227,16 @@ def record_reply(db: Database, message: Message) -> Recorded | None:
     return record_replies(db, [message])[0]
 
 
-def record_replies(db: Database, messages: Sequence[Message]) -> list[Recorded | None]:
+def record_replies(
+    db: Database, messages: Sequence[Message], *, session: Session | None = None
+) -> list[Recorded | None]:
     """`record_reply` for many replies in one transaction (one look-up of what is stored already, one
     insert per huddle, one write of the answers), so a busy thread costs a fraction of a transaction
-    per reply. In order, what became of each; a reply stored already (a re-delivery) is left as it is."""
+    per reply; `session`'s when given. In order, what became of each; a reply stored already (a
+    re-delivery) is left as it is."""
     results: list[Recorded | None] = [None] * len(messages)
     new: dict[str, tuple[int, Message, int, str, str | None]] = {}  # id -> event, as stored, prompt, method, reason
-    with db.session() as s:
+    with _transaction(db, session) as s:
         for i, message in enumerate(messages):
             if not message.thread or message.id.endswith(f":{message.thread}"):
                 continue
@@ -248,14 +258,19 @@ def record_replies(db: Database, messages: Sequence[Message]) -> list[Recorded |
             store_messages(s, event_id, [m for e, m, *_ in new.values() if e == event_id])
         if not new:
             return results
-        rows = list(s.scalars(select(MessageRow).where(_slack_ids(list(new)))))
+        stored = s.execute(select(MessageRow.id, MessageRow.platform_id).where(_slack_ids(list(new)))).all()
         # Another process may have stored one of them meanwhile; then its answer is that process's to write.
-        answered = set(s.scalars(select(Answer.message_id).where(Answer.message_id.in_([r.id for r in rows]))))
-        for row in rows:
-            if row.id not in answered:
-                _, _, prompt_id, method, reason = new[row.platform_id]
-                row.withheld_reason = reason
-                s.add(Answer(message_id=row.id, prompt_id=prompt_id, method=method))
+        answered = set(s.scalars(select(Answer.message_id).where(Answer.message_id.in_([i for i, _ in stored]))))
+        fresh = [(row_id, new[platform_id]) for row_id, platform_id in stored if row_id not in answered]
+        # In bulk, not object by object: on SQLite every Slack ack's insert waits while this transaction writes.
+        if fresh:
+            answers = [
+                {"message_id": i, "prompt_id": prompt, "method": method} for i, (_, _, prompt, method, _) in fresh
+            ]
+            s.execute(insert(Answer), answers)
+        for row_id, (*_, reason) in fresh:
+            if reason:
+                s.execute(update(MessageRow).where(MessageRow.id == row_id).values(withheld_reason=reason))
     return results
 
 
@@ -264,14 +279,21 @@ def _slack_ids(message_ids: list[str]) -> ColumnElement[bool]:
 
 
 def record_edit(
-    db: Database, message_id: str, text: str, edited_at: datetime, latest: dict[str, Any]
+    db: Database,
+    message_id: str,
+    text: str,
+    edited_at: datetime,
+    latest: dict[str, Any],
+    *,
+    session: Session | None = None,
 ) -> Recorded | None:
     """A changed reply: new text and edited_at; earlier text stays in raw["history"]; the answer follows the text.
 
     An edit that still identifies a patient keeps the reply withheld; one that no longer does releases it.
+    In `session`'s transaction when given.
     """
     reason = _identifies_a_patient(text)
-    with db.session() as s:
+    with _transaction(db, session) as s:
         row = _row(s, message_id)
         if row is None:
             return None
@@ -293,9 +315,9 @@ def record_edit(
     return Recorded(message_id)
 
 
-def record_delete(db: Database, message_id: str, *, author: str | None = None) -> bool:
-    """The reply is gone; with `author`, only if that person wrote it."""
-    with db.session() as s:
+def record_delete(db: Database, message_id: str, *, author: str | None = None, session: Session | None = None) -> bool:
+    """The reply is gone; with `author`, only if that person wrote it. In `session`'s transaction when given."""
+    with _transaction(db, session) as s:
         row = _row(s, message_id)
         if row is None:
             return False

@@ -2,13 +2,17 @@
 
 With `process_before_response=False` Bolt answers Slack as soon as `ack()` is called (events are
 acked before the listener runs), so storing, posting and summarising never count against Slack's
-three seconds. Message events go on to one recorder thread (`bot.slack.message_recorder`), which stores
-runs of replies in one transaction each. Re-deliveries (`X-Slack-Retry-Num`) are processed again and
-stored once: messages are unique per (platform, platform_id).
+three seconds. A message event is first written to the inbox (`transcripts.slack_stores`, one insert,
+committed) and only then acked - Slack never sends an event again once it has had its 200, so one held
+only in memory would be lost with the process. One recorder thread (`bot.slack.message_recorder`) then
+takes batches out of the inbox in the transaction that stores them. Re-deliveries (`X-Slack-Retry-Num`)
+are one inbox row while the first is there, and stored once after: messages are unique per (platform,
+platform_id).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -18,10 +22,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, BoltResponse
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions
 from slack_sdk import WebClient
+from sqlalchemy import exc
+from sqlalchemy.orm import Session
 
 from bot.escalation.levels import set_level, team
 from bot.escalation.sbar import acknowledge, escalate_further, raise_escalation, resolve, what_happened
@@ -42,6 +48,7 @@ from transcripts.errors import RecordError
 from transcripts.message import Message
 from transcripts.models import Escalation, Event, utcnow
 from transcripts.patient_identifiers import Finding
+from transcripts.slack_stores import InboxRow, SlackInbox, Taken, drop, taking
 
 log = logging.getLogger(__name__)
 LISTENER_WORKERS = 2
@@ -101,17 +108,26 @@ def build_bolt_app(
             )
     single_workspace = not settings.slack_multi_workspace
 
-    recorder: MessageRecorder[tuple[dict[str, Any], WebClient]] = MessageRecorder(
-        lambda batch: _store_message_events(db, batch)
+    inbox = SlackInbox(db)
+    recorder = MessageRecorder(
+        lambda most: _store_from_inbox(db, settings, most), start_delay=settings.slack_recorder_start_delay_seconds
     )
+    recorder.wake()  # first what an earlier process acked and did not store
 
-    def queue_and_ack(event: dict[str, Any], client: WebClient) -> BoltResponse:
-        """Bolt runs this as it matches a message event: queued (in memory, in arrival order) and acked
-        here, so no listener thread is woken only to hand it on; the recorder stores it after the ack."""
-        recorder.put((event, client))
+    def keep_and_ack(req: BoltRequest, body: dict[str, Any]) -> BoltResponse:
+        """Bolt runs this as it matches a message event: written to the inbox and acked here, so no
+        listener thread is woken only to hand it on; the recorder stores it after the ack. If the
+        database does not take it, Slack is not told 200 (over Socket Mode: not acked) and sends it again."""
+        raw = req.raw_body or json.dumps(body)  # Socket Mode hands Bolt the parsed payload only
+        try:
+            inbox.add(body.get("event_id"), body.get("team_id"), raw)
+        except Exception:
+            log.exception("a Slack message event could not be kept; it is refused, so Slack sends it again")
+            return BoltResponse(status=503, body="")
+        recorder.wake()
         return BoltResponse(status=200, body="")
 
-    @app.event("message", middleware=[queue_and_ack])
+    @app.event("message", middleware=[keep_and_ack])
     def on_message() -> None:
         """Never runs: the middleware acks instead (Bolt needs a listener to match the event to)."""
 
@@ -327,58 +343,98 @@ def build_bolt_app(
     return app
 
 
-def _store_message_events(db: Database, batch: list[tuple[dict[str, Any], WebClient]]) -> None:
-    """The recorder's work, in arrival order: each run of thread replies in one transaction, each edit
-    or delete on its own; the author of a reply withheld for patient identifiers is told privately."""
-    replies: list[tuple[Message, dict[str, Any], WebClient]] = []
-    for event, client in batch:
+# A reply withheld for patient identifiers: its workspace, the event, its author; told once stored.
+Notice = tuple[str | None, dict[str, Any], str, sessions.Recorded]
+# The database itself failed: the events stay in the inbox and the recorder tries again later.
+DATABASE_FAILED = (exc.OperationalError, exc.InterfaceError)
+
+
+def _store_from_inbox(db: Database, settings: Settings, most: int) -> int:
+    """The recorder's work: the oldest `most` events out of the inbox and into the record, in arrival
+    order and one transaction; how many it found (0: the inbox is empty). Their authors are told of
+    withheld replies after the commit. If one event cannot be stored, each is tried again in a
+    transaction of its own, and one that still fails is logged and dropped."""
+    rows: list[InboxRow] = []
+    try:
+        with db.session() as s, taking(s, most) as rows:
+            notices = _store_rows(db, s, rows)
+    except Taken:  # another process stores them
+        return len(rows)
+    except DATABASE_FAILED:
+        raise
+    except Exception:
+        log.exception("%d Slack message events could not be recorded together; each again on its own", len(rows))
+        notices = [notice for row in rows for notice in _store_alone(db, row.id)]
+    for notice in notices:
+        _warn(db, settings, *notice)
+    return len(rows)
+
+
+def _store_alone(db: Database, row_id: int) -> list[Notice]:
+    try:
+        with db.session() as s, taking(s, 1, [row_id]) as rows:
+            return _store_rows(db, s, rows)
+    except Taken:
+        return []
+    except DATABASE_FAILED:
+        raise
+    except Exception:
+        log.exception("Slack message event %d could not be recorded; it is dropped", row_id)
+        with db.session() as s:
+            drop(s, [row_id])
+        return []
+
+
+def _store_rows(db: Database, s: Session, rows: list[InboxRow]) -> list[Notice]:
+    """Each run of thread replies stored together, each edit or delete in its place between them."""
+    notices: list[Notice] = []
+    replies: list[tuple[Message, dict[str, Any], str | None]] = []
+    for row in rows:
+        event = json.loads(row.body)["event"]
         reply = slack_adapter.thread_reply(event) if event.get("subtype") in (None, "thread_broadcast") else None
         if reply is not None:
-            replies.append((reply, event, client))
+            replies.append((reply, event, row.team_id))
             continue
-        _store_replies(db, replies)
+        notices += _store_replies(db, s, replies)
         replies = []
-        try:
-            _store_change(db, event, client)
-        except Exception:
-            log.exception("a Slack message %s could not be recorded", event.get("subtype"))
-    _store_replies(db, replies)
+        notices += _store_change(db, s, event, row.team_id)
+    return notices + _store_replies(db, s, replies)
 
 
-def _store_replies(db: Database, replies: list[tuple[Message, dict[str, Any], WebClient]]) -> None:
+def _store_replies(db: Database, s: Session, replies: list[tuple[Message, dict[str, Any], str | None]]) -> list[Notice]:
     if not replies:
-        return
-    messages = [message for message, _, _ in replies]
-    try:
-        results = sessions.record_replies(db, messages)
-    except Exception:  # one bad reply must not cost the others theirs: each again on its own
-        results = []
-        for message in messages:
-            try:
-                results += sessions.record_replies(db, [message])
-            except Exception:
-                log.exception("Slack reply %s could not be recorded", message.id)
-                results.append(None)
-    for (_, event, client), recorded in zip(replies, results, strict=True):
-        if recorded is not None and recorded.withheld and event.get("user"):
-            _warn(client, event, str(event["user"]), recorded)
+        return []
+    results = sessions.record_replies(db, [message for message, _, _ in replies], session=s)
+    return [
+        (team_id, event, str(event["user"]), recorded)
+        for (_, event, team_id), recorded in zip(replies, results, strict=True)
+        if recorded is not None and recorded.withheld and event.get("user")
+    ]
 
 
-def _store_change(db: Database, event: dict[str, Any], client: WebClient) -> None:
+def _store_change(db: Database, s: Session, event: dict[str, Any], team_id: str | None) -> list[Notice]:
     subtype, channel = event.get("subtype"), event.get("channel", "")
     if subtype == "message_changed":
         changed = event.get("message") or {}
         message_id, text, edited_at = slack_adapter.edited(channel, changed)
-        recorded = sessions.record_edit(db, message_id, text, edited_at, changed)
+        recorded = sessions.record_edit(db, message_id, text, edited_at, changed, session=s)
         if recorded is not None and recorded.withheld and changed.get("user"):
-            _warn(client, {**changed, "channel": channel}, str(changed["user"]), recorded)
+            return [(team_id, {**changed, "channel": channel}, str(changed["user"]), recorded)]
     elif subtype == "message_deleted" and event.get("deleted_ts"):
-        sessions.record_delete(db, f"{channel}:{event['deleted_ts']}")
+        sessions.record_delete(db, f"{channel}:{event['deleted_ts']}", session=s)
+    return []
 
 
-def _warn(client: WebClient, event: dict[str, Any], author: str, recorded: sessions.Recorded) -> None:
+def _warn(
+    db: Database,
+    settings: Settings,
+    team_id: str | None,
+    event: dict[str, Any],
+    author: str,
+    recorded: sessions.Recorded,
+) -> None:
     try:
-        SlackPlatform(client).warn_privately(
+        SlackPlatform(web_client(settings, team_id, db)).warn_privately(
             event.get("channel", ""), author, event.get("thread_ts"), recorded.withheld or "", recorded.message_id
         )
     except Exception:

@@ -1,65 +1,77 @@
-"""Slack message events, stored after the ack by one thread, in the order they arrived.
+"""Slack message events, stored after the ack by one thread, from the inbox, in the order they arrived.
 
-The app queues each message event here as Bolt matches it, and acks it. The recorder thread wakes for
-the first, sleeps LINGER, then takes all that has queued (at most MOST), so under load many replies share
-one transaction instead of each paying for its own - and one thread, not a pool, leaves the thread
-that acks Slack's requests fewer to fight for the interpreter. In-order processing keeps an edit or
-delete after the reply it changes. The thread ends once idle for IDLE and starts again on the next
-event; it is not a daemon, so what is queued is stored before the process exits.
+The app writes each message event to the inbox (`transcripts.slack_stores`) before it acks it, then
+wakes the recorder. The recorder thread sleeps LINGER, then drains the inbox a batch (at most MOST)
+at a time until it finds it empty, so under load many replies share one transaction instead of each
+paying for its own - and one thread, not a pool, leaves the thread that acks Slack's requests fewer
+to fight for the interpreter. In-order processing keeps an edit or delete after the reply it changes.
+
+Nothing is held only in memory: events acked before a kill are still in the inbox, and a new process
+drains them as it starts (`wake` once at start-up). So the thread is a daemon, and it ends once idle
+for IDLE and starts again on the next wake. If the database fails, the events stay in the inbox and
+the recorder tries again after RETRY. `start_delay` holds every drain until that long after start-up.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
-Item = TypeVar("Item")
 
 LINGER = 0.2
 IDLE = 1.0
+RETRY = 5.0
 MOST = 200
 
 
-class MessageRecorder(Generic[Item]):
-    """Hands queued items to `store` in batches of at most MOST, in order, from one thread."""
+class MessageRecorder:
+    """Calls `drain(MOST)` (which stores at most that many events and says how many it found) from one
+    thread after each wake, until a drain finds none."""
 
-    def __init__(self, store: Callable[[list[Item]], None], *, linger: float = LINGER, idle: float = IDLE) -> None:
-        self._store = store
+    def __init__(
+        self,
+        drain: Callable[[int], int],
+        *,
+        linger: float = LINGER,
+        idle: float = IDLE,
+        retry: float = RETRY,
+        start_delay: float = 0.0,
+    ) -> None:
+        self._drain = drain
         self._linger = linger
         self._idle = idle
-        self._queue: queue.SimpleQueue[Item] = queue.SimpleQueue()
+        self._retry = retry
+        self._not_before = time.monotonic() + start_delay
+        self._woken = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def put(self, item: Item) -> None:
-        with self._lock:
-            self._queue.put(item)
+    def wake(self) -> None:
+        """There is (or may be) something in the inbox: it is drained soon, in this process."""
+        self._woken.set()
+        with self._lock:  # after the set: a thread ending now either sees it or has gone when this looks
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="slack-recorder")
+                self._thread = threading.Thread(target=self._run, name="slack-recorder", daemon=True)
                 self._thread.start()
 
     def _run(self) -> None:
         while True:
-            try:
-                batch = [self._queue.get(timeout=self._idle)]
-            except queue.Empty:
+            if not self._woken.wait(self._idle):
                 with self._lock:
-                    if self._queue.empty():
+                    if not self._woken.is_set():
                         self._thread = None
                         return
                 continue
-            time.sleep(self._linger)  # asleep, not woken by each event that arrives meanwhile
-            while len(batch) < MOST:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            # Asleep, not woken by each event that arrives meanwhile: they are all drained below.
+            time.sleep(max(self._linger, self._not_before - time.monotonic()))
+            self._woken.clear()
             try:
-                self._store(batch)
-            except Exception:  # the store logs what it could not keep; the recorder carries on
-                log.exception("storing %d Slack message events failed", len(batch))
+                while self._drain(MOST):
+                    pass
+            except Exception:  # the database failed: the events are still in the inbox
+                log.exception("storing Slack message events failed; trying again in %g s", self._retry)
+                time.sleep(self._retry)
+                self._woken.set()

@@ -1,0 +1,240 @@
+"""A Slack message event acked with a 200 is never lost: `huddlebot web` in processes of its own, killed.
+
+Slack sends an event again only if it did not get its 200, so an event must be on disk before the 200
+leaves. The first web process here is started with SLACK_RECORDER_START_DELAY_SECONDS, so it acks
+and certainly does not store (no race with its recorder), and is killed with SIGKILL; the reply must
+then be stored, exactly once, by the next process on the same database. If the database does not take
+the event before the ack, Slack gets no 200 (and retries) and nothing of the event is written.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
+
+from bot.huddles import flow, sessions
+from bot.slack.tokens import slack_for
+from config.huddle_definition import HuddleDefinition
+from tests.fakes.slack_api import FakeSlack, running_fake_slack
+from tests.fakes.slack_web import SIGNING_SECRET, event_body, free_port, post_signed, running_web, slack_settings
+from tests.fakes.waiting import wait_for
+from transcripts.db import Database
+from transcripts.models import Answer, MessageRow
+
+ROOT = Path(__file__).resolve().parents[3]
+JSON = "application/json"
+RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+HELD = {"SLACK_RECORDER_START_DELAY_SECONDS": "86400"}  # acks, and stores nothing while the test runs
+PATIENT = "Bed 4 John Smith DOB 01/02/1950 NHS no 943 476 5919"
+
+
+@contextmanager
+def _web_processes(
+    fake: FakeSlack, db_url: str, logs: list[Path], **extra: str
+) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
+    """`huddlebot web` on one Slack bot token, one process per log, all started at once; their addresses
+    once they answer."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "WEB_"))}
+    started: list[tuple[str, subprocess.Popen[bytes]]] = []
+    try:
+        for log in logs:
+            port = free_port()
+            env = {
+                **clean, "DATABASE_URL": db_url, "SLACK_API_URL": fake.url, "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET, "PORT": str(port),
+                "HUDDLEBOT_OUTPUT_DIR": str(log.parent / "out"), **extra,
+            }  # fmt: skip
+            with log.open("ab") as output:
+                command = [sys.executable, "-m", "bot.cli", "web"]
+                process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+            started.append((f"http://127.0.0.1:{port}", process))
+        for (base, process), log in zip(started, logs, strict=True):
+            wait_for(partial(_up_or_gone, base, process), "the web process up", timeout=180)
+            assert process.poll() is None, log.read_text()
+        yield started
+    finally:
+        for _, process in started:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=30)
+
+
+@contextmanager
+def _web_process(
+    fake: FakeSlack, db_url: str, log: Path, **extra: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """One `huddlebot web` process (see _web_processes)."""
+    with _web_processes(fake, db_url, [log], **extra) as [started]:
+        yield started
+
+
+def _up_or_gone(base: str, process: subprocess.Popen[bytes]) -> bool:
+    """Whether the process answers HTTP, or has exited (its log then says why)."""
+    if process.poll() is not None:
+        return True
+    try:
+        httpx.get(f"{base}/", timeout=5)
+    except httpx.TransportError:
+        return False
+    return True
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    assert process.wait(timeout=30) == -signal.SIGKILL
+
+
+def _huddle(db: Database, fake: FakeSlack, db_url: str) -> str:
+    """An open huddle in C1; its thread."""
+    definition = HuddleDefinition(name="Safety", channel="C1", days=["mon"], time="07:45", prompts=["Incidents"])
+    event_id = flow.open_huddle(db, slack_for(slack_settings(fake, db_url)), definition, definition_id=None)
+    with db.session() as s:
+        where = sessions.opening_ts(s, event_id)
+    assert where is not None
+    return where[1]
+
+
+def _reply(thread: str, ts: str, words: str = "1: none", user: str = "U1") -> str:
+    event = {"type": "message", "channel": "C1", "user": user, "text": words, "ts": ts, "thread_ts": thread}
+    return event_body(event, f"Ev{ts}")
+
+
+def _edit(thread: str, ts: str, words: str, at: str) -> str:
+    changed = {"type": "message", "user": "U1", "text": words, "ts": ts, "thread_ts": thread, "edited": {"ts": at}}
+    event = {"type": "message", "subtype": "message_changed", "channel": "C1", "ts": at, "message": changed}
+    return event_body(event, f"Ev{at}")
+
+
+def _stored(db: Database, ts: str) -> list[MessageRow]:
+    with db.session() as s:
+        return list(s.scalars(select(MessageRow).where(MessageRow.platform_id == f"C1:{ts}")))
+
+
+def _answers(db: Database) -> int:
+    with db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(Answer)) or 0)
+
+
+def _inbox(db: Database) -> list[str | None]:
+    """The event ids waiting in the inbox (in SQL, so this module loads on the code before it, to fail there)."""
+    with db.session() as s:
+        return list(s.scalars(text("SELECT event_id FROM slack_inbox ORDER BY id")))
+
+
+def test_a_reply_acked_before_a_kill_is_stored_once_by_the_next_process(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    """It fails on the code before the inbox: the reply was held in memory only and died with the process."""
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        with _web_process(fake, db_url, tmp_path / "first.log", **HELD) as (base, first):
+            with httpx.Client(timeout=30) as client:
+                for body in (_reply(thread, "1800000000.000001", "1: nione"),
+                             _edit(thread, "1800000000.000001", "1: none", "1800000000.000002")):  # fmt: skip
+                    assert post_signed(client, base, body, content_type=JSON).status_code == 200
+            _kill(first)
+        assert _stored(db, "1800000000.000001") == []  # acked and not stored when the process died
+        with _web_process(fake, db_url, tmp_path / "second.log"):
+            assert wait_for(lambda: _stored(db, "1800000000.000001"), "the acked reply stored", timeout=120)
+            assert wait_for(lambda: _inbox(db) == [], "the inbox emptied", timeout=120)
+        [reply] = _stored(db, "1800000000.000001")
+        assert reply.text == "1: none"  # the edit was applied after the reply it changes, as they arrived
+        assert _answers(db) == 1
+
+
+def test_a_retry_before_and_after_the_kill_is_stored_once(db: Database, db_url: str, tmp_path: Path) -> None:
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        body = _reply(thread, "1800000000.000011")
+        with _web_process(fake, db_url, tmp_path / "first.log", **HELD) as (base, first):
+            with httpx.Client(timeout=30) as client:
+                assert post_signed(client, base, body, content_type=JSON).status_code == 200
+                assert post_signed(client, base, body, content_type=JSON, extra_headers=RETRY).status_code == 200
+            _kill(first)
+        assert _inbox(db) == ["Ev1800000000.000011"]  # a retry of an event still waiting is the same row
+        with _web_process(fake, db_url, tmp_path / "second.log") as (base, _):
+            assert wait_for(lambda: _stored(db, "1800000000.000011"), "the acked reply stored", timeout=120)
+            with httpx.Client(timeout=30) as client:
+                assert post_signed(client, base, body, content_type=JSON, extra_headers=RETRY).status_code == 200
+                later = _reply(thread, "1800000000.000012")
+                assert post_signed(client, base, later, content_type=JSON).status_code == 200
+            # Stored in arrival order: once the later reply is stored, the retry before it has been dealt with.
+            assert wait_for(lambda: _stored(db, "1800000000.000012"), "the later reply stored", timeout=120)
+            assert wait_for(lambda: _inbox(db) == [], "the inbox emptied", timeout=120)
+        assert len(_stored(db, "1800000000.000011")) == 1
+        assert _answers(db) == 2
+
+
+def test_two_processes_starting_together_store_what_a_killed_one_acked_once(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    """Both drain the inbox as they start. Withheld replies show that no event was taken by both: each
+    author is told once, and a second store of a reply would tell them again."""
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        replies = [f"1800000000.{n:06d}" for n in range(1000, 1300)]
+        withheld = {f"U{n}" for n in range(0, len(replies), 3)}
+        with _web_process(fake, db_url, tmp_path / "first.log", **HELD) as (base, first):
+            with httpx.Client(timeout=30) as client:
+                for n, ts in enumerate(replies):
+                    words = f"1: {PATIENT}" if f"U{n}" in withheld else f"1: nothing new {n}"
+                    sent = post_signed(client, base, _reply(thread, ts, words, f"U{n}"), content_type=JSON)
+                    assert sent.status_code == 200
+            _kill(first)
+        assert len(_inbox(db)) == len(replies)
+        with _web_processes(fake, db_url, [tmp_path / "second.log", tmp_path / "third.log"]):
+            assert wait_for(lambda: _inbox(db) == [], "the inbox emptied", timeout=120)
+            assert wait_for(
+                lambda: len(fake.of("chat.postEphemeral")) >= len(withheld), "the authors told", timeout=120
+            )
+        assert all(len(_stored(db, ts)) == 1 for ts in replies)
+        assert _answers(db) == len(replies)
+        assert sorted(str(call["user"]) for call in fake.of("chat.postEphemeral")) == sorted(withheld)
+
+
+@contextmanager
+def _writes_refused(db_url: str) -> Iterator[None]:
+    """Another connection holds the database's write lock (SQLite) or the inbox's (PostgreSQL) throughout."""
+    if db_url.startswith("sqlite"):
+        holder = sqlite3.connect(str(make_url(db_url).database), isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")
+            yield
+            holder.execute("ROLLBACK")
+        finally:
+            holder.close()
+        return
+    database = Database(db_url, migrate=False)
+    try:
+        with database.engine.connect() as conn, conn.begin():
+            conn.execute(text("LOCK TABLE slack_inbox IN EXCLUSIVE MODE"))
+            yield
+    finally:
+        database.dispose()
+
+
+def test_a_reply_the_database_cannot_take_is_not_acked_and_its_retry_is_stored_once(db: Database, db_url: str) -> None:
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        body = _reply(thread, "1800000000.000021")
+        with running_web(slack_settings(fake, db_url), db) as base, httpx.Client(timeout=30) as client:
+            with _writes_refused(db_url):
+                refused = post_signed(client, base, body, content_type=JSON)
+            assert refused.status_code != 200  # so Slack sends it again
+            assert _inbox(db) == [] and _stored(db, "1800000000.000021") == []  # nothing half-written
+            assert post_signed(client, base, body, content_type=JSON, extra_headers=RETRY).status_code == 200
+            assert wait_for(lambda: _stored(db, "1800000000.000021"), "the retried reply stored")
+            assert wait_for(lambda: _inbox(db) == [], "the inbox emptied")
+        assert len(_stored(db, "1800000000.000021")) == 1
+        assert _answers(db) == 1
