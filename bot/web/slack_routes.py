@@ -3,7 +3,9 @@
 
 Bolt's dispatch and OAuth flow are synchronous (ack, token exchange, store write); whatever may wait
 on the database or Slack runs in the thread pool, so a slow one never stalls the event loop that
-other requests share. An event with one bot token waits on neither before its ack (see slack_events_endpoint).
+other requests share. A message event waits before its ack only for one insert into the Slack inbox, so an
+acknowledged reply survives a kill (bot/slack/app.py); on SQLite, with one bot token, that insert is
+short enough to run on the loop (see slack_events_endpoint).
 
 Before Bolt sees a request, `/slack/events` reads at most MAX_SLACK_BODY bytes (a declared length
 over it is refused before a byte is read; a streamed body is refused as soon as it passes it) and
@@ -70,10 +72,11 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 def slack_events_endpoint(bolt: App, signing_secret: str, *, events_on_loop: bool = False) -> Endpoint:
     """`/slack/events`. With `events_on_loop` (one bot token), Events API requests are dispatched on the
     event loop, as Bolt's own Starlette adapter does, once Bolt has asked Slack's auth.test who it is (it
-    asks once and remembers): before the ack Bolt then only reads the body, matches a listener and acks,
-    and a hand-off to a thread and back would cost more than that. Interactions and commands wait in
-    Bolt until their listener acks, and per-workspace installs read the installation store, so they
-    stay in the pool."""
+    asks once and remembers): before the ack Bolt then only reads the body, matches a listener, writes a
+    message event to the inbox (one SQLite insert) and acks, and a hand-off to a thread and back would
+    cost more than that. On PostgreSQL that commit waits for a disk flush, so the app does not ask for
+    it. Interactions and commands wait in Bolt until their listener acks, and per-workspace installs
+    read the installation store, so they stay in the pool."""
     verifier = SignatureVerifier(signing_secret)
     authorized = False
 
