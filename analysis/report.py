@@ -9,10 +9,12 @@ as data URIs so the page can be mailed or archived as a single file; the web app
 from __future__ import annotations
 
 import base64
+from array import array
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,7 +35,7 @@ from analysis.summary import Summary, summarise
 from analysis.timeline import render_timeline
 from config.settings import Settings
 from transcripts.db import Database
-from transcripts.exporters.atomic import write_text_atomic
+from transcripts.exporters.atomic import atomic_writer, write_text_atomic
 from transcripts.exporters.csv_export import write_csv
 from transcripts.exporters.json_export import write_json
 from transcripts.exporters.local_clock import LocalClock
@@ -68,7 +70,8 @@ class ChatReport:
 
     def question_of(self) -> dict[int, int | None]:
         """Message id -> the question it belongs under in the transcript (answer, else its time window)."""
-        return {m.id: n for m, n in section_numbers(self)}
+        number = _section_of(self)
+        return {m.id: number(m) for m in self.snapshot.messages}
 
 
 def build_report(snapshot: EventSnapshot) -> ChatReport:
@@ -88,13 +91,23 @@ def build_report(snapshot: EventSnapshot) -> ChatReport:
 
 def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
     """Each message with the question section it is shown under: its answer's question, else the window."""
+    number = _section_of(report)
+    return [(m, number(m)) for m in source_order(report.snapshot)]
+
+
+def _section_of(report: ChatReport) -> Callable[[MessageView], int | None]:
+    """The question section a message is shown under, as a function: its answer's question, else the window."""
     windows = QuestionWindows(report.snapshot)
-    out = []
-    for m in source_order(report.snapshot):
-        a = report.assignments.get(m.id)
-        q = windows.at(m.created_at) if a is None else None
-        out.append((m, a.number if a is not None else (q.number if q is not None else None)))
-    return out
+    assignments = report.assignments
+
+    def number(m: MessageView) -> int | None:
+        a = assignments.get(m.id)
+        if a is not None:
+            return a.number
+        q = windows.at(m.created_at)
+        return q.number if q is not None else None
+
+    return number
 
 
 def source_order(snapshot: EventSnapshot) -> list[MessageView]:
@@ -146,54 +159,96 @@ _DELETED_ENTRY = '\n  <p class="post deleted muted"><span class="muted">{}</span
 
 
 def _transcript(report: ChatReport, posts: _PostHtml, limit: int | None = None) -> list[dict[str, Any]]:
-    """The transcript's sections in order: each question's title and its posts' HTML (already escaped).
+    """The transcript's sections in order: each question's title and its posts' HTML (already escaped),
+    made a batch at a time as the page is written (a section of a large chat is never one string).
 
     A deleted post stands where it was made, with no text and no author, so a reply to it still reads in
     order: after the last post of its section made before it; the others keep the source's order.
+    Sections hold positions, not HTML: a post's place in the source order, or -1-k for the kth deleted one.
     """
     snap = report.snapshot
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
-    groups: dict[int | None, list[tuple[datetime, str]]] = {}
+    ordered = source_order(snap)
+    groups: dict[int | None, array[int]] = {}
     shown = 0
     ends = snap.ends_at if snap.kind == "chat" else None  # is_after_the_chat, once for every post
-    article, local_time = posts.article, posts.local_time
-    for m, number in section_numbers(report):
+    number = _section_of(report)
+    for i, m in enumerate(ordered):
         if limit is not None and shown >= limit:
             break
         if ends is None or m.created_at <= ends:
-            html = article(m, local_time(m.created_at), repost_class=True)
-            groups.setdefault(number, []).append((m.created_at, f"\n  \n  {html}\n  \n  "))
+            section = groups.get(n := number(m))
+            if section is None:
+                section = groups[n] = array("q")
+            section.append(i)
             shown += 1
-    if snap.deleted_at_times:
+    deleted = snap.deleted_at_times
+    if deleted:
         windows = QuestionWindows(snap)
         last = snap.ends_at
-        for moment in snap.deleted_at_times:
+
+        def moment_of(position: int) -> datetime:
+            return ordered[position].created_at if position >= 0 else deleted[-1 - position]
+
+        for k, moment in enumerate(deleted):
             if last is not None and moment > last:
                 continue
             q = windows.at(moment)
-            section = groups.setdefault(q.number if q is not None else None, [])
-            at = next((i + 1 for i in range(len(section) - 1, -1, -1) if section[i][0] <= moment), 0)
-            section.insert(at, (moment, _DELETED_ENTRY.format(html_text(posts.local_time(moment)))))
-    ordered = [None, *sorted(n for n in groups if n is not None)]
+            section = groups.setdefault(q.number if q is not None else None, array("q"))
+            at = next((i + 1 for i in range(len(section) - 1, -1, -1) if moment_of(section[i]) <= moment), 0)
+            section.insert(at, -1 - k)
+    ordered_sections = [None, *sorted(n for n in groups if n is not None)]
     return [
         {
             "title": "Before the first question" if n is None else titles.get(n, f"Q{n}"),
-            "posts": Markup("".join(html for _, html in groups[n])),
+            "posts": _section_html(groups[n], ordered, deleted, posts),
         }
-        for n in ordered
+        for n in ordered_sections
         if n in groups
     ]
 
 
-def _comments(report: ChatReport, posts: _PostHtml, limit: int | None) -> Markup:
-    """The posts after the chat's end (at most `limit`), as HTML: each with its date, as they may be days later."""
-    snap = report.snapshot
-    out = []
-    for m in [m for m in snap.messages if is_after_the_chat(snap, m)][:limit]:
-        local = m.created_at.astimezone(posts.zone)
-        when = f"{local.strftime('%d %B %Y').lstrip('0')} {local.strftime('%H:%M')}"
-        out.append(f"\n  {posts.article(m, when, repost_class=False)}\n  ")
-    return Markup("".join(out))
+_HTML_BATCH = 1000  # posts joined into one piece of the page as it is written
+
+
+def _section_html(
+    section: array[int], ordered: list[MessageView], deleted: list[datetime], posts: _PostHtml
+) -> Iterator[Markup]:
+    """A section's entries as HTML, a batch at a time, each between the blank lines the template's loop
+    used to give it."""
+    article, local_time = posts.article, posts.local_time
+    for start in range(0, len(section), _HTML_BATCH):
+        out = []
+        for position in section[start : start + _HTML_BATCH]:
+            if position >= 0:
+                m = ordered[position]
+                out.append(f"\n  \n  {article(m, local_time(m.created_at), repost_class=True)}\n  \n  ")
+            else:
+                out.append(_DELETED_ENTRY.format(html_text(local_time(deleted[-1 - position]))))
+        yield Markup("".join(out))
+
+
+class _Comments:
+    """The posts after the chat's end (at most `limit`), as HTML: each with its date, as they may be days
+    later. True when there is any; made a batch at a time as the page is written."""
+
+    def __init__(self, snapshot: EventSnapshot, posts: _PostHtml, limit: int | None) -> None:
+        self.snapshot, self.posts, self.limit = snapshot, posts, limit
+        self.any = limit != 0 and any(is_after_the_chat(snapshot, m) for m in snapshot.messages)
+
+    def __bool__(self) -> bool:
+        return self.any
+
+    def __iter__(self) -> Iterator[Markup]:
+        snap, posts = self.snapshot, self.posts
+        after = islice((m for m in snap.messages if is_after_the_chat(snap, m)), self.limit)
+        while batch := list(islice(after, _HTML_BATCH)):
+            out = []
+            for m in batch:
+                local = m.created_at.astimezone(posts.zone)
+                when = f"{local.strftime('%d %B %Y').lstrip('0')} {local.strftime('%H:%M')}"
+                out.append(f"\n  {posts.article(m, when, repost_class=False)}\n  ")
+            yield Markup("".join(out))
 
 
 def render_page(
@@ -207,7 +262,29 @@ def render_page(
     more: tuple[str, str] | None = None,
     settings: Settings | None = None,
 ) -> str:
-    """The chat page HTML. `pictures` maps each of PICTURES to a data URI or URL (None: not drawn).
+    """The chat page HTML, whole (the web app's first screen); `page_pieces` says what each option does."""
+    return "".join(
+        page_pieces(
+            report, pictures, cpd_links=cpd_links, img_origin=img_origin, site_nav=site_nav,
+            first_screen=first_screen, more=more, settings=settings,
+        )
+    )  # fmt: skip
+
+
+def page_pieces(
+    report: ChatReport,
+    pictures: Mapping[str, str | None],
+    *,
+    cpd_links: list[tuple[str, str]] | None = None,
+    img_origin: str = "",
+    site_nav: bool | None = None,
+    first_screen: int | None = None,
+    more: tuple[str, str] | None = None,
+    settings: Settings | None = None,
+) -> Iterator[str]:
+    """The chat page HTML in the pieces it is written in, in order (the file is written as they come).
+
+    `pictures` maps each of PICTURES to a data URI or URL (None: not drawn).
 
     `site_nav` adds the web app's navigation; by default it is there when the page is served by the
     app (pictures from `img_origin`), and not in the single file `huddlebot report` writes.
@@ -221,7 +298,7 @@ def render_page(
     end = (snap.ends_at or snap.starts_at).astimezone(zone)
     hours = round((end - start).total_seconds() / 3600, 2) or 1
     posts = _PostHtml(snap, zone)
-    return _env.get_template("chat_page.html.j2").render(
+    return _env.get_template("chat_page.html.j2").generate(
         event=snap,
         local_weekday=start.strftime("%A"),
         local_date=start.strftime("%d %B %Y").lstrip("0"),
@@ -237,7 +314,7 @@ def render_page(
         pictures={name: pictures.get(name) for name in PICTURES},
         cpd_links=cpd_links or [],
         transcript=_transcript(report, posts, first_screen),
-        comments=_comments(report, posts, first_screen),
+        comments=_Comments(snap, posts, first_screen),
         more=more,
         img_origin=img_origin,
         site_nav=bool(img_origin) if site_nav is None else site_nav,
@@ -358,8 +435,8 @@ def write_report(
     cpd_dir = out_dir / "cpd"
     cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
     drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
-    with gc_paused():
-        page = render_page(report, drawn_uris, cpd_links=cpd_links, settings=settings)
     index = out_dir / "index.html"
-    write_text_atomic(index, page)
+    with gc_paused(), atomic_writer(index) as fh:  # written as it is made: a large chat's page is never one string
+        for piece in page_pieces(report, drawn_uris, cpd_links=cpd_links, settings=settings):
+            fh.write(piece)
     return index
