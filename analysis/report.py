@@ -9,6 +9,7 @@ as data URIs so the page can be mailed or archived as a single file; the web app
 from __future__ import annotations
 
 import base64
+import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -47,6 +48,12 @@ PICTURES = ("timeline", "wheel", "wordcloud", "biocloud")
 TOP_TERMS = 20
 PLATFORM_NAMES = {"x": "X", "bluesky": "Bluesky", "slack": "Slack", "local": "huddlebot"}
 TOP_EDGES = 15
+# A chat of more transcript entries than PAGED_OVER gets a chat page with its first FIRST_SCREEN entries
+# and the rest in transcript-2.html, transcript-3.html… of PAGE_ENTRIES each: one page of a 200,000-post
+# chat would be 85 MB of HTML, more than a browser can open. Smaller chats keep the one self-contained page.
+PAGED_OVER = 5000
+FIRST_SCREEN = 1000
+PAGE_ENTRIES = 5000
 
 _env = Environment(loader=PackageLoader("analysis", "templates"), autoescape=True, trim_blocks=False)
 _env.filters["linkify"] = linkify
@@ -158,13 +165,38 @@ _DELETED_HTML = html_text(DELETED_LINE)
 _DELETED_ENTRY = '\n  <p class="post deleted muted"><span class="muted">{}</span> ' + _DELETED_HTML + "</p>\n  \n  "
 
 
-def _transcript(report: ChatReport, posts: _PostHtml, limit: int | None = None) -> list[dict[str, Any]]:
-    """The transcript's sections in order: each question's title and its posts' HTML (already escaped),
-    made a batch at a time as the page is written (a section of a large chat is never one string).
+@dataclass(slots=True)
+class _Transcript:
+    """The transcript's sections in order, as positions rather than HTML: each post's place in the source
+    order, or -1-k for the kth deleted post. The HTML of any run of its entries is made a batch at a time
+    as a page is written (a section of a large chat is never one string)."""
+
+    ordered: list[MessageView]
+    deleted: list[datetime]
+    sections: list[tuple[str, array[int]]]  # (title, positions)
+
+    @property
+    def entries(self) -> int:
+        return sum(len(positions) for _, positions in self.sections)
+
+    def groups(self, posts: _PostHtml, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        """The sections holding entries start..stop (counted across sections), each with its title and
+        those entries' HTML (already escaped)."""
+        out = []
+        offset = 0
+        for title, positions in self.sections:
+            low, high = max(start - offset, 0), len(positions) if stop is None else min(stop - offset, len(positions))
+            if low < high:
+                out.append({"title": title, "posts": _section_html(positions[low:high], self, posts)})
+            offset += len(positions)
+        return out
+
+
+def _transcript(report: ChatReport, limit: int | None = None) -> _Transcript:
+    """The transcript's sections (only the first `limit` posts of the source order, when given).
 
     A deleted post stands where it was made, with no text and no author, so a reply to it still reads in
     order: after the last post of its section made before it; the others keep the source's order.
-    Sections hold positions, not HTML: a post's place in the source order, or -1-k for the kth deleted one.
     """
     snap = report.snapshot
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
@@ -197,26 +229,25 @@ def _transcript(report: ChatReport, posts: _PostHtml, limit: int | None = None) 
             section = groups.setdefault(q.number if q is not None else None, array("q"))
             at = next((i + 1 for i in range(len(section) - 1, -1, -1) if moment_of(section[i]) <= moment), 0)
             section.insert(at, -1 - k)
-    ordered_sections = [None, *sorted(n for n in groups if n is not None)]
-    return [
-        {
-            "title": "Before the first question" if n is None else titles.get(n, f"Q{n}"),
-            "posts": _section_html(groups[n], ordered, deleted, posts),
-        }
-        for n in ordered_sections
-        if n in groups
-    ]
+    return _Transcript(
+        ordered,
+        deleted,
+        [
+            ("Before the first question" if n is None else titles.get(n, f"Q{n}"), groups[n])
+            for n in [None, *sorted(n for n in groups if n is not None)]
+            if n in groups
+        ],
+    )
 
 
 _HTML_BATCH = 1000  # posts joined into one piece of the page as it is written
 
 
-def _section_html(
-    section: array[int], ordered: list[MessageView], deleted: list[datetime], posts: _PostHtml
-) -> Iterator[Markup]:
+def _section_html(section: array[int], transcript: _Transcript, posts: _PostHtml) -> Iterator[Markup]:
     """A section's entries as HTML, a batch at a time, each between the blank lines the template's loop
     used to give it."""
     article, local_time = posts.article, posts.local_time
+    ordered, deleted = transcript.ordered, transcript.deleted
     for start in range(0, len(section), _HTML_BATCH):
         out = []
         for position in section[start : start + _HTML_BATCH]:
@@ -292,6 +323,26 @@ def page_pieces(
     page pages the rest); `more` is the (link, label) to the rest. With `settings`, what the chat read and
     made on X is priced at the settings' pay-per-use prices.
     """
+    transcript = _transcript(report, first_screen)
+    return _page(
+        report, pictures, lambda posts: transcript.groups(posts), first_screen, cpd_links=cpd_links,
+        img_origin=img_origin, site_nav=site_nav, more=more, settings=settings,
+    )  # fmt: skip
+
+
+def _page(
+    report: ChatReport,
+    pictures: Mapping[str, str | None],
+    groups: Callable[[_PostHtml], list[dict[str, Any]]],
+    comments: int | None,
+    *,
+    cpd_links: list[tuple[str, str]] | None,
+    img_origin: str,
+    site_nav: bool | None,
+    more: tuple[str, str] | None,
+    settings: Settings | None,
+) -> Iterator[str]:
+    """The chat page's pieces with the transcript's `groups` and at most `comments` post-chat comments."""
     snap = report.snapshot
     zone = ZoneInfo(snap.timezone)
     start = snap.starts_at.astimezone(zone)
@@ -313,8 +364,8 @@ def page_pieces(
         bio_terms=largest_terms(report.bio_terms),
         pictures={name: pictures.get(name) for name in PICTURES},
         cpd_links=cpd_links or [],
-        transcript=_transcript(report, posts, first_screen),
-        comments=_Comments(snap, posts, first_screen),
+        transcript=groups(posts),
+        comments=_Comments(snap, posts, comments),
         more=more,
         img_origin=img_origin,
         site_nav=bool(img_origin) if site_nav is None else site_nav,
@@ -436,7 +487,59 @@ def write_report(
     cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
     drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
     index = out_dir / "index.html"
-    with gc_paused(), atomic_writer(index) as fh:  # written as it is made: a large chat's page is never one string
-        for piece in page_pieces(report, drawn_uris, cpd_links=cpd_links, settings=settings):
-            fh.write(piece)
+    with gc_paused():
+        transcript = _transcript(report)
+        entries = transcript.entries
+        first, parts, more = entries, 1, None
+        if entries > PAGED_OVER:
+            first = FIRST_SCREEN
+            parts = _write_transcript_pages(report, transcript, out_dir, first)
+            more = (
+                "transcript-2.html",
+                f"The rest of the transcript: posts {first + 1:,} to {entries:,}, on {parts - 1} more pages",
+            )
+        with atomic_writer(index) as fh:  # written as it is made: a large chat's page is never one string
+            for piece in _page(
+                report, drawn_uris, lambda posts: transcript.groups(posts, 0, first), None, cpd_links=cpd_links,
+                img_origin="", site_nav=None, more=more, settings=settings,
+            ):  # fmt: skip
+                fh.write(piece)
+    _remove_stale_pages(out_dir, parts)
     return index
+
+
+def _write_transcript_pages(report: ChatReport, transcript: _Transcript, out_dir: Path, first: int) -> int:
+    """The transcript after the chat page's first `first` entries, PAGE_ENTRIES at a time, into
+    transcript-2.html, transcript-3.html…, each linking to the one before and after; returns how many
+    parts the transcript is in (the chat page being the first). Written before the chat page, so it
+    never links to a page not there yet."""
+    snap = report.snapshot
+    zone = ZoneInfo(snap.timezone)
+    posts = _PostHtml(snap, zone)
+    entries = transcript.entries
+    parts = 1 + -(-(entries - first) // PAGE_ENTRIES)
+    template = _env.get_template("transcript_page.html.j2")
+    for part in range(2, parts + 1):
+        start = first + (part - 2) * PAGE_ENTRIES
+        stop = min(start + PAGE_ENTRIES, entries)
+        with atomic_writer(out_dir / f"transcript-{part}.html") as fh:
+            for piece in template.generate(
+                event=snap, favicon=FAVICON, part=part, parts=parts, first=start + 1, last=stop, entries=entries,
+                local_date=snap.starts_at.astimezone(zone).strftime("%d %B %Y").lstrip("0"),
+                transcript=transcript.groups(posts, start, stop),
+                previous="index.html" if part == 2 else f"transcript-{part - 1}.html",
+                next=f"transcript-{part + 1}.html" if part < parts else None,
+            ):  # fmt: skip
+                fh.write(piece)
+    return parts
+
+
+_PAGE_FILE = re.compile(r"transcript-(\d+)\.html")
+
+
+def _remove_stale_pages(out_dir: Path, parts: int) -> None:
+    """Transcript pages an earlier, longer report left in the folder (this one is in `parts` parts)."""
+    for path in out_dir.glob("transcript-*.html"):
+        found = _PAGE_FILE.fullmatch(path.name)
+        if found and int(found.group(1)) > parts:
+            path.unlink(missing_ok=True)
