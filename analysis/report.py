@@ -2,8 +2,11 @@
 
 `build_report` computes everything once; `render_page` turns it into HTML (Jinja2 with autoescape on,
 so every piece of user text - posts, names, bios - is escaped); `write_report` writes the page,
-`transcript.md`, `messages.csv`, `stats.json` and the pictures into a folder. Pictures are embedded
-as data URIs so the page can be mailed or archived as a single file; the web app passes URLs instead.
+`transcript.md`, `messages.csv`, `record.json`, `stats.json` and the pictures into a folder. Pictures are
+embedded as data URIs so the page can be mailed or archived as a single file; the web app passes URLs
+instead. A chat of over PAGED_OVER transcript entries gets its transcript's rest in transcript-2.html….
+Every file is written as it is made, into a temporary file renamed into place when whole: the memory a
+report takes does not grow with the size of the files it writes.
 """
 
 from __future__ import annotations

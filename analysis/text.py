@@ -355,6 +355,9 @@ class Corpus:
     def __init__(self, texts: Mapping[int, str], *, languages: tuple[str, ...] | None = None) -> None:
         self.texts = texts
         self.languages = languages or dominant_languages(texts.values())
+        # The language's dictionary loaded now, before the posts' words are held: loading it takes tens of
+        # megabytes for a moment, which on top of a large chat's words would be the report's peak.
+        lemma("chat", self.languages)
         # Each distinct word as written -> its lower case, one shared string: a post's words are held as
         # references to these rather than as a fresh string per word (most of a large chat's tokens).
         lowered: dict[str, str] = {}
@@ -370,7 +373,8 @@ class Corpus:
         self.phrases = _phrases_of(tokenised, _MIN_PHRASE_COUNT, self.vocabulary, distinct)
         matcher = _Matcher(self.phrases, self.vocabulary)
         matcher.learn(distinct)
-        self.terms: dict[int, list[str]] = merge_forms(dict(zip(texts, map(matcher.terms, tokenised), strict=True)))
+        tokenised.reverse()  # each post's words let go of as its terms are made, first post first
+        self.terms: dict[int, list[str]] = merge_forms({key: matcher.terms(tokenised.pop()) for key in texts})
         self._all: Counter[str] | None = None
 
     def counts(self, keys: Iterable[int] | None = None, *, exclude: Collection[str] = ()) -> Counter[str]:

@@ -136,7 +136,10 @@ def report(
         [], "--cohost", help="Record a co-host or supporter of the chat (repeatable): their posts are not answers."
     ),
 ) -> None:
-    """Write the chat page (index.html), transcript.md, messages.csv, stats.json and pictures."""
+    """Write the chat page (index.html), transcript.md, messages.csv, record.json, stats.json and pictures.
+
+    A chat of over 5,000 posts has the rest of its transcript in transcript-2.html, transcript-3.html….
+    """
     with open_db() as db:
         event_id = resolve_event(db, event, latest)
         if cohost:
