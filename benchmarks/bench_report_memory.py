@@ -64,6 +64,8 @@ def record(posts: int, folder: Path) -> Path:
     stored = int(output.split("\t")[1].split()[0])
     assert stored == posts, f"stored {stored} of {posts}"
     partial.rename(database)
+    for leftover in folder.glob(f"{partial.name}*"):  # the migration's lock file beside the database
+        leftover.unlink()
     return database
 
 
