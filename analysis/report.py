@@ -85,18 +85,18 @@ class ChatReport:
 
 
 def build_report(snapshot: EventSnapshot) -> ChatReport:
+    """Everything the page and files show. The tokenised posts (`event_text`, the largest intermediate:
+    every post's terms) are made after the other passes over the posts and let go of once the summary
+    and the word cloud have read them, so no pass's own working set comes on top of them."""
     snapshot = with_clean_questions(snapshot)
     assignments = assign_answers(snapshot)
+    stats = compute_stats(snapshot, assignments)
+    edges = engagement_edges(snapshot)
+    bio_terms = dict(bio_cloud_terms(snapshot))
     text = event_text(snapshot)
-    return ChatReport(
-        snapshot=snapshot,
-        assignments=assignments,
-        stats=compute_stats(snapshot, assignments),
-        summary=summarise(snapshot, assignments, text),
-        edges=engagement_edges(snapshot),
-        word_terms=dict(word_cloud_terms(snapshot, text)),
-        bio_terms=dict(bio_cloud_terms(snapshot)),
-    )
+    summary = summarise(snapshot, assignments, text)
+    word_terms = dict(word_cloud_terms(snapshot, text))
+    return ChatReport(snapshot, assignments, stats, summary, edges, word_terms, bio_terms)
 
 
 def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
