@@ -2,17 +2,23 @@
 
 `build_report` computes everything once; `render_page` turns it into HTML (Jinja2 with autoescape on,
 so every piece of user text - posts, names, bios - is escaped); `write_report` writes the page,
-`transcript.md`, `messages.csv`, `stats.json` and the pictures into a folder. Pictures are embedded
-as data URIs so the page can be mailed or archived as a single file; the web app passes URLs instead.
+`transcript.md`, `messages.csv`, `record.json`, `stats.json` and the pictures into a folder. Pictures are
+embedded as data URIs so the page can be mailed or archived as a single file; the web app passes URLs
+instead. A chat of over PAGED_OVER transcript entries gets its transcript's rest in transcript-2.html….
+Every file is written as it is made, into a temporary file renamed into place when whole: the memory a
+report takes does not grow with the size of the files it writes.
 """
 
 from __future__ import annotations
 
 import base64
+import re
+from array import array
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,7 +39,7 @@ from analysis.summary import Summary, summarise
 from analysis.timeline import render_timeline
 from config.settings import Settings
 from transcripts.db import Database
-from transcripts.exporters.atomic import write_text_atomic
+from transcripts.exporters.atomic import atomic_writer, write_text_atomic
 from transcripts.exporters.csv_export import write_csv
 from transcripts.exporters.json_export import write_json
 from transcripts.exporters.local_clock import LocalClock
@@ -45,6 +51,12 @@ PICTURES = ("timeline", "wheel", "wordcloud", "biocloud")
 TOP_TERMS = 20
 PLATFORM_NAMES = {"x": "X", "bluesky": "Bluesky", "slack": "Slack", "local": "huddlebot"}
 TOP_EDGES = 15
+# A chat of more transcript entries than PAGED_OVER gets a chat page with its first FIRST_SCREEN entries
+# and the rest in transcript-2.html, transcript-3.html… of PAGE_ENTRIES each: one page of a 200,000-post
+# chat would be 85 MB of HTML, more than a browser can open. Smaller chats keep the one self-contained page.
+PAGED_OVER = 5000
+FIRST_SCREEN = 1000
+PAGE_ENTRIES = 5000
 
 _env = Environment(loader=PackageLoader("analysis", "templates"), autoescape=True, trim_blocks=False)
 _env.filters["linkify"] = linkify
@@ -68,33 +80,44 @@ class ChatReport:
 
     def question_of(self) -> dict[int, int | None]:
         """Message id -> the question it belongs under in the transcript (answer, else its time window)."""
-        return {m.id: n for m, n in section_numbers(self)}
+        number = _section_of(self)
+        return {m.id: number(m) for m in self.snapshot.messages}
 
 
 def build_report(snapshot: EventSnapshot) -> ChatReport:
+    """Everything the page and files show. The tokenised posts (`event_text`, the largest intermediate:
+    every post's terms) are made after the other passes over the posts and let go of once the summary
+    and the word cloud have read them, so no pass's own working set comes on top of them."""
     snapshot = with_clean_questions(snapshot)
     assignments = assign_answers(snapshot)
+    stats = compute_stats(snapshot, assignments)
+    edges = engagement_edges(snapshot)
+    bio_terms = dict(bio_cloud_terms(snapshot))
     text = event_text(snapshot)
-    return ChatReport(
-        snapshot=snapshot,
-        assignments=assignments,
-        stats=compute_stats(snapshot, assignments),
-        summary=summarise(snapshot, assignments, text),
-        edges=engagement_edges(snapshot),
-        word_terms=dict(word_cloud_terms(snapshot, text)),
-        bio_terms=dict(bio_cloud_terms(snapshot)),
-    )
+    summary = summarise(snapshot, assignments, text)
+    word_terms = dict(word_cloud_terms(snapshot, text))
+    return ChatReport(snapshot, assignments, stats, summary, edges, word_terms, bio_terms)
 
 
 def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
     """Each message with the question section it is shown under: its answer's question, else the window."""
+    number = _section_of(report)
+    return [(m, number(m)) for m in source_order(report.snapshot)]
+
+
+def _section_of(report: ChatReport) -> Callable[[MessageView], int | None]:
+    """The question section a message is shown under, as a function: its answer's question, else the window."""
     windows = QuestionWindows(report.snapshot)
-    out = []
-    for m in source_order(report.snapshot):
-        a = report.assignments.get(m.id)
-        q = windows.at(m.created_at) if a is None else None
-        out.append((m, a.number if a is not None else (q.number if q is not None else None)))
-    return out
+    assignments = report.assignments
+
+    def number(m: MessageView) -> int | None:
+        a = assignments.get(m.id)
+        if a is not None:
+            return a.number
+        q = windows.at(m.created_at)
+        return q.number if q is not None else None
+
+    return number
 
 
 def source_order(snapshot: EventSnapshot) -> list[MessageView]:
@@ -145,55 +168,121 @@ _DELETED_HTML = html_text(DELETED_LINE)
 _DELETED_ENTRY = '\n  <p class="post deleted muted"><span class="muted">{}</span> ' + _DELETED_HTML + "</p>\n  \n  "
 
 
-def _transcript(report: ChatReport, posts: _PostHtml, limit: int | None = None) -> list[dict[str, Any]]:
-    """The transcript's sections in order: each question's title and its posts' HTML (already escaped).
+@dataclass(slots=True)
+class _Transcript:
+    """The transcript's sections in order, as positions rather than HTML: each post's place in the source
+    order, or -1-k for the kth deleted post. The HTML of any run of its entries is made a batch at a time
+    as a page is written (a section of a large chat is never one string)."""
+
+    ordered: list[MessageView]
+    deleted: list[datetime]
+    sections: list[tuple[str, array[int]]]  # (title, positions)
+
+    @property
+    def entries(self) -> int:
+        return sum(len(positions) for _, positions in self.sections)
+
+    def groups(self, posts: _PostHtml, start: int = 0, stop: int | None = None) -> list[dict[str, Any]]:
+        """The sections holding entries start..stop (counted across sections), each with its title and
+        those entries' HTML (already escaped)."""
+        out = []
+        offset = 0
+        for title, positions in self.sections:
+            low, high = max(start - offset, 0), len(positions) if stop is None else min(stop - offset, len(positions))
+            if low < high:
+                out.append({"title": title, "posts": _section_html(positions[low:high], self, posts)})
+            offset += len(positions)
+        return out
+
+
+def _transcript(report: ChatReport, limit: int | None = None) -> _Transcript:
+    """The transcript's sections (only the first `limit` posts of the source order, when given).
 
     A deleted post stands where it was made, with no text and no author, so a reply to it still reads in
     order: after the last post of its section made before it; the others keep the source's order.
     """
     snap = report.snapshot
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
-    groups: dict[int | None, list[tuple[datetime, str]]] = {}
+    ordered = source_order(snap)
+    groups: dict[int | None, array[int]] = {}
     shown = 0
     ends = snap.ends_at if snap.kind == "chat" else None  # is_after_the_chat, once for every post
-    article, local_time = posts.article, posts.local_time
-    for m, number in section_numbers(report):
+    number = _section_of(report)
+    for i, m in enumerate(ordered):
         if limit is not None and shown >= limit:
             break
         if ends is None or m.created_at <= ends:
-            html = article(m, local_time(m.created_at), repost_class=True)
-            groups.setdefault(number, []).append((m.created_at, f"\n  \n  {html}\n  \n  "))
+            section = groups.get(n := number(m))
+            if section is None:
+                section = groups[n] = array("q")
+            section.append(i)
             shown += 1
-    if snap.deleted_at_times:
+    deleted = snap.deleted_at_times
+    if deleted:
         windows = QuestionWindows(snap)
         last = snap.ends_at
-        for moment in snap.deleted_at_times:
+
+        def moment_of(position: int) -> datetime:
+            return ordered[position].created_at if position >= 0 else deleted[-1 - position]
+
+        for k, moment in enumerate(deleted):
             if last is not None and moment > last:
                 continue
             q = windows.at(moment)
-            section = groups.setdefault(q.number if q is not None else None, [])
-            at = next((i + 1 for i in range(len(section) - 1, -1, -1) if section[i][0] <= moment), 0)
-            section.insert(at, (moment, _DELETED_ENTRY.format(html_text(posts.local_time(moment)))))
-    ordered = [None, *sorted(n for n in groups if n is not None)]
-    return [
-        {
-            "title": "Before the first question" if n is None else titles.get(n, f"Q{n}"),
-            "posts": Markup("".join(html for _, html in groups[n])),
-        }
-        for n in ordered
-        if n in groups
-    ]
+            section = groups.setdefault(q.number if q is not None else None, array("q"))
+            at = next((i + 1 for i in range(len(section) - 1, -1, -1) if moment_of(section[i]) <= moment), 0)
+            section.insert(at, -1 - k)
+    return _Transcript(
+        ordered,
+        deleted,
+        [
+            ("Before the first question" if n is None else titles.get(n, f"Q{n}"), groups[n])
+            for n in [None, *sorted(n for n in groups if n is not None)]
+            if n in groups
+        ],
+    )
 
 
-def _comments(report: ChatReport, posts: _PostHtml, limit: int | None) -> Markup:
-    """The posts after the chat's end (at most `limit`), as HTML: each with its date, as they may be days later."""
-    snap = report.snapshot
-    out = []
-    for m in [m for m in snap.messages if is_after_the_chat(snap, m)][:limit]:
-        local = m.created_at.astimezone(posts.zone)
-        when = f"{local.strftime('%d %B %Y').lstrip('0')} {local.strftime('%H:%M')}"
-        out.append(f"\n  {posts.article(m, when, repost_class=False)}\n  ")
-    return Markup("".join(out))
+_HTML_BATCH = 1000  # posts joined into one piece of the page as it is written
+
+
+def _section_html(section: array[int], transcript: _Transcript, posts: _PostHtml) -> Iterator[Markup]:
+    """A section's entries as HTML, a batch at a time, each between the blank lines the template's loop
+    used to give it."""
+    article, local_time = posts.article, posts.local_time
+    ordered, deleted = transcript.ordered, transcript.deleted
+    for start in range(0, len(section), _HTML_BATCH):
+        out = []
+        for position in section[start : start + _HTML_BATCH]:
+            if position >= 0:
+                m = ordered[position]
+                out.append(f"\n  \n  {article(m, local_time(m.created_at), repost_class=True)}\n  \n  ")
+            else:
+                out.append(_DELETED_ENTRY.format(html_text(local_time(deleted[-1 - position]))))
+        yield Markup("".join(out))
+
+
+class _Comments:
+    """The posts after the chat's end (at most `limit`), as HTML: each with its date, as they may be days
+    later. True when there is any; made a batch at a time as the page is written."""
+
+    def __init__(self, snapshot: EventSnapshot, posts: _PostHtml, limit: int | None) -> None:
+        self.snapshot, self.posts, self.limit = snapshot, posts, limit
+        self.any = limit != 0 and any(is_after_the_chat(snapshot, m) for m in snapshot.messages)
+
+    def __bool__(self) -> bool:
+        return self.any
+
+    def __iter__(self) -> Iterator[Markup]:
+        snap, posts = self.snapshot, self.posts
+        after = islice((m for m in snap.messages if is_after_the_chat(snap, m)), self.limit)
+        while batch := list(islice(after, _HTML_BATCH)):
+            out = []
+            for m in batch:
+                local = m.created_at.astimezone(posts.zone)
+                when = f"{local.strftime('%d %B %Y').lstrip('0')} {local.strftime('%H:%M')}"
+                out.append(f"\n  {posts.article(m, when, repost_class=False)}\n  ")
+            yield Markup("".join(out))
 
 
 def render_page(
@@ -207,7 +296,29 @@ def render_page(
     more: tuple[str, str] | None = None,
     settings: Settings | None = None,
 ) -> str:
-    """The chat page HTML. `pictures` maps each of PICTURES to a data URI or URL (None: not drawn).
+    """The chat page HTML, whole (the web app's first screen); `page_pieces` says what each option does."""
+    return "".join(
+        page_pieces(
+            report, pictures, cpd_links=cpd_links, img_origin=img_origin, site_nav=site_nav,
+            first_screen=first_screen, more=more, settings=settings,
+        )
+    )  # fmt: skip
+
+
+def page_pieces(
+    report: ChatReport,
+    pictures: Mapping[str, str | None],
+    *,
+    cpd_links: list[tuple[str, str]] | None = None,
+    img_origin: str = "",
+    site_nav: bool | None = None,
+    first_screen: int | None = None,
+    more: tuple[str, str] | None = None,
+    settings: Settings | None = None,
+) -> Iterator[str]:
+    """The chat page HTML in the pieces it is written in, in order (the file is written as they come).
+
+    `pictures` maps each of PICTURES to a data URI or URL (None: not drawn).
 
     `site_nav` adds the web app's navigation; by default it is there when the page is served by the
     app (pictures from `img_origin`), and not in the single file `huddlebot report` writes.
@@ -215,13 +326,33 @@ def render_page(
     page pages the rest); `more` is the (link, label) to the rest. With `settings`, what the chat read and
     made on X is priced at the settings' pay-per-use prices.
     """
+    transcript = _transcript(report, first_screen)
+    return _page(
+        report, pictures, lambda posts: transcript.groups(posts), first_screen, cpd_links=cpd_links,
+        img_origin=img_origin, site_nav=site_nav, more=more, settings=settings,
+    )  # fmt: skip
+
+
+def _page(
+    report: ChatReport,
+    pictures: Mapping[str, str | None],
+    groups: Callable[[_PostHtml], list[dict[str, Any]]],
+    comments: int | None,
+    *,
+    cpd_links: list[tuple[str, str]] | None,
+    img_origin: str,
+    site_nav: bool | None,
+    more: tuple[str, str] | None,
+    settings: Settings | None,
+) -> Iterator[str]:
+    """The chat page's pieces with the transcript's `groups` and at most `comments` post-chat comments."""
     snap = report.snapshot
     zone = ZoneInfo(snap.timezone)
     start = snap.starts_at.astimezone(zone)
     end = (snap.ends_at or snap.starts_at).astimezone(zone)
     hours = round((end - start).total_seconds() / 3600, 2) or 1
     posts = _PostHtml(snap, zone)
-    return _env.get_template("chat_page.html.j2").render(
+    return _env.get_template("chat_page.html.j2").generate(
         event=snap,
         local_weekday=start.strftime("%A"),
         local_date=start.strftime("%d %B %Y").lstrip("0"),
@@ -236,8 +367,8 @@ def render_page(
         bio_terms=largest_terms(report.bio_terms),
         pictures={name: pictures.get(name) for name in PICTURES},
         cpd_links=cpd_links or [],
-        transcript=_transcript(report, posts, first_screen),
-        comments=_comments(report, posts, first_screen),
+        transcript=groups(posts),
+        comments=_Comments(snap, posts, comments),
         more=more,
         img_origin=img_origin,
         site_nav=bool(img_origin) if site_nav is None else site_nav,
@@ -358,8 +489,60 @@ def write_report(
     cpd_dir = out_dir / "cpd"
     cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
     drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
-    with gc_paused():
-        page = render_page(report, drawn_uris, cpd_links=cpd_links, settings=settings)
     index = out_dir / "index.html"
-    write_text_atomic(index, page)
+    with gc_paused():
+        transcript = _transcript(report)
+        entries = transcript.entries
+        first, parts, more = entries, 1, None
+        if entries > PAGED_OVER:
+            first = FIRST_SCREEN
+            parts = _write_transcript_pages(report, transcript, out_dir, first)
+            more = (
+                "transcript-2.html",
+                f"The rest of the transcript: posts {first + 1:,} to {entries:,}, on {parts - 1} more pages",
+            )
+        with atomic_writer(index) as fh:  # written as it is made: a large chat's page is never one string
+            for piece in _page(
+                report, drawn_uris, lambda posts: transcript.groups(posts, 0, first), None, cpd_links=cpd_links,
+                img_origin="", site_nav=None, more=more, settings=settings,
+            ):  # fmt: skip
+                fh.write(piece)
+    _remove_stale_pages(out_dir, parts)
     return index
+
+
+def _write_transcript_pages(report: ChatReport, transcript: _Transcript, out_dir: Path, first: int) -> int:
+    """The transcript after the chat page's first `first` entries, PAGE_ENTRIES at a time, into
+    transcript-2.html, transcript-3.html…, each linking to the one before and after; returns how many
+    parts the transcript is in (the chat page being the first). Written before the chat page, so it
+    never links to a page not there yet."""
+    snap = report.snapshot
+    zone = ZoneInfo(snap.timezone)
+    posts = _PostHtml(snap, zone)
+    entries = transcript.entries
+    parts = 1 + -(-(entries - first) // PAGE_ENTRIES)
+    template = _env.get_template("transcript_page.html.j2")
+    for part in range(2, parts + 1):
+        start = first + (part - 2) * PAGE_ENTRIES
+        stop = min(start + PAGE_ENTRIES, entries)
+        with atomic_writer(out_dir / f"transcript-{part}.html") as fh:
+            for piece in template.generate(
+                event=snap, favicon=FAVICON, part=part, parts=parts, first=start + 1, last=stop, entries=entries,
+                local_date=snap.starts_at.astimezone(zone).strftime("%d %B %Y").lstrip("0"),
+                transcript=transcript.groups(posts, start, stop),
+                previous="index.html" if part == 2 else f"transcript-{part - 1}.html",
+                next=f"transcript-{part + 1}.html" if part < parts else None,
+            ):  # fmt: skip
+                fh.write(piece)
+    return parts
+
+
+_PAGE_FILE = re.compile(r"transcript-(\d+)\.html")
+
+
+def _remove_stale_pages(out_dir: Path, parts: int) -> None:
+    """Transcript pages an earlier, longer report left in the folder (this one is in `parts` parts)."""
+    for path in out_dir.glob("transcript-*.html"):
+        found = _PAGE_FILE.fullmatch(path.name)
+        if found and int(found.group(1)) > parts:
+            path.unlink(missing_ok=True)

@@ -353,21 +353,28 @@ class Corpus:
     """
 
     def __init__(self, texts: Mapping[int, str], *, languages: tuple[str, ...] | None = None) -> None:
-        raw = [tokens(text) for text in texts.values()]
         self.texts = texts
         self.languages = languages or dominant_languages(texts.values())
-        written: set[str] = set()
-        for ws in raw:
-            written.update(ws)
-        self.vocabulary = Vocabulary(self.languages, acronyms_of([written]))
-        lowered = {w: w.lower() for w in written}
-        capitalised = {w for w, low in lowered.items() if w != low}  # a post without one is lower case already
-        tokenised = [list(map(lowered.__getitem__, ws)) if not capitalised.isdisjoint(ws) else ws for ws in raw]
-        distinct = set(lowered.values())
+        # The language's dictionary loaded now, before the posts' words are held: loading it takes tens of
+        # megabytes for a moment, which on top of a large chat's words would be the report's peak.
+        lemma("chat", self.languages)
+        # Each distinct word as written -> its lower case, one shared string: a post's words are held as
+        # references to these rather than as a fresh string per word (most of a large chat's tokens).
+        lowered: dict[str, str] = {}
+        distinct: dict[str, str] = {}  # each lower-case word, once: "Safety" and "safety" share one "safety"
+        tokenised = []
+        for text in texts.values():
+            ws = tokens(text)
+            for w in set(ws).difference(lowered):
+                low = w.lower()
+                lowered[w] = distinct.setdefault(low, low)
+            tokenised.append(list(map(lowered.__getitem__, ws)))
+        self.vocabulary = Vocabulary(self.languages, acronyms_of([lowered.keys()]))
         self.phrases = _phrases_of(tokenised, _MIN_PHRASE_COUNT, self.vocabulary, distinct)
         matcher = _Matcher(self.phrases, self.vocabulary)
         matcher.learn(distinct)
-        self.terms: dict[int, list[str]] = merge_forms(dict(zip(texts, map(matcher.terms, tokenised), strict=True)))
+        tokenised.reverse()  # each post's words let go of as its terms are made, first post first
+        self.terms: dict[int, list[str]] = merge_forms({key: matcher.terms(tokenised.pop()) for key in texts})
         self._all: Counter[str] | None = None
 
     def counts(self, keys: Iterable[int] | None = None, *, exclude: Collection[str] = ()) -> Counter[str]:

@@ -18,6 +18,7 @@ from transcripts.errors import RecordError
 from transcripts.models import Answer, ChatCapture, Event, MessageRow, OutboundPost, Participant, Prompt
 
 REMOVED_TEXT = "removed at the author's request"
+_ROWS_AT_A_TIME = 5000  # rows fetched at a time (a server-side cursor on PostgreSQL): the result is never held whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,19 +185,27 @@ def load_event(session: Session, event_id: int, after_id: int = 0) -> EventSnaps
         )
         .where(c.event_id == event_id, c.deleted_at.is_(None), c.withheld_reason.is_(None), c.id > after_id)
         .order_by(c.created_at, c.id)
+        .execution_options(yield_per=_ROWS_AT_A_TIME)
     )  # fmt: skip
     seen = _json_tuples()
+    # One object per distinct value: a post's author id, platform and channel repeat across the chat, and its
+    # thread, reply and quote name posts read before it. Each post then holds references, not copies.
+    shared: dict[object, object] = {None: None}
+    one = shared.setdefault
     add = snap.messages.append
     for (mid, platform, platform_id, channel, author_id, text, created_at, reply_to, thread, quote_of, repost_of,
-         is_repost, mentions, hashtags, urls, reply_to_handle, edited_at) in rows.all():  # fmt: skip
+         is_repost, mentions, hashtags, urls, reply_to_handle, edited_at) in rows:  # fmt: skip
+        platform_id = one(platform_id, platform_id)
         # Positional, in MessageView's field order: keywords cost a frozen dataclass more, 50,000 times.
         add(
             MessageView(
-                mid, platform, platform_id, channel, author_id, text, created_at, reply_to, thread, quote_of,
-                repost_of, bool(is_repost), _json_tuple(mentions, seen), _json_tuple(hashtags, seen),
+                mid, one(platform, platform), platform_id, one(channel, channel), one(author_id, author_id), text,
+                created_at, one(reply_to, reply_to), one(thread, thread), one(quote_of, quote_of),
+                one(repost_of, repost_of), bool(is_repost), _json_tuple(mentions, seen), _json_tuple(hashtags, seen),
                 _json_tuple(urls, seen), reply_to_handle, edited_at, False,
             )
         )  # fmt: skip
+    del shared
     author_ids = {m.author_id for m in snap.messages}
     if not after_id:
         snap.deleted_at_times = list(

@@ -24,7 +24,15 @@ def register(app: typer.Typer) -> None:
 
 
 def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console, transient=True)
+    """The report's steps: shown on a terminal only, so an error stays the only line of stderr."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
 
 
 def import_progress() -> Progress:
@@ -128,7 +136,10 @@ def report(
         [], "--cohost", help="Record a co-host or supporter of the chat (repeatable): their posts are not answers."
     ),
 ) -> None:
-    """Write the chat page (index.html), transcript.md, messages.csv, stats.json and pictures."""
+    """Write the chat page (index.html), transcript.md, messages.csv, record.json, stats.json and pictures.
+
+    A chat of over 5,000 posts has the rest of its transcript in transcript-2.html, transcript-3.html….
+    """
     with open_db() as db:
         event_id = resolve_event(db, event, latest)
         if cohost:
@@ -147,6 +158,9 @@ def report(
 
                 progress.update(task, description="writing CPD logs")
                 write_cpd_logs(db, event_id, out / "cpd", formats=("md", "docx"))
-            index = write_report(db, event_id, out, pictures=pictures, progress=step, settings=settings())
+            try:
+                index = write_report(db, event_id, out, pictures=pictures, progress=step, settings=settings())
+            except OSError as exc:  # a full disk, a folder in a file's place: each file is whole or as it was
+                raise CommandError(f"report: could not write {exc.filename or out}: {exc.strerror or exc}") from None
     totals = json.loads((out / "stats.json").read_text(encoding="utf-8"))
     typer.echo(f"{index}\t{totals['messages']} messages from {totals['contributors']} contributors")

@@ -20,8 +20,10 @@ def atomic_writer(path: Path, *, newline: str | None = None) -> Iterator[IO[str]
             yield fh
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output file gets the usual mode
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            exc.filename = str(path)  # a failed write names no file; say which one it was
         raise
 
 

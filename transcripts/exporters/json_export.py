@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from transcripts.exporters.atomic import write_text_atomic
+from transcripts.exporters.atomic import atomic_writer
 from transcripts.snapshot import EventSnapshot
 
+_BATCH = 1000  # messages dumped at a time: the file is written in pieces, never held whole
 
-def record_document(snapshot: EventSnapshot, question_of: Mapping[int, int | None]) -> dict[str, Any]:
-    # Each author's object made once and shared by their posts (orjson writes it out at each).
-    authors = {i: {"handle": p.handle, "name": p.name, "followers": p.followers} for i, p in snapshot.people.items()}
+
+def _head(snapshot: EventSnapshot) -> dict[str, Any]:
+    """Everything but the messages, which come last."""
     return {
         "event": {
             "id": snapshot.id,
@@ -41,26 +43,56 @@ def record_document(snapshot: EventSnapshot, question_of: Mapping[int, int | Non
             }
             for p in snapshot.prompts
         ],
-        "messages": [
-            {
-                "platform": m.platform,
-                "id": m.platform_id,
-                "author": authors[m.author_id],
-                "text": m.text,
-                "created_at": m.created_at.isoformat(),
-                "question": question_of.get(m.id),
-                "reply_to": m.reply_to,
-                "quote_of": m.quote_of,
-                "repost_of": m.repost_of,
-                "is_repost": m.is_repost,
-                "mentions": m.mentions,  # tuples, written as arrays
-                "hashtags": m.hashtags,
-                "urls": m.urls,
-            }
-            for m in snapshot.messages
-        ],
+        "messages": [],
     }
 
 
+def _messages(snapshot: EventSnapshot, question_of: Mapping[int, int | None]) -> Iterator[dict[str, Any]]:
+    # Each author's object made once and shared by their posts (orjson writes it out at each).
+    authors = {i: {"handle": p.handle, "name": p.name, "followers": p.followers} for i, p in snapshot.people.items()}
+    for m in snapshot.messages:
+        yield {
+            "platform": m.platform,
+            "id": m.platform_id,
+            "author": authors[m.author_id],
+            "text": m.text,
+            "created_at": m.created_at.isoformat(),
+            "question": question_of.get(m.id),
+            "reply_to": m.reply_to,
+            "quote_of": m.quote_of,
+            "repost_of": m.repost_of,
+            "is_repost": m.is_repost,
+            "mentions": m.mentions,  # tuples, written as arrays
+            "hashtags": m.hashtags,
+            "urls": m.urls,
+        }
+
+
+def _pieces(snapshot: EventSnapshot, question_of: Mapping[int, int | None]) -> Iterator[bytes]:
+    """The bytes orjson's OPT_INDENT_2 gives for the whole document, a batch of messages at a time.
+
+    The head is dumped with no messages (its `"messages": []` is the document's last line but one); each
+    batch is dumped as a list on its own and indented one level deeper, which is where the whole
+    document's dump puts its elements (JSON strings hold no raw line break, so every line break in a
+    dump is one of orjson's own).
+    """
+    head = orjson.dumps(_head(snapshot), option=orjson.OPT_INDENT_2)
+    if not snapshot.messages:
+        yield head
+        return
+    assert head.endswith(b"[]\n}")
+    yield head[:-4] + b"[\n"
+    rows = _messages(snapshot, question_of)
+    separator = b""
+    while batch := list(islice(rows, _BATCH)):
+        inner = orjson.dumps(batch, option=orjson.OPT_INDENT_2)[2:-2]  # "  {...},\n  {...}" without [ and ]
+        yield separator + b"  " + inner.replace(b"\n", b"\n  ")
+        separator = b",\n"
+    yield b"\n  ]\n}"
+
+
 def write_json(snapshot: EventSnapshot, path: Path, question_of: Mapping[int, int | None]) -> None:
-    write_text_atomic(path, orjson.dumps(record_document(snapshot, question_of), option=orjson.OPT_INDENT_2).decode())
+    """Written a batch of messages at a time into the atomic temporary file."""
+    with atomic_writer(path) as fh:
+        for piece in _pieces(snapshot, question_of):
+            fh.write(piece.decode())
