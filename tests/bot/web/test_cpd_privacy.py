@@ -114,7 +114,9 @@ def _save_in_browser(page: Any, cpd_url: str, text: str) -> str:
     page.goto(f"{cpd_url}?handle=evelyn_prodger")
     page.locator("#what_you_learned").fill(text)
     page.locator("#save").check()
-    page.get_by_role("button", name="Download Markdown").click()
+    # The saved page starts the download by itself: wait for it, or the next goto races it (ERR_ABORTED).
+    with page.expect_download(timeout=30_000):
+        page.get_by_role("button", name="Download Markdown").click()
     link = page.locator("#keep-link").get_attribute("href")
     assert link and "#key=" in link
     return str(link)
