@@ -26,16 +26,14 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
-from sqlalchemy.orm import Session
 
 from analysis.answers import Assignment, assign_answers, host_handles
+from analysis.cpd_offer import cpd_offered
 from analysis.event_text import EventText, event_text
 from analysis.question_text import clean_question
-from config.huddle_definition import HuddleDefinition
 from transcripts.db import Database
 from transcripts.errors import RecordError
 from transcripts.exporters.atomic import save_atomic, write_text_atomic
-from transcripts.models import Definition, Event
 from transcripts.snapshot import EventSnapshot, load_event
 
 CODE_THEMES = ("Prioritise people", "Practise effectively", "Preserve safety", "Promote professionalism and trust")
@@ -496,18 +494,6 @@ def write_docx(log: CPDLog, path: Path, reflections: Mapping[str, str] | None = 
 
 
 # --- Which events offer logs, and writing them all ------------------------------------------------------
-
-
-def cpd_offered(session: Session, event_id: int) -> bool:
-    """Chats always offer CPD logs; a huddle only when its definition says `cpd_logs: true`.
-
-    The NMC counts learning outside everyday practice, and a daily huddle is everyday practice.
-    """
-    event = session.get(Event, event_id)
-    if event is None or event.kind != "huddle":
-        return event is not None
-    definition = session.get(Definition, event.definition_id) if event.definition_id else None
-    return definition is not None and HuddleDefinition.model_validate(definition.body).cpd_logs
 
 
 def safe_filename(handle: str) -> str:

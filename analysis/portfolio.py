@@ -22,7 +22,8 @@ from docx.shared import Mm, Pt
 from sqlalchemy import func, select
 
 from analysis.answers import assign_answers
-from analysis.cpd import build_cpd_log, cpd_offered, format_hours, md_text, xml_safe
+from analysis.cpd import build_cpd_log, format_hours, md_text, xml_safe
+from analysis.cpd_offer import cpd_offered
 from transcripts.db import Database
 from transcripts.errors import RecordError
 from transcripts.exporters.atomic import save_atomic, write_text_atomic

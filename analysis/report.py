@@ -28,6 +28,7 @@ import orjson
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
+from analysis import cpd_offer
 from analysis.answers import Assignment, QuestionWindows, assign_answers, minute_precision
 from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
 from analysis.engagement import Edge, engagement_edges, render_wheel
@@ -290,6 +291,7 @@ def render_page(
     pictures: Mapping[str, str | None],
     *,
     cpd_links: list[tuple[str, str]] | None = None,
+    cpd_offered: bool = True,
     img_origin: str = "",
     site_nav: bool | None = None,
     first_screen: int | None = None,
@@ -299,8 +301,8 @@ def render_page(
     """The chat page HTML, whole (the web app's first screen); `page_pieces` says what each option does."""
     return "".join(
         page_pieces(
-            report, pictures, cpd_links=cpd_links, img_origin=img_origin, site_nav=site_nav,
-            first_screen=first_screen, more=more, settings=settings,
+            report, pictures, cpd_links=cpd_links, cpd_offered=cpd_offered, img_origin=img_origin,
+            site_nav=site_nav, first_screen=first_screen, more=more, settings=settings,
         )
     )  # fmt: skip
 
@@ -310,6 +312,7 @@ def page_pieces(
     pictures: Mapping[str, str | None],
     *,
     cpd_links: list[tuple[str, str]] | None = None,
+    cpd_offered: bool = True,
     img_origin: str = "",
     site_nav: bool | None = None,
     first_screen: int | None = None,
@@ -320,6 +323,8 @@ def page_pieces(
 
     `pictures` maps each of PICTURES to a data URI or URL (None: not drawn).
 
+    `cpd_offered` is False for a huddle whose definition does not offer CPD logs (`analysis.cpd_offer`):
+    its page then says nothing of CPD, since a daily huddle is everyday practice.
     `site_nav` adds the web app's navigation; by default it is there when the page is served by the
     app (pictures from `img_origin`), and not in the single file `huddlebot report` writes.
     `first_screen` bounds the transcript and the post-chat comments to that many posts each (the web
@@ -329,7 +334,7 @@ def page_pieces(
     transcript = _transcript(report, first_screen)
     return _page(
         report, pictures, lambda posts: transcript.groups(posts), first_screen, cpd_links=cpd_links,
-        img_origin=img_origin, site_nav=site_nav, more=more, settings=settings,
+        cpd_offered=cpd_offered, img_origin=img_origin, site_nav=site_nav, more=more, settings=settings,
     )  # fmt: skip
 
 
@@ -340,6 +345,7 @@ def _page(
     comments: int | None,
     *,
     cpd_links: list[tuple[str, str]] | None,
+    cpd_offered: bool = True,
     img_origin: str,
     site_nav: bool | None,
     more: tuple[str, str] | None,
@@ -366,7 +372,8 @@ def _page(
         word_terms=largest_terms(report.word_terms),
         bio_terms=largest_terms(report.bio_terms),
         pictures={name: pictures.get(name) for name in PICTURES},
-        cpd_links=cpd_links or [],
+        cpd_links=(cpd_links or []) if cpd_offered else [],
+        cpd_offered=cpd_offered,
         transcript=groups(posts),
         comments=_Comments(snap, posts, comments),
         more=more,
@@ -469,6 +476,7 @@ def write_report(
     step("loading the record")
     with db.session() as session, gc_paused():
         snapshot = load_event(session, event_id)
+        offered = cpd_offer.cpd_offered(session, event_id)
     step("analysing")
     report = build_report(snapshot)
     snapshot = report.snapshot  # with the questions' own words, for the transcript files too
@@ -504,7 +512,7 @@ def write_report(
         with atomic_writer(index) as fh:  # written as it is made: a large chat's page is never one string
             for piece in _page(
                 report, drawn_uris, lambda posts: transcript.groups(posts, 0, first), None, cpd_links=cpd_links,
-                img_origin="", site_nav=None, more=more, settings=settings,
+                cpd_offered=offered, img_origin="", site_nav=None, more=more, settings=settings,
             ):  # fmt: skip
                 fh.write(piece)
     _remove_stale_pages(out_dir, parts)

@@ -57,7 +57,8 @@ def cpd(
 
 def _one_log(event: int, participant: str, fmt: Format, out: Path) -> None:
     from analysis.answers import assign_answers
-    from analysis.cpd import build_cpd_log, cpd_offered, to_markdown, write_docx
+    from analysis.cpd import build_cpd_log, to_markdown, write_docx
+    from analysis.cpd_offer import cpd_offered
     from transcripts.exporters.atomic import write_text_atomic
     from transcripts.snapshot import load_event
 

@@ -26,6 +26,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from analysis.activity import local_wall_time
+from analysis.cpd_offer import cpd_offered
 from analysis.links import post_url
 from analysis.report import PICTURES, render_page, section_numbers
 from bot.web.common import MAX_ID, db_of, no_nul, now, page, settings_of, visible_event, zone_or_400
@@ -203,14 +204,17 @@ def _render_event_page(request: Request, event_id: int, built: Built) -> str:
         name: (f"/events/{event_id}/pictures/{name}.png?v={built.version}" if wanted else None)
         for name, wanted in will_draw(built, Path(settings_of(request).output_dir)).items()
     }
+    with db_of(request).session() as session:
+        offered = cpd_offered(session, event_id)
     handles = sorted({report.snapshot.author(m).handle for m in report.snapshot.messages}, key=str.lower)
-    cpd_links = [(h, f"/events/{event_id}/cpd?handle={quote(h)}") for h in handles]
+    cpd_links = [(h, f"/events/{event_id}/cpd?handle={quote(h)}") for h in handles] if offered else []
     total = len(report.snapshot.messages)
     more = None
     if total > FIRST_SCREEN:
         more = (f"/events/{event_id}/transcript?start={FIRST_SCREEN}", f"The rest of the transcript ({total:,} posts)")
     return render_page(
-        report, pictures, cpd_links=cpd_links, img_origin="'self'", first_screen=FIRST_SCREEN, more=more,
+        report, pictures, cpd_links=cpd_links, cpd_offered=offered, img_origin="'self'", first_screen=FIRST_SCREEN,
+        more=more,
         settings=settings_of(request),
     )  # fmt: skip
 

@@ -31,7 +31,6 @@ from analysis.cpd import (
     CPDLog,
     build_cpd_log,
     chosen_themes,
-    cpd_offered,
     hours_given,
     record_rows,
     reflective_account,
@@ -39,6 +38,7 @@ from analysis.cpd import (
     to_markdown,
     write_docx,
 )
+from analysis.cpd_offer import cpd_offered
 from bot.web.common import db_of, no_nul, page, settings_of, visible_event
 from bot.web.page_cache import analysed
 from transcripts.errors import RecordError

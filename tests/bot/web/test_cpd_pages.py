@@ -13,8 +13,9 @@ from docx import Document
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.bot.web.conftest import RunningApp
-from transcripts.models import CPDEntry
+from tests.bot.web.conftest import RunningApp, sign_in
+from tests.bot.web.huddle_data import T_OURS, add_huddles
+from transcripts.models import CPDEntry, Definition
 
 LEARNED = "Escalating early <script>alert('x')</script> beats waiting & hoping."
 CHANGED = "I now say which OPEL level we are at in every handover."
@@ -127,3 +128,20 @@ def test_cpd_for_someone_who_did_not_take_part_is_not_found(web: RunningApp, see
         assert client.get(f"/events/{seed_event}/cpd", params={"handle": "nobody_here"}).status_code == 404
         response = client.post(f"/events/{seed_event}/cpd", data={"handle": "evelyn_prodger", "format": "pdf"})
         assert response.status_code == 400
+
+
+def test_a_huddle_that_offers_no_cpd_logs_does_not_invite_its_members_to_log_it(web: RunningApp) -> None:
+    """A daily huddle is everyday practice, which the NMC does not count as CPD: unless its definition
+    says `cpd_logs: true`, its page must not tell a registrant it "counts as participatory learning",
+    nor link to logs that would only answer 404."""
+    huddles = add_huddles(web.db)
+    with web.db.session() as session:
+        definition = session.scalars(select(Definition)).one()
+        definition.body = {**definition.body, "cpd_logs": False}
+    with httpx.Client(base_url=web.base_url, timeout=30) as client:
+        sign_in(client, web, "U2", T_OURS)
+        page = client.get(f"/events/{huddles.ours}")
+        assert page.status_code == 200 and "Ward 7 safety huddle" in page.text
+        assert 'id="cpd"' not in page.text and "participatory learning" not in page.text
+        assert "/cpd?handle=" not in page.text
+        assert client.get(f"/events/{huddles.ours}/cpd", params={"handle": "sam.nurse"}).status_code == 404
