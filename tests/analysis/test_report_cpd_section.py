@@ -2,31 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
+from config.settings import get_settings
 from tests.bot.web.huddle_data import add_huddles
 from transcripts.db import Database
 from transcripts.models import Definition
 
 
+@pytest.fixture
+def command_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The command reads this test's database, not the one a test before it left in the settings cache."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
+
+
+def _report(event_id: int, out: Path) -> str:
+    result = CliRunner().invoke(app, ["report", str(event_id), "--out", str(out), "--no-pictures"])
+    assert result.exit_code == 0, result.output
+    return (out / "index.html").read_text(encoding="utf-8")
+
+
 def test_a_huddle_without_cpd_logs_has_no_cpd_section_and_one_with_them_has(
-    db: Database, db_url: str, tmp_path: Path
+    db: Database, command_db: str, tmp_path: Path
 ) -> None:
     huddles = add_huddles(db)
-    runner = CliRunner()
-    env = {"DATABASE_URL": db_url}
-    offered = runner.invoke(app, ["report", str(huddles.ours), "--out", str(tmp_path / "on"), "--no-pictures"], env=env)
-    assert offered.exit_code == 0, offered.output
-    assert 'id="cpd"' in (tmp_path / "on" / "index.html").read_text(encoding="utf-8")
-
+    assert 'id="cpd"' in _report(huddles.ours, tmp_path / "offered")
     with db.session() as session:
         definition = session.scalars(select(Definition)).one()
         definition.body = {**definition.body, "cpd_logs": False}
-    plain = runner.invoke(app, ["report", str(huddles.ours), "--out", str(tmp_path / "off"), "--no-pictures"], env=env)
-    assert plain.exit_code == 0, plain.output
-    page = (tmp_path / "off" / "index.html").read_text(encoding="utf-8")
+    page = _report(huddles.ours, tmp_path / "not-offered")
     assert 'id="cpd"' not in page and "participatory learning" not in page

@@ -57,7 +57,8 @@ def test_no_user_text_runs_as_script_on_any_page(web: RunningApp, browser: Any) 
     page.goto(f"{web.base_url}/events/{chat}/cpd?handle=nurse0")
     page.locator("#what_you_learned").fill(ATTACKS[3] + ATTACKS[0])
     page.locator("#save").check()
-    page.get_by_role("button", name="Download Markdown").click()
+    with page.expect_download(timeout=30_000):  # the saved page starts it: the next goto would race it
+        page.get_by_role("button", name="Download Markdown").click()
     page.locator("#keep-link").wait_for()
     page.goto(signin_link(web.settings, "U2", T_OURS))
     page.get_by_role("button", name="Continue to the dashboard").click()  # the link only asks
