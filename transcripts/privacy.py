@@ -19,6 +19,7 @@ chat history should be purged on a schedule. So:
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from transcripts.models import (
     MessageRow,
     Participant,
 )
-from transcripts.slack_stores import SLACK_OAUTH_STATES
+from transcripts.slack_stores import SLACK_INBOX, SLACK_OAUTH_STATES
 from transcripts.snapshot import REMOVED_TEXT
 
 PLACEHOLDER_MENTION = "@removed"
@@ -53,6 +54,7 @@ class ForgetResult:
     messages: int = 0
     answers: int = 0
     cpd_entries: int = 0
+    waiting_events: int = 0
     scrubbed: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -61,6 +63,7 @@ class ForgetResult:
             "messages": self.messages,
             "answers": self.answers,
             "cpd_entries": self.cpd_entries,
+            "waiting_slack_events": self.waiting_events,
             "scrubbed_rows": dict(self.scrubbed),
         }
 
@@ -162,6 +165,31 @@ def _scrub_table(session: Session, table: Table, scrubber: _Scrubber) -> int:
     return changed
 
 
+def _slack_authors(body: str) -> set[str]:
+    """Who wrote a Slack event the inbox holds: the message's user, or the edited or deleted message's."""
+    try:
+        event = json.loads(body).get("event") or {}
+    except (ValueError, AttributeError):
+        return set()
+    found = {event.get("user")}
+    for inner in ("message", "previous_message"):
+        if isinstance(event.get(inner), dict):
+            found.add(event[inner].get("user"))
+    return {u for u in found if isinstance(u, str)}
+
+
+def _drop_waiting_slack_events(session: Session, user_ids: set[str]) -> int:
+    """Delete the person's Slack events still waiting in the inbox, found by their author, so none is
+    stored after the erasure; a colleague's waiting event is left for the recorder."""
+    theirs = [
+        row_id for row_id, body in session.execute(select(SLACK_INBOX.c.id, SLACK_INBOX.c.body))
+        if _slack_authors(body) & user_ids
+    ]  # fmt: skip
+    if theirs:
+        session.execute(delete(SLACK_INBOX).where(SLACK_INBOX.c.id.in_(theirs)))
+    return len(theirs)
+
+
 def forget_person(session: Session, handle: str, *, platform: str | None = None) -> ForgetResult:
     """Erase `handle` (case-insensitive; every platform unless `platform`) from the whole database."""
     people = _find(session, handle, platform)
@@ -192,6 +220,7 @@ def forget_person(session: Session, handle: str, *, platform: str | None = None)
             or 0
         )
     result.cpd_entries = session.execute(delete(CPDEntry).where(CPDEntry.participant_id.in_(ids))).rowcount or 0
+    result.waiting_events = _drop_waiting_slack_events(session, user_ids)
     for person in people:
         person.handle = f"removed-{person.id}"
         person.platform_user_id = f"removed-{secrets.token_hex(8)}"

@@ -38,7 +38,8 @@ def forget(
     typer.echo(
         f"erased {handle}: {result.profiles} profile(s), {result.messages} message(s) removed, "
         f"{result.answers} answer(s) and {result.cpd_entries} CPD entr(ies) deleted, "
-        f"{scrubbed} other row(s) scrubbed"
+        + (f"{result.waiting_events} Slack event(s) not yet stored dropped, " if result.waiting_events else "")
+        + f"{scrubbed} other row(s) scrubbed"
     )
 
 

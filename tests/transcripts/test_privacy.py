@@ -22,7 +22,7 @@ from transcripts.privacy import (
     purge_older_than,
 )
 from transcripts.samples import SEED_CHAT
-from transcripts.slack_stores import SLACK_OAUTH_STATES
+from transcripts.slack_stores import SLACK_INBOX, SLACK_OAUTH_STATES
 from transcripts.snapshot import REMOVED_TEXT
 
 HANDLE = "evelyn_prodger"
@@ -330,3 +330,34 @@ def test_purge_reaches_resolved_escalations_and_done_actions_but_never_an_open_e
     with db.session() as s:
         assert set(s.scalars(select(Escalation.id))) == kept
         assert s.scalar(select(func.count()).select_from(Action)) == 0
+
+
+def test_forget_takes_the_persons_slack_events_still_waiting_in_the_inbox(db: Database) -> None:
+    """A Slack reply is kept in the inbox from just before its ack until it is stored (bot.slack.app). An
+    erasure in between must take the person's waiting events with it, found by who wrote them (the
+    event's user), not by a string: else the reply would be stored after the erasure, under their
+    Slack id, re-creating them. A colleague's waiting event stays as it is."""
+    _seed(db)
+    with db.session() as s:
+        s.add(Participant(platform="slack", platform_user_id="U0SAM", handle="sam.nurse", name="Sam"))
+
+    def waiting(event_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        body = {"type": "event_callback", "team_id": "T1", "event_id": event_id, "event": event}
+        return {"event_id": event_id, "team_id": "T1", "received_at": datetime.now(UTC), "body": json.dumps(body)}
+
+    reply = {"type": "message", "user": "U0SAM", "text": "Bay 4 needs a second nurse tonight", "ts": "1.000100"}
+    edit = {
+        "type": "message", "subtype": "message_changed", "ts": "1.000300",
+        "message": {"user": "U0SAM", "text": "Bay 4 and bay 5 need a second nurse", "ts": "1.000100"},
+    }  # fmt: skip
+    colleague = {"type": "message", "user": "U0ALEX", "text": "Two agency staff confirmed", "ts": "1.000200"}
+    with db.session() as s:
+        s.execute(
+            SLACK_INBOX.insert(),
+            [waiting("EvSam", reply), waiting("EvSamEdit", edit), waiting("EvAlex", colleague)],
+        )
+        forget_person(s, "sam.nurse")
+    with db.session() as s:
+        left = [json.loads(body) for body in s.scalars(select(SLACK_INBOX.c.body))]
+    assert [b["event_id"] for b in left] == ["EvAlex"]
+    assert left[0]["event"] == colleague
