@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from config.settings import get_settings
 from transcripts.db import Database
 from transcripts.samples import SEED_CHAT
 
@@ -77,6 +78,15 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture
+def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """DATABASE_URL pointed at an empty database for the command under test."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

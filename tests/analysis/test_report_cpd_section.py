@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
-from config.settings import get_settings
 from tests.bot.web.huddle_data import add_huddles
 from transcripts.db import Database
 from transcripts.models import Definition
-
-
-@pytest.fixture
-def command_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The command reads this test's database, not the one a test before it left in the settings cache."""
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield db_url
-    get_settings.cache_clear()
 
 
 def _report(event_id: int, out: Path) -> str:
@@ -32,7 +20,7 @@ def _report(event_id: int, out: Path) -> str:
 
 
 def test_a_huddle_without_cpd_logs_has_no_cpd_section_and_one_with_them_has(
-    db: Database, command_db: str, tmp_path: Path
+    db: Database, cli_db: str, tmp_path: Path
 ) -> None:
     huddles = add_huddles(db)
     assert 'id="cpd"' in _report(huddles.ours, tmp_path / "offered")

@@ -1,23 +1,10 @@
-"""Command tests run the CLI against a fresh database on each backend, with settings read afresh."""
+"""Helpers for the command tests (their `cli_db` fixture is in tests/conftest.py, shared with the report tests)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import func, select
 
-from config.settings import get_settings
 from transcripts.db import Database
-
-
-@pytest.fixture
-def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """DATABASE_URL pointed at an empty database for the command under test."""
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield db_url
-    get_settings.cache_clear()
 
 
 def count_rows(url: str, model: type) -> int:
