@@ -39,7 +39,8 @@ from transcripts.models import (
     MessageRow,
     Participant,
 )
-from transcripts.slack_stores import SLACK_INBOX, SLACK_OAUTH_STATES
+from transcripts.slack_payload import said
+from transcripts.slack_stores import SLACK_INBOX, SLACK_OAUTH_STATES, drop
 from transcripts.snapshot import REMOVED_TEXT
 
 PLACEHOLDER_MENTION = "@removed"
@@ -166,28 +167,22 @@ def _scrub_table(session: Session, table: Table, scrubber: _Scrubber) -> int:
 
 
 def _slack_authors(body: str) -> set[str]:
-    """Who wrote a Slack event the inbox holds: the message's user, or the edited or deleted message's."""
+    """Who wrote a Slack event the inbox holds: the message's author, or the edited or deleted message's."""
     try:
         event = json.loads(body).get("event") or {}
     except (ValueError, AttributeError):
         return set()
-    found = {event.get("user")}
-    for inner in ("message", "previous_message"):
-        if isinstance(event.get(inner), dict):
-            found.add(event[inner].get("user"))
-    return {u for u in found if isinstance(u, str)}
+    inner = [event[key] for key in ("message", "previous_message") if isinstance(event.get(key), dict)]
+    payloads = [event, *inner]
+    return {author for author in (said(p)[0] for p in payloads) if isinstance(author, str)}
 
 
 def _drop_waiting_slack_events(session: Session, user_ids: set[str]) -> int:
     """Delete the person's Slack events still waiting in the inbox, found by their author, so none is
     stored after the erasure; a colleague's waiting event is left for the recorder."""
-    theirs = [
-        row_id for row_id, body in session.execute(select(SLACK_INBOX.c.id, SLACK_INBOX.c.body))
-        if _slack_authors(body) & user_ids
-    ]  # fmt: skip
-    if theirs:
-        session.execute(delete(SLACK_INBOX).where(SLACK_INBOX.c.id.in_(theirs)))
-    return len(theirs)
+    rows = session.execute(select(SLACK_INBOX.c.id, SLACK_INBOX.c.body))
+    theirs = [row_id for row_id, body in rows if _slack_authors(body) & user_ids]
+    return drop(session, theirs) if theirs else 0
 
 
 def forget_person(session: Session, handle: str, *, platform: str | None = None) -> ForgetResult:
