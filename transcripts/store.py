@@ -9,9 +9,9 @@ because a busy chat or a 50,000-post import must not be bound by per-row round t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Insert, bindparam, select, tuple_, update
@@ -293,6 +293,9 @@ def holds_nul(json_text: str | bytes) -> bool:
     return "\\u0000" in text and _NUL_ESCAPE.search(text) is not None
 
 
+T = TypeVar("T")
+
+
 def check_raw(m: Message) -> None:
     """Refuse a raw payload the record cannot keep: nested past what JSON serialisation allows (orjson
     stops at 254 levels; X and Slack nest about six), or holding a NUL character (PostgreSQL's JSON
@@ -338,20 +341,36 @@ def store_messages(
             return exc
         return RecordError(f"{wheres[list(messages).index(m)]}: {exc.where}", exc.reason)
 
-    try:
-        rows = _rows(dialect, event_id, ids, public, channel)
-    except orjson.JSONEncodeError:  # a payload too deep to serialise: name it
-        for m in public:
-            try:
-                check_raw(m)
-            except RecordError as exc:
-                raise named(m, exc) from None
-        raise
-    for m, row in zip(public, rows, strict=True):
-        raw = row[15]
-        if raw is not None and holds_nul(raw):  # the raw payload is stored as JSON text: NUL is escaped
-            raise named(m, RecordError(f"post {m.id!r}", "raw payload: contains a NUL character"))
+    rows = keepable_rows(lambda: _rows(dialect, event_id, ids, public, channel), public, lambda m: m, named)
     return insert_message_rows(session, rows)
+
+
+def keepable_rows(
+    make_rows: Callable[[], list[tuple[Any, ...]]],
+    items: Sequence[T],
+    message: Callable[[T], Message],
+    named: Callable[[T, RecordError], RecordError],
+    *,
+    nul_possible: bool = True,
+) -> list[tuple[Any, ...]]:
+    """`make_rows()`, one row per item, unless a raw payload cannot be kept: nested too deep to
+    serialise, or holding a NUL (the JSON text then holds its escape; `nul_possible=False` when the
+    caller knows it cannot). The refusal names the item's place (`named`); `message` is the item as a
+    Message, made only to name a refused one."""
+    try:
+        rows = make_rows()
+    except orjson.JSONEncodeError:  # a payload too deep to serialise: name it
+        for item in items:
+            try:
+                check_raw(message(item))
+            except RecordError as exc:
+                raise named(item, exc) from None
+        raise
+    raw_at = MESSAGE_COLUMNS.index("raw")
+    for item, row in zip(items, rows, strict=True) if nul_possible else ():
+        if row[raw_at] is not None and holds_nul(row[raw_at]):
+            raise named(item, RecordError(f"post {message(item).id!r}", "raw payload: contains a NUL character"))
+    return rows
 
 
 def insert_message_rows(session: Session, rows: Sequence[tuple[Any, ...]]) -> int:

@@ -45,7 +45,7 @@ from transcripts.importers.base import (
 from transcripts.importers.x_json import PLATFORM, ChatTally, Progress, XReader
 from transcripts.message import Author
 from transcripts.models import Event, MessageRow
-from transcripts.store import check_raw, holds_nul, insert_message_rows, message_problem, upsert_authors
+from transcripts.store import insert_message_rows, keepable_rows, message_problem, upsert_authors
 from transcripts.x_payload import Post, as_message, page_posts
 
 _CHANNEL_LIMIT = 100  # messages.channel
@@ -248,18 +248,10 @@ def _store(
         at = next(i for i, q in enumerate(batch) if q is p)
         return RecordError(f"{wheres[at]}: {exc.where}", exc.reason)
 
-    try:
-        rows = _rows(dialect, event_id, channel, ids, public)
-    except orjson.JSONEncodeError:  # a payload too deep to serialise: name it
-        for p in public:
-            try:
-                check_raw(as_message(p, channel))
-            except RecordError as exc:
-                raise named(p, exc) from None
-        raise
-    for p, row in zip(public, rows, strict=True) if escaped else ():
-        if holds_nul(row[15]):  # the raw payload is stored as JSON text: NUL is escaped
-            raise named(p, RecordError(f"post {p[0]!r}", "raw payload: contains a NUL character"))
+    rows = keepable_rows(
+        lambda: _rows(dialect, event_id, channel, ids, public),
+        public, lambda p: as_message(p, channel), named, nul_possible=escaped,
+    )  # fmt: skip
     return insert_message_rows(session, rows)
 
 
