@@ -10,7 +10,6 @@ import logging
 import os
 from functools import lru_cache
 
-from limits import parse_many
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -87,6 +86,8 @@ class Settings(BaseSettings):
     @field_validator("cpd_rate_limit", "sign_in_rate_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many  # here, not at import: every command loads the settings, few check limits
+
         try:
             parse_many(value)
         except ValueError:
