@@ -10,7 +10,7 @@ import logging
 import os
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -85,8 +85,10 @@ class Settings(BaseSettings):
 
     @field_validator("cpd_rate_limit", "sign_in_rate_limit")
     @classmethod
-    def _rate_limit(cls, value: str) -> str:
-        from limits import parse_many  # here, not at import: every command loads the settings, few check limits
+    def _rate_limit(cls, value: str, info: ValidationInfo) -> str:
+        if info.field_name is not None and value == cls.model_fields[info.field_name].default:
+            return value  # every command builds the settings: only one who sets a limit loads `limits`
+        from limits import parse_many
 
         try:
             parse_many(value)
