@@ -2,7 +2,7 @@
 
 Analysing a chat and drawing its wheel and clouds takes far longer than serving it, and a finished
 chat never changes; so the report and pictures are kept per (event, version), where the version
-changes whenever a message is captured, edited or removed. Pictures live under
+changes whenever a message is captured, edited or removed, or the event itself changes. Pictures live under
 HUDDLEBOT_OUTPUT_DIR/web/event-<id>/<version>/ and older versions are deleted once a new one is drawn.
 Matplotlib is not thread-safe, so drawing is serialised.
 
@@ -22,6 +22,7 @@ pages show what the database can answer quickly until it is done.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import shutil
 import sys
@@ -33,11 +34,12 @@ from pathlib import Path
 
 from cachetools import LRUCache
 from fastapi import HTTPException
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
+from sqlalchemy.orm import Session
 
 from analysis.report import PICTURES, ChatReport, build_report, draw_pictures
 from transcripts.db import Database
-from transcripts.models import MessageRow
+from transcripts.models import Definition, Event, MessageRow, OutboundPost, Prompt
 from transcripts.snapshot import EventSnapshot, load_event
 
 # An analysis is a CPU-bound thread in the web process, as is the thread that stores Slack's replies
@@ -85,7 +87,8 @@ _flights: dict[tuple[str, int], tuple[str, Future[Built]]] = {}
 
 
 def record_version(db: Database, event_id: int) -> str:
-    """Changes whenever the event's visible messages change: count, newest id, last edit, removals."""
+    """Changes whenever what the chat page shows changes: the event's visible messages (count, newest id,
+    last edit, removals) and the event itself (`_about`)."""
     with db.session() as session:
         count, newest, edited, removed = session.execute(
             select(
@@ -95,8 +98,33 @@ def record_version(db: Database, event_id: int) -> str:
                 func.count(MessageRow.deleted_at),
             ).where(MessageRow.event_id == event_id)
         ).one()
+        about = _about(session, event_id)
     stamp = int(edited.timestamp()) if edited is not None else 0
-    return f"{count}-{newest or 0}-{stamp}-{removed}"
+    return f"{count}-{newest or 0}-{stamp}-{removed}-{about}"
+
+
+def _about(session: Session, event_id: int) -> str:
+    """A digest of everything about the event other than its messages: its own columns, its prompts and
+    their posts, and its huddle definition (whose `cpd_logs` decides whether the page invites CPD logs). A
+    manager who turns CPD logs off, or a host who renames the chat, must not leave the old page served."""
+    event = session.get(Event, event_id)
+    if event is None:
+        return "0"
+    own = [getattr(event, column.key) for column in inspect(Event).column_attrs]
+    prompts = session.execute(
+        select(Prompt.id, Prompt.kind, Prompt.number, Prompt.text, Prompt.due_at, Prompt.posted_at, Prompt.message_id)
+        .where(Prompt.event_id == event_id)
+        .order_by(Prompt.id)
+    ).all()
+    posts = session.execute(
+        select(OutboundPost.prompt_id, OutboundPost.platform, OutboundPost.platform_id)
+        .join(Prompt, OutboundPost.prompt_id == Prompt.id)
+        .where(Prompt.event_id == event_id)
+        .order_by(OutboundPost.id)
+    ).all()
+    definition = session.get(Definition, event.definition_id) if event.definition_id is not None else None
+    about = repr((own, [tuple(p) for p in prompts], [tuple(p) for p in posts], definition and definition.body))
+    return hashlib.blake2b(about.encode(), digest_size=6).hexdigest()
 
 
 def picture_dir(output_dir: Path, event_id: int, version: str) -> Path:
@@ -105,10 +133,13 @@ def picture_dir(output_dir: Path, event_id: int, version: str) -> Path:
 
 def _only_new_posts(old: str, new: str) -> int | None:
     """The newest id of the old version when the new one differs from it by new posts alone, else None."""
-    old_count, old_newest, old_edit, old_removed = (int(p) for p in old.split("-"))
-    new_count, new_newest, new_edit, new_removed = (int(p) for p in new.split("-"))
+    *old_counts, old_about = old.split("-")
+    *new_counts, new_about = new.split("-")
+    old_count, old_newest, old_edit, old_removed = (int(p) for p in old_counts)
+    new_count, new_newest, new_edit, new_removed = (int(p) for p in new_counts)
     added = new_count > old_count and new_newest > old_newest
-    return old_newest if added and (old_edit, old_removed) == (new_edit, new_removed) else None
+    same = (old_edit, old_removed, old_about) == (new_edit, new_removed, new_about)
+    return old_newest if added and same else None
 
 
 def _snapshot(db: Database, event_id: int, previous: Built | None, version: str) -> EventSnapshot:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.bot.web.conftest import RunningApp, sign_in
 from tests.bot.web.huddle_data import T_OURS, add_huddles
-from transcripts.models import CPDEntry, Definition
+from transcripts.models import CPDEntry, Definition, Event
 
 LEARNED = "Escalating early <script>alert('x')</script> beats waiting & hoping."
 CHANGED = "I now say which OPEL level we are at in every handover."
@@ -145,3 +145,25 @@ def test_a_huddle_that_offers_no_cpd_logs_does_not_invite_its_members_to_log_it(
         assert 'id="cpd"' not in page.text and "participatory learning" not in page.text
         assert "/cpd?handle=" not in page.text
         assert client.get(f"/events/{huddles.ours}/cpd", params={"handle": "sam.nurse"}).status_code == 404
+
+
+def test_turning_a_huddles_cpd_logs_off_takes_the_invitation_off_its_page_at_once(web: RunningApp) -> None:
+    """The page is cached per version of the record; a change to the huddle itself (its definition's
+    `cpd_logs`, its title) is a new version as much as a new reply is, or a manager who turns CPD logs
+    off would leave the page telling registrants the huddle counts for revalidation."""
+    huddles = add_huddles(web.db)
+    with web.db.session() as session:
+        definition = session.scalars(select(Definition)).one()
+        definition.body = {**definition.body, "cpd_logs": True}
+    with httpx.Client(base_url=web.base_url, timeout=30) as client:
+        sign_in(client, web, "U2", T_OURS)
+        page = client.get(f"/events/{huddles.ours}")
+        assert page.status_code == 200 and 'id="cpd"' in page.text and "/cpd?handle=" in page.text
+        with web.db.session() as session:
+            definition = session.scalars(select(Definition)).one()
+            definition.body = {**definition.body, "cpd_logs": False}
+            session.get(Event, huddles.ours).title = "Ward 7 safety huddle (renamed)"
+        page = client.get(f"/events/{huddles.ours}")
+        assert page.status_code == 200 and "Ward 7 safety huddle (renamed)" in page.text
+        assert 'id="cpd"' not in page.text and "participatory learning" not in page.text
+        assert "/cpd?handle=" not in page.text
