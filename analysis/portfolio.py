@@ -27,7 +27,7 @@ from analysis.cpd_offer import cpd_offered
 from transcripts.db import Database
 from transcripts.errors import RecordError
 from transcripts.exporters.atomic import save_atomic, write_text_atomic
-from transcripts.models import MessageRow, Participant
+from transcripts.models import SHOWN, MessageRow, Participant
 from transcripts.snapshot import load_event
 
 NMC_HOURS = 35.0
@@ -104,7 +104,7 @@ def build_portfolio(
             session.scalars(
                 select(MessageRow.event_id)
                 .join(Participant, Participant.id == MessageRow.participant_id)
-                .where(func.lower(Participant.handle) == wanted.lower(), MessageRow.deleted_at.is_(None))
+                .where(func.lower(Participant.handle) == wanted.lower(), SHOWN)
                 .distinct()
             )
         )

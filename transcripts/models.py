@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -202,6 +203,13 @@ class MessageRow(Base):
 
     event: Mapped[Event] = relationship(back_populates="messages")
     participant: Mapped[Participant] = relationship()
+
+
+# The one rule for which stored posts are shown and counted (pages, counts, the API, summaries, CPD logs and
+# portfolios): not deleted by their author, and not withheld as patient-identifiable information.
+SHOWN = and_(MessageRow.deleted_at.is_(None), MessageRow.withheld_reason.is_(None))
+# Posts their authors deleted that the transcript marks where they stood (a withheld one leaves no mark).
+DELETED_BY_AUTHOR = and_(MessageRow.deleted_at.is_not(None), MessageRow.withheld_reason.is_(None))
 
 
 class ChatCapture(Base):

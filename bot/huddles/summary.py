@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.escalation.levels import current_level
 from bot.huddles.matching import strip_marker
 from bot.huddles.sessions import definition_of, escalations_of, questions, took_part
-from transcripts.models import Answer, Escalation, Event, MessageRow, Participant, utcnow
+from transcripts.models import SHOWN, Answer, Escalation, Event, MessageRow, Participant, utcnow
 
 # Answers to a concern question that mean "nothing to report" are not listed as concerns.
 NOTHING = {"none", "no", "nil", "n/a", "na", "-", "nothing", "no concerns", "none today"}
@@ -63,17 +63,13 @@ def huddle_summary(session: Session, event_id: int, expected: list[str]) -> Hudd
         select(Answer.prompt_id, MessageRow.text, Participant.platform_user_id)
         .join(MessageRow, MessageRow.id == Answer.message_id)
         .join(Participant, Participant.id == MessageRow.participant_id)
-        .where(
-            MessageRow.event_id == event_id, MessageRow.deleted_at.is_(None), MessageRow.withheld_reason.is_(None)
-        )
+        .where(MessageRow.event_id == event_id, SHOWN)
         .order_by(MessageRow.created_at)
     ).all()
     by_prompt: dict[int, list[tuple[str, str]]] = {}
     for prompt_id, text, user in rows:
         by_prompt.setdefault(prompt_id, []).append((user, strip_marker(text)))
-    asked = [
-        AnsweredQuestion(p.number or 0, p.text, by_prompt.get(p.id, [])) for p in questions(session, event_id)
-    ]
+    asked = [AnsweredQuestion(p.number or 0, p.text, by_prompt.get(p.id, [])) for p in questions(session, event_id)]
     concerns = [
         (q.number, user, text)
         for q in asked

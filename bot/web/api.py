@@ -17,7 +17,7 @@ from bot.web.archive import find_chats
 from bot.web.common import MAX_ID, db_of, no_nul, zone_or_400
 from bot.web.page_cache import analysed
 from bot.web.visibility import public_clause
-from transcripts.models import Event, MessageRow, Participant
+from transcripts.models import SHOWN, Event, MessageRow, Participant
 
 router = APIRouter(prefix="/api", tags=["chats"])
 
@@ -137,11 +137,7 @@ def _chat_out(e: Event, messages: int) -> ChatOut:
 def get_chat(request: Request, event_id: EventId) -> ChatOut:
     e = _chat(request, event_id)
     with db_of(request).session() as s:  # a count, not a whole report, for one number
-        messages = s.scalar(
-            select(func.count())
-            .select_from(MessageRow)
-            .where(MessageRow.event_id == e.id, MessageRow.deleted_at.is_(None))
-        )
+        messages = s.scalar(select(func.count()).select_from(MessageRow).where(MessageRow.event_id == e.id, SHOWN))
     return _chat_out(e, messages or 0)
 
 
@@ -194,7 +190,7 @@ def get_messages(
         rows = session.execute(
             select(MessageRow, Participant.handle)
             .join(Participant, Participant.id == MessageRow.participant_id)
-            .where(MessageRow.event_id == e.id, MessageRow.deleted_at.is_(None), MessageRow.id > after_id)
+            .where(MessageRow.event_id == e.id, SHOWN, MessageRow.id > after_id)
             .order_by(MessageRow.id)
             .limit(limit)
         ).all()

@@ -42,7 +42,7 @@ from bot.web.page_cache import (
     will_draw,
 )
 from bot.web.visibility import is_public, public_clause
-from transcripts.models import Event, MessageRow, Participant, Prompt
+from transcripts.models import DELETED_BY_AUTHOR, SHOWN, Event, MessageRow, Participant, Prompt
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,7 +113,7 @@ def find_chats(
         counts = dict(
             session.execute(
                 select(MessageRow.event_id, func.count(MessageRow.id))
-                .where(MessageRow.event_id.in_([e.id for e in events]), MessageRow.deleted_at.is_(None))
+                .where(MessageRow.event_id.in_([e.id for e in events]), SHOWN)
                 .group_by(MessageRow.event_id)
             ).all()
         )
@@ -221,7 +221,7 @@ def _render_event_page(request: Request, event_id: int, built: Built) -> str:
 
 def _visible_posts(event_id: int) -> Any:
     """SQL: the event's posts that its page shows and counts (as `load_event`: not deleted, not withheld)."""
-    return and_(MessageRow.event_id == event_id, MessageRow.deleted_at.is_(None), MessageRow.withheld_reason.is_(None))
+    return and_(MessageRow.event_id == event_id, SHOWN)
 
 
 def _shown_post(
@@ -309,11 +309,7 @@ def _first_screen(request: Request, event: Event, zone: ZoneInfo) -> dict[str, A
             )
         ).one()
         deleted = session.scalar(
-            select(func.count(MessageRow.id)).where(
-                MessageRow.event_id == event.id,
-                MessageRow.deleted_at.is_not(None),
-                MessageRow.withheld_reason.is_(None),
-            )
+            select(func.count(MessageRow.id)).where(MessageRow.event_id == event.id, DELETED_BY_AUTHOR)
         )
         prompts = session.scalars(select(Prompt).where(Prompt.event_id == event.id, Prompt.kind == "question")).all()
         questions = [

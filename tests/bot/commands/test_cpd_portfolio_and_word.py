@@ -125,3 +125,44 @@ def test_portfolio_refuses_in_one_line(env: str, seed_chat: Path, tmp_path: Path
     both = runner.invoke(app, ["cpd", "1", "--participant", "x", "--all-events", "--out", str(tmp_path / "b.md")])
     assert both.exit_code == 2 and "one of them" in both.stderr
     assert not (tmp_path / "n.md").exists() and not (tmp_path / "b.md").exists()
+
+
+def test_a_reply_withheld_for_patient_details_leaves_the_rest_of_a_portfolio_whole(
+    env: str, seed_chat: Path, tmp_path: Path
+) -> None:
+    """A huddle reply withheld because it looked like patient-identifiable information is kept out of
+    pages and CPD logs. The portfolio must leave that huddle out as the logs do, not fail as a whole
+    (the registrant's other events are still theirs to log), and must not count its hours."""
+    from datetime import UTC, datetime
+
+    from bot.huddles.definitions import add_definition
+    from config.huddle_definition import HuddleDefinition
+    from transcripts.models import Event, MessageRow, Participant
+
+    _import(seed_chat)
+    definition = HuddleDefinition(
+        name="Ward 7", channel="CWARD", days=["mon"], time="07:45", prompts=["Incidents"], members=["U1"], cpd_logs=True
+    )
+    with Database(env).session() as s:
+        at = datetime(2020, 3, 2, 7, 45, tzinfo=UTC)
+        huddle = Event(
+            kind="huddle", title="Ward 7 huddle", channel="CWARD", starts_at=at, ends_at=at.replace(minute=59),
+            definition_id=add_definition(s, definition), status="closed",
+        )  # fmt: skip
+        person = Participant(platform="slack", platform_user_id="U1", handle="Helen23Wilson", name="Helen")
+        s.add_all([huddle, person])
+        s.flush()
+        s.add(
+            MessageRow(
+                event_id=huddle.id, platform="slack", platform_id="CWARD:1583135200.000100", channel="CWARD",
+                participant_id=person.id, text="[withheld: it looked like patient-identifiable information]",
+                created_at=at.replace(minute=50), withheld_reason="an NHS number",
+            )
+        )  # fmt: skip
+    md = tmp_path / "portfolio.md"
+    args = ["cpd", "--participant", "@Helen23Wilson", "--all-events", "--period-end", "2022-12-31", "--out", str(md)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = md.read_text(encoding="utf-8")
+    assert "25 Feb 2020" in text and "Ward 7" not in text and "02 Mar 2020" not in text
+    assert "0.5 of the NMC's 35 hours of CPD" in text
