@@ -130,14 +130,19 @@ def test_cpd_for_someone_who_did_not_take_part_is_not_found(web: RunningApp, see
         assert response.status_code == 400
 
 
+def _offer_cpd_logs(web: RunningApp, offered: bool) -> None:
+    """Set the huddle definition's `cpd_logs`, as a manager editing it would."""
+    with web.db.session() as session:
+        definition = session.scalars(select(Definition)).one()
+        definition.body = {**definition.body, "cpd_logs": offered}
+
+
 def test_a_huddle_that_offers_no_cpd_logs_does_not_invite_its_members_to_log_it(web: RunningApp) -> None:
     """A daily huddle is everyday practice, which the NMC does not count as CPD: unless its definition
     says `cpd_logs: true`, its page must not tell a registrant it "counts as participatory learning",
     nor link to logs that would only answer 404."""
     huddles = add_huddles(web.db)
-    with web.db.session() as session:
-        definition = session.scalars(select(Definition)).one()
-        definition.body = {**definition.body, "cpd_logs": False}
+    _offer_cpd_logs(web, False)
     with httpx.Client(base_url=web.base_url, timeout=30) as client:
         sign_in(client, web, "U2", T_OURS)
         page = client.get(f"/events/{huddles.ours}")
@@ -152,16 +157,13 @@ def test_turning_a_huddles_cpd_logs_off_takes_the_invitation_off_its_page_at_onc
     `cpd_logs`, its title) is a new version as much as a new reply is, or a manager who turns CPD logs
     off would leave the page telling registrants the huddle counts for revalidation."""
     huddles = add_huddles(web.db)
-    with web.db.session() as session:
-        definition = session.scalars(select(Definition)).one()
-        definition.body = {**definition.body, "cpd_logs": True}
+    _offer_cpd_logs(web, True)
     with httpx.Client(base_url=web.base_url, timeout=30) as client:
         sign_in(client, web, "U2", T_OURS)
         page = client.get(f"/events/{huddles.ours}")
         assert page.status_code == 200 and 'id="cpd"' in page.text and "/cpd?handle=" in page.text
+        _offer_cpd_logs(web, False)
         with web.db.session() as session:
-            definition = session.scalars(select(Definition)).one()
-            definition.body = {**definition.body, "cpd_logs": False}
             session.get(Event, huddles.ours).title = "Ward 7 safety huddle (renamed)"
         page = client.get(f"/events/{huddles.ours}")
         assert page.status_code == 200 and "Ward 7 safety huddle (renamed)" in page.text
