@@ -10,6 +10,10 @@ Nothing is held only in memory: events acked before a kill are still in the inbo
 drains them as it starts (`wake` once at start-up). So the thread is a daemon, and it ends once idle
 for IDLE and starts again on the next wake. If the database fails, the events stay in the inbox and
 the recorder tries again after RETRY. `start_delay` holds every drain until that long after start-up.
+
+With SLACK_STORE_IN_WORKER the web process has no recorder: it only acks, and `huddlebot worker` runs
+`drain_until_stopped`, which drains the inbox every POLL seconds (another process wrote to it, so
+there is nothing to wake it) - storing then never takes the interpreter from the thread that acks.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ LINGER = 0.2
 IDLE = 1.0
 RETRY = 5.0
 MOST = 200
+POLL = LINGER  # the worker looks as soon after an event as the web's recorder would store it
 
 
 class MessageRecorder:
@@ -75,3 +80,19 @@ class MessageRecorder:
                 log.exception("storing Slack message events failed; trying again in %g s", self._retry)
                 time.sleep(self._retry)
                 self._woken.set()
+
+
+def drain_until_stopped(
+    drain: Callable[[int], int], stop: threading.Event, *, poll: float = POLL, retry: float = RETRY
+) -> None:
+    """The worker's recorder: `drain(MOST)` until the inbox is empty, then again every `poll` seconds,
+    until `stop` is set. If the database fails, the events stay in the inbox and it tries again after `retry`."""
+    while not stop.is_set():
+        try:
+            while drain(MOST) and not stop.is_set():
+                pass
+        except Exception:
+            log.exception("storing Slack message events failed; trying again in %g s", retry)
+            stop.wait(retry)
+            continue
+        stop.wait(poll)
