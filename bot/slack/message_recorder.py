@@ -85,11 +85,13 @@ class MessageRecorder:
 def drain_until_stopped(
     drain: Callable[[int], int], stop: threading.Event, *, poll: float = POLL, retry: float = RETRY
 ) -> None:
-    """The worker's recorder: `drain(MOST)` until the inbox is empty, then again every `poll` seconds,
-    until `stop` is set. If the database fails, the events stay in the inbox and it tries again after `retry`."""
+    """The worker's recorder: `drain(MOST)` every `poll` seconds (at once again while batches come full),
+    until `stop` is set: the events that arrive while one batch is stored wait for the next poll rather
+    than each paying for a transaction of their own. If the database fails, the events stay in the inbox
+    and it tries again after `retry`."""
     while not stop.is_set():
         try:
-            while drain(MOST) and not stop.is_set():
+            while drain(MOST) >= MOST and not stop.is_set():
                 pass
         except Exception:
             log.exception("storing Slack message events failed; trying again in %g s", retry)
