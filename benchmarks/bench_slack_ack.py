@@ -1,10 +1,12 @@
 """Signed Slack events at a steady rate to `/slack/events`, ours beside a bare Bolt app, same run: ack latency.
 
 Run: `.venv/bin/python benchmarks/bench_slack_ack.py [--rate 100] [--seconds 30] [--rounds 3]
-[--database-url URL] [--per-workspace] [--base-code DIR [--base-database-url URL]]`.
+[--database-url URL] [--per-workspace] [--store-in-web] [--base-code DIR [--base-database-url URL]]`.
 
 Two servers are up the whole run, each one uvicorn worker on 127.0.0.1: ours (the FastAPI app with
-the real Bolt app) and the peer, a bare `slack_bolt.App` with the same signing secret and token, whose
+the real Bolt app; with SLACK_STORE_IN_WORKER beside a `huddlebot worker` process that stores what it
+acks, or with `--store-in-web` storing in the web process itself, as a deployment without a worker
+does; ours's CPU is both processes') and the peer, a bare `slack_bolt.App` with the same signing secret and token, whose
 `message` listener does nothing (Bolt acks events itself), served the way Bolt documents for Starlette
 (`slack_bolt.adapter.starlette.SlackRequestHandler`). Slack's Web API is the local fake for both. The
 same signed events, at the same rate, go to each server in turn, in `--slice`-second slices, so both
@@ -65,6 +67,15 @@ app = create_app(settings, Database(settings.database_url))
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning", access_log=False, lifespan="off")
 """
 
+# What stores ours's events with SLACK_STORE_IN_WORKER: the worker `huddlebot worker` runs.
+SERVE_WORKER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from bot.worker import run_worker
+from config.settings import Settings
+run_worker(Settings(_env_file=None))
+"""
+
 # The peer: Bolt's own Starlette example, with a listener that does nothing.
 SERVE_BARE_BOLT = """
 import os, sys
@@ -107,25 +118,46 @@ class Server:
     sent_ids: set[str] = field(default_factory=set)
     failures: int = 0
     rounds: list[list[float]] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)  # the server process's CPU seconds per event, each round
+    cpu: list[float] = field(default_factory=list)  # its processes' CPU seconds per event, each round
+    worker: subprocess.Popen[bytes] | None = None  # ours's `huddlebot worker`, storing what the server acks
     connections: Connections = field(init=False)
 
     def __post_init__(self) -> None:
         self.connections = Connections(self.port)
 
+    worker_cpu: list[float] = field(default_factory=list)  # the worker's part of `cpu`
+
     def cpu_seconds(self) -> float:
-        """User + system CPU the server process has used so far (Linux /proc)."""
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU the server process and its worker have used so far (Linux /proc)."""
+        return sum(_cpu_seconds(p) for p in self.processes())
+
+    def processes(self) -> list[subprocess.Popen[bytes]]:
+        return [p for p in (self.process, self.worker) if p is not None]
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
 
+def _cpu_seconds(process: subprocess.Popen[bytes]) -> float:
+    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _start(name: str, code: str, args: list[str], env: dict[str, str], port: int, cwd: str, record: Record) -> Server:
     process = subprocess.Popen([sys.executable, "-c", code, *args], env=env, cwd=cwd)
     return Server(name, record.db is not None, port, process, record.root, record.db)
+
+
+def _start_ours(name: str, code: Path, env: dict[str, str], cwd: str, record: Record, in_web: bool) -> Server:
+    """Ours from the checkout `code`; unless `in_web`, with its worker storing what it acks."""
+    port = free_port()
+    if in_web:
+        return _start(name, SERVE_OURS, [str(code), str(port)], env, port, cwd, record)
+    env = {**env, "SLACK_STORE_IN_WORKER": "true"}
+    server = _start(name, SERVE_OURS, [str(code), str(port)], env, port, cwd, record)
+    server.worker = subprocess.Popen([sys.executable, "-c", SERVE_WORKER, str(code)], env=env, cwd=cwd)
+    return server
 
 
 def _wait_up(server: Server) -> None:
@@ -135,7 +167,7 @@ def _wait_up(server: Server) -> None:
             httpx.post(f"{server.base}/slack/events", content="{}", timeout=5)
             return
         except httpx.TransportError:
-            if time.monotonic() > deadline or server.process.poll() is not None:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in server.processes()):
                 raise SystemExit(f"{server.name} did not start") from None
             time.sleep(0.2)
 
@@ -225,6 +257,7 @@ async def _run(servers: list[Server], args: argparse.Namespace) -> None:
     for r in range(args.rounds):
         latencies: dict[str, list[float]] = {s.name: [] for s in servers}
         cpu_before = {s.name: s.cpu_seconds() for s in servers}
+        worker_before = {s.name: _cpu_seconds(s.worker) for s in servers if s.worker is not None}
         for k in range(slices * len(servers)):
             server = servers[(k + r) % len(servers)]  # each round starts with the next server
             latencies[server.name] += await _slice(server, args.rate, per_slice, first)
@@ -233,8 +266,17 @@ async def _run(servers: list[Server], args: argparse.Namespace) -> None:
         for s in servers:
             s.rounds.append(latencies[s.name])
             s.cpu.append((s.cpu_seconds() - cpu_before[s.name]) / len(latencies[s.name]))
+            if s.worker is not None:
+                s.worker_cpu.append((_cpu_seconds(s.worker) - worker_before[s.name]) / len(latencies[s.name]))
         print(_round_line(f"round {r + 1}", servers, [s.rounds[-1] for s in servers]), flush=True)
-        print("  server CPU per event: " + ", ".join(f"{s.name} {s.cpu[-1] * 1000:.2f} ms" for s in servers))
+        print(
+            "  server CPU per event: "
+            + ", ".join(
+                f"{s.name} {s.cpu[-1] * 1000:.2f} ms"
+                + (f" (its worker {s.worker_cpu[-1] * 1000:.2f})" if s.worker else "")
+                for s in servers
+            )
+        )
 
 
 def _percentiles(seconds: list[float]) -> tuple[float, float]:
@@ -329,6 +371,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of events to each server, not measured")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--per-workspace", action="store_true", help="OAuth install mode, token from the store")
+    parser.add_argument(
+        "--store-in-web", action="store_true", help="ours stores in the web process, with no worker (as before)"
+    )
     parser.add_argument("--base-code", type=Path, default=None, help="also serve ours from this checkout")
     parser.add_argument("--base-database-url", default=None, help="the --base-code server's (empty) database")
     args = parser.parse_args()
@@ -346,13 +391,14 @@ def main() -> None:
         records = [Record(_open_huddle(settings, db), db)]
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "WEB_"))}
         server_env = {**clean, **env, "BENCH_BOLT_TOKEN": token, "BENCH_BOLT_API": base_url(settings)}
-        servers = [_start("ours", SERVE_OURS, [str(ROOT), str(port := free_port())], server_env, port, tmp, records[0])]
+        servers = [_start_ours("ours", ROOT, server_env, tmp, records[0], args.store_in_web)]
         if args.base_code is not None:
             code = args.base_code.resolve()
             base_db_url = args.base_database_url or f"sqlite:///{Path(tmp) / 'bench-base.db'}"
             records.append(_base_record(code, base_db_url, settings, fake, args.per_workspace))
             base_env = {**server_env, "DATABASE_URL": base_db_url}
             base_args = [str(code), str(port := free_port())]
+            # The code before SLACK_STORE_IN_WORKER stores in its web process whatever the setting says.
             servers.append(_start("base", SERVE_OURS, base_args, base_env, port, tmp, records[-1]))
         # Bolt would switch itself to OAuth with SLACK_CLIENT_ID and SLACK_CLIENT_SECRET in its environment.
         peer_env = {k: v for k, v in server_env.items() if k not in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET")}
@@ -364,7 +410,8 @@ def main() -> None:
             print(
                 f"mode: {'per-workspace install' if args.per_workspace else 'one token'}; "
                 f"database: {db.engine.dialect.name}; {args.rate:g} events/s, {args.seconds:g} s per server per "
-                f"round in {args.slice:g} s slices, interleaved; servers: {', '.join(s.name for s in servers)}",
+                f"round in {args.slice:g} s slices, interleaved; servers: {', '.join(s.name for s in servers)}; "
+                f"ours stores {'in its web process' if args.store_in_web else 'in its worker'}",
                 flush=True,
             )
             asyncio.run(_run(servers, args))
@@ -372,10 +419,10 @@ def main() -> None:
             ok = _stored(servers)
             print(f"auth.test calls to Slack: {len(fake.of('auth.test'))}")
         finally:
-            for server in servers:
-                server.process.terminate()
-            for server in servers:
-                server.process.wait(10)
+            for process in (p for server in servers for p in server.processes()):
+                process.terminate()
+            for process in (p for server in servers for p in server.processes()):
+                process.wait(10)
             for record in records:
                 if record.db is not None:
                     record.db.dispose()

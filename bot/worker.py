@@ -1,4 +1,8 @@
-"""`huddlebot worker`: the one clock. Waits to lead, then runs the scheduler and keeps it in step with the record."""
+"""`huddlebot worker`: the one clock. Waits to lead, then runs the scheduler and keeps it in step with the record.
+
+With SLACK_STORE_IN_WORKER the leader also stores the Slack message events that `huddlebot web` (or
+Socket Mode) acknowledged into the inbox, so the process answering Slack does nothing after its acks.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +53,26 @@ def _installers() -> list:  # type: ignore[type-arg]
     return found
 
 
+class _Recorder:
+    """A thread storing the Slack message events the web process acknowledged (SLACK_STORE_IN_WORKER)."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        from bot.slack.message_recorder import drain_until_stopped
+        from bot.slack.storing import store_from_inbox
+
+        self._stop = threading.Event()
+        drain = partial(store_from_inbox, db, settings)
+        self._thread = threading.Thread(
+            target=drain_until_stopped, args=(drain, self._stop), name="slack-recorder", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ends it after the batch it is storing (rolled back if the process dies first: still in the inbox)."""
+        self._stop.set()
+        self._thread.join()
+
+
 def run_worker(settings: Settings, *, stop: threading.Event | None = None, terminal: TextIO | None = None) -> None:
     """Lead, then keep every flow's jobs installed until stopped; `terminal` lines become local-chat posts."""
     stop = stop or threading.Event()
@@ -67,6 +91,7 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, termi
         threading.Thread(target=reader, name="terminal-posts", daemon=True).start()
     scheduler = make_scheduler(db, blocking=False)
     installers = _installers()
+    recorder = _Recorder(settings, db) if settings.slack_store_in_worker else None
     try:
         scheduler.start()
         while not stop.is_set():
@@ -77,6 +102,8 @@ def run_worker(settings: Settings, *, stop: threading.Event | None = None, termi
                 install(scheduler, db, settings)
             stop.wait(settings.worker_reconcile_seconds)
     finally:
+        if recorder is not None:
+            recorder.stop()
         scheduler.shutdown(wait=True)
         lock.release()
         registry.clear()

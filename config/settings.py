@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     slack_recorder_start_delay_seconds: float = Field(
         default=0.0, ge=0, le=86_400, alias="SLACK_RECORDER_START_DELAY_SECONDS"
     )
+    # Who stores the Slack message events the web process (or Socket Mode) acknowledges: by default that
+    # process itself, after each ack; with this set, only `huddlebot worker` (the leading one), so storing
+    # never competes with acknowledging. Set it only where a worker runs: until one does, events wait in the inbox.
+    slack_store_in_worker: bool = Field(default=False, alias="SLACK_STORE_IN_WORKER")
 
     # Per client address, in the `limits` notation: a person keeping their log or signing in stays far below.
     cpd_rate_limit: str = Field(default="30/minute;300/hour", alias="CPD_RATE_LIMIT")

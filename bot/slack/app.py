@@ -5,9 +5,10 @@ acked before the listener runs), so storing, posting and summarising never count
 three seconds. A message event is first written to the inbox (`transcripts.slack_stores`, one insert,
 committed) and only then acked - Slack never sends an event again once it has had its 200, so one held
 only in memory would be lost with the process. One recorder thread (`bot.slack.message_recorder`) then
-takes batches out of the inbox in the transaction that stores them. Re-deliveries (`X-Slack-Retry-Num`)
-are one inbox row while the first is there, and stored once after: messages are unique per (platform,
-platform_id).
+takes batches out of the inbox in the transaction that stores them (`bot.slack.storing`): in this
+process by default, or with SLACK_STORE_IN_WORKER in `huddlebot worker`, and this process only acks.
+Re-deliveries (`X-Slack-Retry-Num`) are one inbox row while the first is there, and stored once after:
+messages are unique per (platform, platform_id).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,6 @@ from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.callback_options import CallbackOptions
 from slack_sdk import WebClient
-from sqlalchemy import exc
-from sqlalchemy.orm import Session
 
 from bot.escalation.levels import set_level, team
 from bot.escalation.sbar import acknowledge, escalate_further, raise_escalation, resolve, what_happened
@@ -39,16 +39,16 @@ from bot.slack.blocks import fit
 from bot.slack.home import home_view
 from bot.slack.install import installation_store, oauth_settings
 from bot.slack.message_recorder import MessageRecorder
+from bot.slack.storing import store_from_inbox
 from bot.slack.tokens import base_url, web_client
 from config.huddle_definition import HuddleDefinition, load_huddle_definition
 from config.settings import Settings
 from transcripts import patient_identifiers
 from transcripts.db import Database
 from transcripts.errors import RecordError
-from transcripts.message import Message
 from transcripts.models import Escalation, Event, utcnow
 from transcripts.patient_identifiers import Finding
-from transcripts.slack_stores import InboxRow, SlackInbox, Taken, drop, taking
+from transcripts.slack_stores import SlackInbox
 
 log = logging.getLogger(__name__)
 LISTENER_WORKERS = 2
@@ -109,14 +109,16 @@ def build_bolt_app(
     single_workspace = not settings.slack_multi_workspace
 
     inbox = SlackInbox(db)
-    recorder = MessageRecorder(
-        lambda most: _store_from_inbox(db, settings, most), start_delay=settings.slack_recorder_start_delay_seconds
-    )
-    recorder.wake()  # first what an earlier process acked and did not store
+    recorder: MessageRecorder | None = None
+    if not settings.slack_store_in_worker:  # else `huddlebot worker` stores them (bot.worker)
+        recorder = MessageRecorder(
+            partial(store_from_inbox, db, settings), start_delay=settings.slack_recorder_start_delay_seconds
+        )
+        recorder.wake()  # first what an earlier process acked and did not store
 
     def keep_and_ack(req: BoltRequest, body: dict[str, Any]) -> BoltResponse:
         """Bolt runs this as it matches a message event: written to the inbox and acked here, so no
-        listener thread is woken only to hand it on; the recorder stores it after the ack. If the
+        listener thread is woken only to hand it on; the recorder (or the worker) stores it after the ack. If the
         database does not take it, Slack is not told 200 (over Socket Mode: not acked) and sends it again."""
         raw = req.raw_body or json.dumps(body)  # Socket Mode hands Bolt the parsed payload only
         try:
@@ -124,7 +126,8 @@ def build_bolt_app(
         except Exception:
             log.exception("a Slack message event could not be kept; it is refused, so Slack sends it again")
             return BoltResponse(status=503, body="")
-        recorder.wake()
+        if recorder is not None:
+            recorder.wake()
         return BoltResponse(status=200, body="")
 
     @app.event("message", middleware=[keep_and_ack])
@@ -341,104 +344,6 @@ def build_bolt_app(
             )
 
     return app
-
-
-# A reply withheld for patient identifiers: its workspace, the event, its author; told once stored.
-Notice = tuple[str | None, dict[str, Any], str, sessions.Recorded]
-# The database itself failed: the events stay in the inbox and the recorder tries again later.
-DATABASE_FAILED = (exc.OperationalError, exc.InterfaceError)
-
-
-def _store_from_inbox(db: Database, settings: Settings, most: int) -> int:
-    """The recorder's work: the oldest `most` events out of the inbox and into the record, in arrival
-    order and one transaction; how many it found (0: the inbox is empty). Their authors are told of
-    withheld replies after the commit. If one event cannot be stored, each is tried again in a
-    transaction of its own, and one that still fails is logged and dropped."""
-    rows: list[InboxRow] = []
-    try:
-        with db.session() as s, taking(s, most) as rows:
-            notices = _store_rows(db, s, rows)
-    except Taken:  # another process stores them
-        return len(rows)
-    except DATABASE_FAILED:
-        raise
-    except Exception:
-        log.exception("%d Slack message events could not be recorded together; each again on its own", len(rows))
-        notices = [notice for row in rows for notice in _store_alone(db, row.id)]
-    for notice in notices:
-        _warn(db, settings, *notice)
-    return len(rows)
-
-
-def _store_alone(db: Database, row_id: int) -> list[Notice]:
-    try:
-        with db.session() as s, taking(s, 1, [row_id]) as rows:
-            return _store_rows(db, s, rows)
-    except Taken:
-        return []
-    except DATABASE_FAILED:
-        raise
-    except Exception:
-        log.exception("Slack message event %d could not be recorded; it is dropped", row_id)
-        with db.session() as s:
-            drop(s, [row_id])
-        return []
-
-
-def _store_rows(db: Database, s: Session, rows: list[InboxRow]) -> list[Notice]:
-    """Each run of thread replies stored together, each edit or delete in its place between them."""
-    notices: list[Notice] = []
-    replies: list[tuple[Message, dict[str, Any], str | None]] = []
-    for row in rows:
-        event = json.loads(row.body)["event"]
-        reply = slack_adapter.thread_reply(event) if event.get("subtype") in (None, "thread_broadcast") else None
-        if reply is not None:
-            replies.append((reply, event, row.team_id))
-            continue
-        notices += _store_replies(db, s, replies)
-        replies = []
-        notices += _store_change(db, s, event, row.team_id)
-    return notices + _store_replies(db, s, replies)
-
-
-def _store_replies(db: Database, s: Session, replies: list[tuple[Message, dict[str, Any], str | None]]) -> list[Notice]:
-    if not replies:
-        return []
-    results = sessions.record_replies(db, [message for message, _, _ in replies], session=s)
-    return [
-        (team_id, event, str(event["user"]), recorded)
-        for (_, event, team_id), recorded in zip(replies, results, strict=True)
-        if recorded is not None and recorded.withheld and event.get("user")
-    ]
-
-
-def _store_change(db: Database, s: Session, event: dict[str, Any], team_id: str | None) -> list[Notice]:
-    subtype, channel = event.get("subtype"), event.get("channel", "")
-    if subtype == "message_changed":
-        changed = event.get("message") or {}
-        message_id, text, edited_at = slack_adapter.edited(channel, changed)
-        recorded = sessions.record_edit(db, message_id, text, edited_at, changed, session=s)
-        if recorded is not None and recorded.withheld and changed.get("user"):
-            return [(team_id, {**changed, "channel": channel}, str(changed["user"]), recorded)]
-    elif subtype == "message_deleted" and event.get("deleted_ts"):
-        sessions.record_delete(db, f"{channel}:{event['deleted_ts']}", session=s)
-    return []
-
-
-def _warn(
-    db: Database,
-    settings: Settings,
-    team_id: str | None,
-    event: dict[str, Any],
-    author: str,
-    recorded: sessions.Recorded,
-) -> None:
-    try:
-        SlackPlatform(web_client(settings, team_id, db)).warn_privately(
-            event.get("channel", ""), author, event.get("thread_ts"), recorded.withheld or "", recorded.message_id
-        )
-    except Exception:
-        log.exception("could not tell %s privately that their reply was withheld", author)
 
 
 def _record_harm(db: Database, slack: SlackPlatform, command: dict[str, Any], kind: str) -> str:

@@ -238,3 +238,83 @@ def test_a_reply_the_database_cannot_take_is_not_acked_and_its_retry_is_stored_o
             assert wait_for(lambda: _inbox(db) == [], "the inbox emptied")
         assert len(_stored(db, "1800000000.000021")) == 1
         assert _answers(db) == 1
+
+
+# With SLACK_STORE_IN_WORKER the web process only acks: `huddlebot worker` stores what it acked.
+IN_WORKER = {"SLACK_STORE_IN_WORKER": "true"}
+
+
+@contextmanager
+def _worker_process(fake: FakeSlack, db_url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """`huddlebot worker` on the same database and Slack as the web processes, storing their inbox."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "WEB_"))}
+    env = {
+        **clean, "DATABASE_URL": db_url, "SLACK_API_URL": fake.url, "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET, "HUDDLEBOT_OUTPUT_DIR": str(log.parent / "out"),
+        "STANDBY_POLL_SECONDS": "0.5", **IN_WORKER,
+    }  # fmt: skip
+    with log.open("ab") as output:
+        command = [sys.executable, "-m", "bot.cli", "worker"]
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
+def test_with_store_in_worker_the_web_process_only_acks_and_the_worker_stores_once(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    """The web process leaves every acked event in the inbox (it never stores, so no timing is involved:
+    had it stored one, the inbox would not hold it); killed, its events are stored by a worker started
+    after, in arrival order, each once, and a withheld reply's author is told once."""
+    with running_fake_slack(members={"C1": ["U1", "U2"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        bodies = [
+            _reply(thread, "1800000000.000031", "1: nione"),
+            _edit(thread, "1800000000.000031", "1: none", "1800000000.000032"),
+            _reply(thread, "1800000000.000033", f"1: {PATIENT}", user="U2"),
+        ]
+        with _web_process(fake, db_url, tmp_path / "web.log", **IN_WORKER) as (base, web):
+            with httpx.Client(timeout=30) as client:
+                for body in bodies:
+                    assert post_signed(client, base, body, content_type=JSON).status_code == 200
+                assert post_signed(client, base, bodies[0], content_type=JSON, extra_headers=RETRY).status_code == 200
+            assert _inbox(db) == ["Ev1800000000.000031", "Ev1800000000.000032", "Ev1800000000.000033"]
+            _kill(web)
+        assert _stored(db, "1800000000.000031") == []
+        with _worker_process(fake, db_url, tmp_path / "worker.log") as worker:
+            assert wait_for(lambda: _inbox(db) == [], "the inbox emptied by the worker", timeout=120)
+            assert wait_for(lambda: fake.of("chat.postEphemeral"), "the author told", timeout=120)
+            assert worker.poll() is None
+        [reply] = _stored(db, "1800000000.000031")
+        assert reply.text == "1: none"  # the edit applied after the reply it changes
+        assert len(_stored(db, "1800000000.000033")) == 1
+        assert _answers(db) == 2
+        assert [call["user"] for call in fake.of("chat.postEphemeral")] == ["U2"]
+
+
+def test_with_store_in_worker_replies_acked_while_the_worker_runs_are_stored_once_across_its_kill(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    """The worker stores while the web process acks; killed (perhaps mid-batch) and started again, it
+    stores what is left: every acked reply exactly once."""
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        first, second = [f"1800000000.{n:06d}" for n in range(2000, 2150)], ["1800000000.002150"]
+        web = _web_process(fake, db_url, tmp_path / "web.log", **IN_WORKER)
+        with web as (base, _), httpx.Client(timeout=30) as client:
+            with _worker_process(fake, db_url, tmp_path / "worker1.log") as worker:
+                for ts in first:
+                    assert post_signed(client, base, _reply(thread, ts), content_type=JSON).status_code == 200
+                assert wait_for(lambda: _stored(db, first[0]), "the worker storing", timeout=120)
+                _kill(worker)
+            for ts in second:
+                assert post_signed(client, base, _reply(thread, ts), content_type=JSON).status_code == 200
+            with _worker_process(fake, db_url, tmp_path / "worker2.log"):
+                assert wait_for(lambda: _stored(db, second[-1]), "the later reply stored", timeout=120)
+                assert wait_for(lambda: _inbox(db) == [], "the inbox emptied", timeout=120)
+        assert all(len(_stored(db, ts)) == 1 for ts in first + second)
+        assert _answers(db) == len(first) + len(second)
