@@ -20,10 +20,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Engine, Index, Integer, String, Table, Text, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
@@ -148,7 +148,8 @@ class SlackInbox:
         elif not isinstance(db.engine.pool, StaticPool):
             timeouts = {"connect_timeout": max(1, int(wait)), "options": f"-c statement_timeout={int(wait * 1000)}"}
             self._engine = make_engine(db.url, pool_pre_ping=False, connect_args=timeouts)
-        dialect: Any = postgresql if self._engine.dialect.name == "postgresql" else sqlite
+        # Imported here: the models import this module, so every command would load both dialects.
+        dialect: Any = import_module(f"sqlalchemy.dialects.{self._engine.dialect.name}")
         # A retry of an event still here is the same row; one already stored is kept once by the record.
         self._insert = dialect.insert(SLACK_INBOX).on_conflict_do_nothing(index_elements=["event_id"])
 

@@ -25,6 +25,7 @@ LOADED_ONLY_WHEN_USED = (
     "alembic",
     "docx",
     "httpx",
+    "sqlalchemy.dialects.postgresql",  # a SQLite record never needs it
 )
 
 
