@@ -252,7 +252,7 @@ def _store(
         lambda: _rows(dialect, event_id, channel, ids, public),
         public, lambda p: as_message(p, channel), named, nul_possible=escaped,
     )  # fmt: skip
-    return insert_message_rows(session, rows)
+    return insert_message_rows(session, rows, empty_ids=True)
 
 
 def _column_time(written: str, moment: datetime) -> str:
@@ -273,7 +273,8 @@ def _column_time(written: str, moment: datetime) -> str:
 def _rows(dialect: str, event_id: int, channel: str, ids: dict[str, int], posts: list[Post]) -> list[Any]:
     """Driver-ready rows in `store.MESSAGE_COLUMNS` order, made straight from the posts: the values
     `store_messages` writes for the same posts as Messages (JSON by orjson, times as the column keeps
-    them), without a Message per post."""
+    them), without a Message per post. On SQLite a missing reply_to, thread, quote_of or repost_of is
+    "" (`insert_message_rows(..., empty_ids=True)` stores it as NULL)."""
     now = datetime.now(UTC)
     dumps = orjson.dumps
     tags: dict[tuple[str, ...], str] = {}  # most posts carry the same tags: each set's JSON made once
@@ -288,7 +289,7 @@ def _rows(dialect: str, event_id: int, channel: str, ids: dict[str, int], posts:
             (
                 event_id, PLATFORM, pid, channel, ids[author.id], text,
                 _column_time(raw["created_at"], created_at),
-                reply_to, thread, quote_of, repost_of, 0 if repost_of is None else 1,
+                reply_to or "", thread or "", quote_of or "", repost_of or "", 0 if repost_of is None else 1,
                 dumps(mentions).decode() if mentions else "[]",
                 (tags.get(hashtags) or tags_json(hashtags)) if hashtags else "[]",
                 dumps(urls).decode() if urls else "[]",
