@@ -46,7 +46,7 @@ from transcripts.importers.x_json import PLATFORM, ChatTally, Progress, XReader
 from transcripts.message import Author
 from transcripts.models import Event, MessageRow
 from transcripts.store import insert_message_rows, keepable_rows, message_problem, upsert_authors
-from transcripts.x_payload import Post, as_message, page_posts
+from transcripts.x_payload import Irregular, Post, as_message, checked_post, fast_post
 
 _CHANNEL_LIMIT = 100  # messages.channel
 _ID_LIMIT = 200  # messages.platform_id, reply_to, thread, quote_of, repost_of
@@ -139,7 +139,12 @@ def import_x(
         return stored
 
     for where, (clean, plain), page in reader.pages():
-        for p in page_posts(page, where):
+        users, referenced = page[2]
+        for i, tweet in enumerate(page[1]):  # x_payload.page_posts, inlined: this runs once per post
+            try:
+                p = fast_post(tweet, users, referenced)
+            except Irregular:
+                p = checked_post(page, i, where)
             pid, author, _, _, reply_to, thread, quote_of, repost_of, _, _, _, _ = p
             # X's decimal ids are kept as ints, half the memory of their text; anything else as it is.
             key = int(pid) if pid.isascii() and pid.isdigit() and pid[0] != "0" and len(pid) < 30 else pid
