@@ -81,7 +81,8 @@ class _People:
         fresher = {}
         for a, (key, author) in newest.items():
             was = known.get(a)
-            if was is None or (key > was[0] and author != was[1]):
+            # An unchanged profile is most often the very same Author (x_payload.Users): `is` before `!=`.
+            if was is None or (key > was[0] and author is not was[1] and author != was[1]):
                 fresher[a] = (key, author)
             elif key > was[0]:
                 known[a] = (key, was[1], was[2])
