@@ -178,16 +178,22 @@ def tweets(doc: Any, where: str, cache: Users, prefix: str = "") -> Iterator[tup
 
 def page_posts(page: Page, where: str) -> Iterator[Post]:
     """The posts of one page, in order; every field read is checked and a bad one named."""
-    at, items, includes, indexed = page
-    users, referenced = includes
-    for i, tweet in enumerate(items):
-        if not isinstance(tweet, dict):
-            raise RecordError(where, f"{at}[{i}]: not an object")
+    users, referenced = page[2]
+    for i, tweet in enumerate(page[1]):
         try:
-            found = _fast_post(tweet, users, referenced)
-        except _Irregular:
-            found = _checked_post(tweet, includes, where, (at, i if indexed else None))
+            found = fast_post(tweet, users, referenced)
+        except Irregular:
+            found = checked_post(page, i, where)
         yield found
+
+
+def checked_post(page: Page, i: int, where: str) -> Post:
+    """Tweet `i` of `page`, read field by field (when `fast_post` turns it away): a bad field is named."""
+    at, items, includes, indexed = page
+    tweet = items[i]
+    if not isinstance(tweet, dict):
+        raise RecordError(where, f"{at}[{i}]: not an object")
+    return _checked_post(tweet, includes, where, (at, i if indexed else None))
 
 
 def _entity_texts(entities: dict[str, Any], kind: str, key: str, where: str, path: str) -> list[str]:
@@ -200,7 +206,7 @@ def _entity_texts(entities: dict[str, Any], kind: str, key: str, where: str, pat
     return values
 
 
-class _Irregular(Exception):
+class Irregular(Exception):
     """A tweet the fast path does not vouch for: the checked path reads it and names what is wrong."""
 
 
@@ -211,64 +217,61 @@ def _an_id(value: Any) -> str | None:
         return str(value)
     if value is None:
         return None
-    raise _Irregular
+    raise Irregular
 
 
-def _texts(items: Any, key: str) -> tuple[str, ...]:
-    if type(items) is not list:
-        if items is None:
-            return ()
-        raise _Irregular
-    found = []
-    for item in items:
-        value = item.get(key) if type(item) is dict else _Irregular
-        if type(value) is str:
-            if value:
-                found.append(value)
-        elif value is not None:
-            raise _Irregular
-    return tuple(found)
-
-
-def _fast_post(tweet: dict[str, Any], users: dict[str, Author], referenced: dict[str, dict[str, Any]]) -> Post:
-    """The common, well-formed tweet, checked with plain type tests; anything else raises _Irregular.
+def fast_post(tweet: dict[str, Any], users: dict[str, Author], referenced: dict[str, dict[str, Any]]) -> Post:
+    """The common, well-formed tweet, checked with plain type tests; anything else raises Irregular.
 
     It runs once per post of a 50,000-post import, so it reads each field once, formats nothing and
-    makes a plain tuple rather than a Message.
+    makes a plain tuple rather than a Message. It may turn away more than it must (the checked path
+    then reads the tweet, slower, to the same values), never accept what that path would read otherwise:
+    a missing key, or an entity list holding anything but non-empty text where it is read, is irregular.
     """
-    tweet_id = tweet.get("id")
+    if type(tweet) is not dict:
+        raise Irregular
+    try:
+        tweet_id = tweet["id"]
+        author_id = tweet["author_id"]
+        created = tweet["created_at"]
+    except KeyError:
+        raise Irregular from None
     if type(tweet_id) is not str:
         tweet_id = _an_id(tweet_id)
-    author_id = tweet.get("author_id")
     if type(author_id) is not str:
         author_id = _an_id(author_id)
-    created = tweet.get("created_at")
     text = tweet.get("text", "")
     if not tweet_id or not author_id or type(created) is not str or type(text) is not str:
-        raise _Irregular
+        raise Irregular
     try:
         created_at = datetime.fromisoformat(created)
     except ValueError:
-        raise _Irregular from None
+        raise Irregular from None
     # A time no later than a day after the last clock reading is plausible whenever it is asked.
     if created_at.tzinfo is not UTC or not EARLIEST <= created_at <= LATEST_KNOWN[1]:
         if created_at.tzinfo is None:
-            raise _Irregular
+            raise Irregular
         try:
             created_at = plausible_time(created_at, "", "")
         except RecordError:
-            raise _Irregular from None
+            raise Irregular from None
     reply_to = quote_of = repost_of = None
-    refs = tweet.get("referenced_tweets")
-    if refs is not None:
+    if "referenced_tweets" in tweet:
+        refs = tweet["referenced_tweets"]
         if type(refs) is not list:
-            raise _Irregular
+            if refs is not None:
+                raise Irregular
+            refs = ()
         for ref in refs:
-            if type(ref) is not dict or type(ref.get("type")) is not str:
-                raise _Irregular
-            kind, ref_id = ref["type"], _an_id(ref.get("id"))
-            if ref_id is None:
-                raise _Irregular
+            if type(ref) is not dict or "type" not in ref or "id" not in ref:
+                raise Irregular
+            kind, ref_id = ref["type"], ref["id"]
+            if type(kind) is not str or type(ref_id) is not str or not ref_id:
+                if type(kind) is not str:
+                    raise Irregular
+                ref_id = _an_id(ref_id)
+                if ref_id is None:
+                    raise Irregular
             if kind == "replied_to":
                 reply_to = ref_id
             elif kind == "quoted":
@@ -276,31 +279,43 @@ def _fast_post(tweet: dict[str, Any], users: dict[str, Author], referenced: dict
             elif kind == "retweeted":
                 repost_of = ref_id
         if repost_of is not None and repost_of in referenced:
-            raise _Irregular  # the full original text: the checked path takes it from includes
+            raise Irregular  # the full original text: the checked path takes it from includes
     mentions: tuple[str, ...] = ()
     hashtags: tuple[str, ...] = ()
     urls: tuple[str, ...] = ()
     entities = tweet.get("entities")
     if entities is not None:
         if type(entities) is not dict:
-            raise _Irregular
-        found = entities.get("hashtags")
-        if found is not None:
-            hashtags = tuple(["#" + tag for tag in _texts(found, "tag")])
-        found = entities.get("mentions")
-        if found is not None:
-            mentions = _texts(found, "username")
-        found = entities.get("urls")
-        if found is not None:
-            if type(found) is not list:
-                raise _Irregular
-            links = []
-            for item in found:
-                link = item.get("expanded_url") if type(item) is dict else None
-                if type(link) is not str or not link:
-                    raise _Irregular  # a url without its expanded form: the checked path sorts it out
-                links.append(link)
-            urls = tuple(links)
+            raise Irregular
+        # Each list read whole in one expression; a non-object item, a missing key or a value that is not
+        # text fails it (TypeError, KeyError), and an empty value shows as "#" or "" in the result.
+        try:
+            found = entities.get("hashtags")
+            if found is not None:
+                if type(found) is not list:
+                    raise Irregular
+                hashtags = tuple(["#" + item["tag"] for item in found])
+                if "#" in hashtags:
+                    raise Irregular
+            found = entities.get("mentions")
+            if found is not None:
+                if type(found) is not list:
+                    raise Irregular
+                mentions = tuple([item["username"] for item in found])
+                "".join(mentions)  # text only
+                if "" in mentions:
+                    raise Irregular
+            found = entities.get("urls")
+            if found is not None:
+                if type(found) is not list:
+                    raise Irregular
+                # a url without its expanded form: the checked path sorts it out
+                urls = tuple([item["expanded_url"] for item in found])
+                "".join(urls)
+                if "" in urls:
+                    raise Irregular
+        except (KeyError, TypeError):
+            raise Irregular from None
     thread = tweet.get("conversation_id")
     if type(thread) is not str or not thread:
         thread = _an_id(thread)
@@ -351,8 +366,8 @@ def as_message(p: Post, channel: str) -> Message:
 def message(tweet: dict[str, Any], includes: Includes, where: str, at: TweetAt, channel: str) -> Message:
     """One tweet as a Message; every field it reads is checked and a bad one named."""
     try:
-        return as_message(_fast_post(tweet, includes[0], includes[1]), channel)
-    except _Irregular:
+        return as_message(fast_post(tweet, includes[0], includes[1]), channel)
+    except Irregular:
         return _checked(tweet, includes, where, at, channel)
 
 

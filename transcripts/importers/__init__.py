@@ -29,6 +29,7 @@ __all__ = ["ImportOptions", "ImportedEvent", "import_file", "import_path", "pars
 
 Progress = Callable[[int, int], None]  # (bytes read, bytes in the file)
 _HEAD = 4096  # enough to see how a text file starts
+_X_BUFFER = 1 << 20
 
 
 def _kind(path: Path) -> str:
@@ -160,7 +161,12 @@ def import_file(
             kind = _sniff(handle, where)
             if kind == "x":
                 told = (lambda read: progress(read, size)) if progress else None
-                result, notes = x_stream.import_x(session, handle, where, options, _handles(cohosts), progress=told)
+                # The same open file read through a larger buffer: an X file's lines are tens of kilobytes,
+                # each read a few thousand bytes at a time otherwise. (Only here: a zip is read in small
+                # pieces between seeks, each of which would fill the whole buffer.)
+                with open(handle.fileno(), "rb", buffering=_X_BUFFER, closefd=False) as lines:
+                    lines.seek(handle.tell())
+                    result, notes = x_stream.import_x(session, lines, where, options, _handles(cohosts), progress=told)
                 return [result], notes
             events = with_cohosts(_parse_open(path, handle, kind, options), cohosts)
         results = _save_parsed(session, events, where)

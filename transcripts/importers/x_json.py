@@ -231,17 +231,35 @@ class ChatTally:
         pid, author, text, created_at, reply_to, _, _, repost_of, _, hashtags, _, _ = p
         key = (created_at, pid)
         previous = self._previous
-        if previous is not None and key < previous:
-            self.in_order = False
         self._previous = key
         self.count += 1
-        first, last = self.first, self.last
-        if first is None or created_at < first:
-            self.first = created_at
-        if last is None or created_at > last:
+        if previous is None:
+            self.first = self.last = created_at
+        elif self.in_order and key >= previous:  # then this post is the last so far, and not the first
             self.last = created_at
+        else:
+            self.in_order = False
+            first, last = self.first, self.last
+            if first is None or created_at < first:
+                self.first = created_at
+            if last is None or created_at > last:
+                self.last = created_at
         if hashtags:
-            self._count_tags(hashtags, key)
+            if len(hashtags) == 1 and self.in_order:  # most posts carry the chat's tag alone, in time order
+                tag = hashtags[0][1:]
+                counted = self._uses_by_spelling.get(tag)
+                if counted is None:
+                    self._uses_by_spelling[tag] = [1, (*key, 0)]
+                else:
+                    counted[0] += 1
+                tag = tag.lower()
+                counted = self._posts_by_tag.get(tag)
+                if counted is None:
+                    self._posts_by_tag[tag] = [1, (*key, 0)]
+                else:
+                    counted[0] += 1
+            else:
+                self._count_tags(hashtags, key)
         if repost_of is None and not reply_to and not text.startswith("@"):
             number = question_number(text)
             if number is not None:
@@ -253,23 +271,10 @@ class ChatTally:
     def _count_tags(self, hashtags: tuple[str, ...], key: _Key) -> None:
         """Count each spelling's uses and each lower-cased tag's posts, and where each was first seen in
         time. While the posts have come in time order the first seen in the file is the earliest, so
-        places are compared only once a post has come out of order."""
+        places are compared only once a post has come out of order. (`add` counts a lone tag of a post
+        in time order itself: most posts carry the chat's tag alone.)"""
         compare = not self.in_order
         spelled, posts = self._uses_by_spelling, self._posts_by_tag
-        if len(hashtags) == 1 and not compare:  # most posts carry the chat's tag alone, in time order
-            tag = hashtags[0][1:]
-            known = spelled.get(tag)
-            if known is None:
-                spelled[tag] = [1, (*key, 0)]
-            else:
-                known[0] += 1
-            tag = tag.lower()
-            known = posts.get(tag)
-            if known is None:
-                posts[tag] = [1, (*key, 0)]
-            else:
-                known[0] += 1
-            return
         lowered: dict[str, int] = {}
         for position, hashtag in enumerate(hashtags):
             tag = hashtag[1:]

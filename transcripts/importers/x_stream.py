@@ -46,7 +46,7 @@ from transcripts.importers.x_json import PLATFORM, ChatTally, Progress, XReader
 from transcripts.message import Author
 from transcripts.models import Event, MessageRow
 from transcripts.store import insert_message_rows, keepable_rows, message_problem, upsert_authors
-from transcripts.x_payload import Post, as_message, page_posts
+from transcripts.x_payload import Irregular, Post, as_message, checked_post, fast_post
 
 _CHANNEL_LIMIT = 100  # messages.channel
 _ID_LIMIT = 200  # messages.platform_id, reply_to, thread, quote_of, repost_of
@@ -81,7 +81,8 @@ class _People:
         fresher = {}
         for a, (key, author) in newest.items():
             was = known.get(a)
-            if was is None or (key > was[0] and author != was[1]):
+            # An unchanged profile is most often the very same Author (x_payload.Users): `is` before `!=`.
+            if was is None or (key > was[0] and author is not was[1] and author != was[1]):
                 fresher[a] = (key, author)
             elif key > was[0]:
                 known[a] = (key, was[1], was[2])
@@ -139,7 +140,12 @@ def import_x(
         return stored
 
     for where, (clean, plain), page in reader.pages():
-        for p in page_posts(page, where):
+        users, referenced = page[2]
+        for i, tweet in enumerate(page[1]):  # x_payload.page_posts, inlined: this runs once per post
+            try:
+                p = fast_post(tweet, users, referenced)
+            except Irregular:
+                p = checked_post(page, i, where)
             pid, author, _, _, reply_to, thread, quote_of, repost_of, _, _, _, _ = p
             # X's decimal ids are kept as ints, half the memory of their text; anything else as it is.
             key = int(pid) if pid.isascii() and pid.isdigit() and pid[0] != "0" and len(pid) < 30 else pid
@@ -252,7 +258,7 @@ def _store(
         lambda: _rows(dialect, event_id, channel, ids, public),
         public, lambda p: as_message(p, channel), named, nul_possible=escaped,
     )  # fmt: skip
-    return insert_message_rows(session, rows)
+    return insert_message_rows(session, rows, empty_ids=True)
 
 
 def _column_time(written: str, moment: datetime) -> str:
@@ -273,7 +279,8 @@ def _column_time(written: str, moment: datetime) -> str:
 def _rows(dialect: str, event_id: int, channel: str, ids: dict[str, int], posts: list[Post]) -> list[Any]:
     """Driver-ready rows in `store.MESSAGE_COLUMNS` order, made straight from the posts: the values
     `store_messages` writes for the same posts as Messages (JSON by orjson, times as the column keeps
-    them), without a Message per post."""
+    them), without a Message per post. On SQLite a missing reply_to, thread, quote_of or repost_of is
+    "" (`insert_message_rows(..., empty_ids=True)` stores it as NULL)."""
     now = datetime.now(UTC)
     dumps = orjson.dumps
     tags: dict[tuple[str, ...], str] = {}  # most posts carry the same tags: each set's JSON made once
@@ -288,7 +295,7 @@ def _rows(dialect: str, event_id: int, channel: str, ids: dict[str, int], posts:
             (
                 event_id, PLATFORM, pid, channel, ids[author.id], text,
                 _column_time(raw["created_at"], created_at),
-                reply_to, thread, quote_of, repost_of, 0 if repost_of is None else 1,
+                reply_to or "", thread or "", quote_of or "", repost_of or "", 0 if repost_of is None else 1,
                 dumps(mentions).decode() if mentions else "[]",
                 (tags.get(hashtags) or tags_json(hashtags)) if hashtags else "[]",
                 dumps(urls).decode() if urls else "[]",
