@@ -7,11 +7,12 @@ pure functions of data that tests can build by hand.
 
 from __future__ import annotations
 
+import zlib
 from array import array
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
-from itertools import repeat
+from itertools import chain, repeat
 from operator import add, attrgetter
 from typing import Any, overload
 
@@ -182,6 +183,73 @@ class _Strings:
         return map(_either, _cut(self.nones, rows), texts)
 
 
+_BLOCK_ROWS = 256  # texts compressed together by _Packed
+
+
+class _Packed:
+    """A column of texts (most of a chat's size) compressed with zlib a block of _BLOCK_ROWS rows at a time:
+    each row's end within its block, and which rows have no value (None), once there is one. A pass in
+    order decompresses each block once; the block read last is kept for the next read."""
+
+    __slots__ = ("_cached", "_cached_at", "blocks", "ends", "nones", "pending")
+
+    def __init__(self) -> None:
+        self.blocks: list[bytes] = []  # every full block, compressed
+        self.pending = bytearray()  # the last block, until it is full
+        self.ends: array[int] = array("I")  # row i ends at ends[i] in its block (starts where row i - 1 ends)
+        self.nones: bytearray | None = None
+        self._cached_at = -1
+        self._cached = b""
+
+    def append(self, value: str | None) -> None:
+        if value is None:
+            if self.nones is None:
+                self.nones = bytearray(len(self.ends))
+            self.nones.append(1)
+        else:
+            self.pending += value.encode("utf-8", "surrogatepass")
+            if self.nones is not None:
+                self.nones.append(0)
+        self.ends.append(len(self.pending))
+        self._cached_at = -1
+        if len(self.ends) % _BLOCK_ROWS == 0:
+            self.blocks.append(zlib.compress(self.pending, 1))
+            self.pending = bytearray()
+
+    def _block(self, k: int) -> bytes:
+        if k != self._cached_at:
+            self._cached = zlib.decompress(self.blocks[k]) if k < len(self.blocks) else bytes(self.pending)
+            self._cached_at = k
+        return self._cached
+
+    def _one(self, i: int) -> str | None:
+        if self.nones is not None and self.nones[i]:
+            return None
+        data = self._block(i // _BLOCK_ROWS)
+        start = self.ends[i - 1] if i % _BLOCK_ROWS else 0
+        return data[start : self.ends[i]].decode("utf-8", "surrogatepass")
+
+    def column(self, rows: range) -> Iterator[str | None]:
+        if rows.step != 1:
+            return map(self._one, rows)
+        texts = chain.from_iterable(self._blocks_of(rows))
+        if self.nones is None:
+            return texts
+        return map(_either, _cut(self.nones, rows), texts)
+
+    def _blocks_of(self, rows: range) -> Iterator[Iterator[str]]:
+        """The texts of rows start..stop, a block at a time (each decoded by C-level iterators)."""
+        start, stop, ends = rows.start, rows.stop, self.ends
+        while start < stop:
+            k = start // _BLOCK_ROWS
+            first, end = k * _BLOCK_ROWS, min(stop, (k + 1) * _BLOCK_ROWS)
+            data = self._block(k)
+            starts = chain((ends[start - 1] if start > first else 0,), memoryview(ends)[start : end - 1])
+            pieces = map(data.__getitem__, map(slice, starts, memoryview(ends)[start:end]))
+            yield map(str, pieces, repeat("utf-8"), repeat("surrogatepass"))
+            start = end
+
+
 _NO_ID = -1
 _NONE = {_NO_ID: None}
 
@@ -238,7 +306,7 @@ class CompactMessages(Sequence[MessageView]):
         self._zones = _Interned()  # created_at's tzinfo
         (self._platforms, self._channels, self._authors, self._reposts, self._mentions, self._hashtags, self._urls,
          self._handles, self._deleted) = (_Interned() for _ in range(9))  # fmt: skip
-        self._texts = _Strings()
+        self._texts = _Packed()
         self._platform_ids, self._threads, self._replies, self._quotes, self._repost_ofs = (_Ids() for _ in range(5))
         self._edited: dict[int, datetime] = {}
         self._len = 0
@@ -360,7 +428,7 @@ class CompactMessages(Sequence[MessageView]):
             return map(add, bases, map(timedelta, repeat(0), repeat(0), _cut(self._micros, rows)))
         if name == "edited_at":
             return map(self._edited.get, rows) if self._edited else repeat(None, len(rows))
-        column: _Interned | _Strings | _Ids = getattr(self, _COLUMNS[name])
+        column: _Interned | _Packed | _Ids = getattr(self, _COLUMNS[name])
         return column.column(rows)
 
     def _rows(self, rows: range) -> Iterator[MessageView]:

@@ -81,6 +81,13 @@ def test_numbers_only_ids_stay_numbers_until_one_is_not() -> None:
     _same_as_list(CompactMessages(posts), posts)
 
 
+def test_texts_across_compressed_blocks_come_back_the_same() -> None:
+    posts = [_post(i, text="" if i % 97 == 0 else f"{i} " + "long words " * (i % 50)) for i in range(1300)]
+    compact = CompactMessages(posts)
+    _same_as_list(compact, posts)
+    assert compact.take([3, 300, 301, 1299, 1299]) == [posts[i] for i in [3, 300, 301, 1299, 1299]]
+
+
 def test_an_empty_compact_store_is_an_empty_list() -> None:
     compact = CompactMessages()
     assert len(compact) == 0 and list(compact) == [] and compact[:] == [] and compact == []
