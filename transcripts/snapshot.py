@@ -25,9 +25,10 @@ from transcripts.models import Answer, ChatCapture, Event, MessageRow, OutboundP
 
 REMOVED_TEXT = "removed at the author's request"
 _ROWS_AT_A_TIME = 5000  # rows fetched at a time (a server-side cursor on PostgreSQL): the result is never held whole
-# A chat of more posts than this holds them in a CompactMessages (a fifth of the memory, each post made when
-# read) instead of a list of MessageView: small chats keep the list, which is quicker to read many times over.
-COMPACT_OVER = 100_000
+# A chat of more posts than this holds them in a CompactMessages (a third of the memory, each post made when
+# read) instead of a list of MessageView: smaller chats keep the list, which is quicker to read many times
+# over (a 200,000-post report takes half the time from the list, at 270 MB instead of 180 MB peak).
+COMPACT_OVER = 250_000
 
 
 @dataclass(frozen=True, slots=True)
