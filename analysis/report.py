@@ -98,6 +98,11 @@ def build_report(snapshot: EventSnapshot) -> ChatReport:
     every post's terms) are made after the other passes over the posts and let go of once the summary
     and the word cloud have read them, so no pass's own working set comes on top of them."""
     snapshot = with_clean_questions(snapshot)
+    with gc_paused():  # every pass makes only acyclic objects (posts, terms, counts): nothing to collect
+        return _build_report(snapshot)
+
+
+def _build_report(snapshot: EventSnapshot) -> ChatReport:
     assignments = assign_answers(snapshot)
     stats = compute_stats(snapshot, assignments)
     edges = engagement_edges(snapshot)
