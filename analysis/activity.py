@@ -33,6 +33,7 @@ class Bucket:
     months: int = 0
 
     def index(self, local: datetime) -> int:
+        # activity_series counts by this index's minute and month: the two must change together.
         if self.months:
             return ((local.year - 1) * 12 + local.month - 1) // self.months
         return int((local - _ORIGIN).total_seconds() // 60) // self.minutes
@@ -103,16 +104,29 @@ def activity_series(
     the picture), `bucket` (the bucket size, the same on every row), `messages`, and `questions`: the
     numbers of the questions asked in that bucket (`asked` maps each question number to its moment).
     """
-    utc = list(moments)
-    try:  # local_wall_time inlined: this runs once per post
-        local = [m.astimezone(zone).replace(tzinfo=None) for m in utc]
-    except OverflowError:
-        local = [local_wall_time(m, zone) for m in utc]
-    if not local:
+    # Posts per (minute, month) of local time, each as Bucket.index reckons it: every bucket is a whole
+    # number of one or the other, so the posts need not be held (a million posts' times, twice, would be
+    # a hundred megabytes); only the first and last moments are.
+    per_minute: Counter[tuple[int, int]] = Counter()
+    first = last = None
+    for moment in moments:
+        try:  # local_wall_time inlined: this runs once per post
+            local = moment.astimezone(zone).replace(tzinfo=None)
+        except OverflowError:
+            local = local_wall_time(moment, zone)
+        if first is None or last is None:
+            first = last = local
+        elif local < first:
+            first = local
+        elif local > last:
+            last = local
+        per_minute[int((local - _ORIGIN).total_seconds() // 60), (local.year - 1) * 12 + local.month - 1] += 1
+    if first is None or last is None:
         return []
-    first, last = min(local), max(local)
     bucket = choose_bucket(first, last, max_rows)
-    counts = Counter(map(bucket.index, local))
+    counts: Counter[int] = Counter()
+    for (minute, month), n in per_minute.items():
+        counts[month // bucket.months if bucket.months else minute // bucket.minutes] += n
     low, high = min(counts), max(counts)
     questions: dict[int, list[int]] = {}
     for number, moment in sorted((asked or {}).items()):

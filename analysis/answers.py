@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from transcripts.snapshot import EventSnapshot, MessageView, PromptView
+from analysis.compact import PerPost
+from transcripts.snapshot import EventSnapshot, PromptView, fields_of
 
 MARKER_RE = re.compile(r"(?<![\w#@/])[AaQq]\s?(\d{1,2})(?=[\s:.,;)\-–—]|$)")
 LEADING_MENTIONS_RE = re.compile(r"^(?:[.]?@\w+[\s,]*)+")
@@ -50,8 +52,13 @@ def minute_precision(snapshot: EventSnapshot) -> bool:
     minute, in an order the seconds cannot tell: compare at the source's precision instead.
     """
     prompt_posts = {pid for p in snapshot.prompts for pid in p.post_ids}
-    others = [m.created_at for m in snapshot.messages if m.platform_id not in prompt_posts]
-    return bool(others) and all(t.second == 0 and t.microsecond == 0 for t in others)
+    others = False
+    for platform_id, t in fields_of(snapshot.messages, "platform_id", "created_at"):
+        if platform_id not in prompt_posts:
+            if t.second or t.microsecond:  # one post timed to the second is enough to say no
+                return False
+            others = True
+    return others
 
 
 def asked_at(question: PromptView, to_minute: bool) -> datetime | None:
@@ -68,9 +75,7 @@ class QuestionWindows:
 
     def __init__(self, snapshot: EventSnapshot) -> None:
         to_minute = minute_precision(snapshot)
-        self._timed = sorted(
-            (at, q.id, q) for q in snapshot.questions if (at := asked_at(q, to_minute)) is not None
-        )
+        self._timed = sorted((at, q.id, q) for q in snapshot.questions if (at := asked_at(q, to_minute)) is not None)
         self._starts = [t for t, _, _ in self._timed]
 
     def at(self, moment: datetime) -> PromptView | None:
@@ -79,7 +84,7 @@ class QuestionWindows:
         return self._timed[i - 1][2] if i else None
 
 
-def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
+def assign_answers(snapshot: EventSnapshot) -> Mapping[int, Assignment]:
     """Message id -> the question it answers, for every message that answers one."""
     questions = snapshot.questions
     if not questions:
@@ -97,22 +102,27 @@ def assign_answers(snapshot: EventSnapshot) -> dict[int, Assignment]:
     by_hosts = {pid for pid, p in snapshot.people.items() if p.handle.lower() in hosts} if hosts else set()
     made = _Assignments()
 
-    result: dict[int, Assignment] = {}
-    for message in snapshot.messages:
-        explicit = snapshot.explicit_answers.get(message.id)
+    # A large chat's answers in arrays (analysis.compact): a dict of a million entries is a hundred megabytes.
+    result: dict[int, Assignment] | PerPost[Assignment] = {} if isinstance(snapshot.messages, list) else PerPost()
+    put = result.__setitem__ if isinstance(result, dict) else result.add
+    explicit_answers = snapshot.explicit_answers
+    for mid, is_repost, platform_id, author_id, created_at, text, reply_to, quote_of in fields_of(
+        snapshot.messages, "id", "is_repost", "platform_id", "author_id", "created_at", "text", "reply_to", "quote_of"
+    ):
+        explicit = explicit_answers.get(mid)
         if explicit:
             prompt = prompts_by_id.get(explicit[0])
-            result[message.id] = Assignment(explicit[0], prompt.number if prompt else None, explicit[1])
+            put(mid, Assignment(explicit[0], prompt.number if prompt else None, explicit[1]))
             continue
-        if message.is_repost or message.platform_id in all_prompt_posts:
+        if is_repost or platform_id in all_prompt_posts:
             continue
-        if message.author_id in by_hosts:
+        if author_id in by_hosts:
             continue
-        found = _by_evidence(message, by_number, by_post, made)
-        if found is None and (q := windows.at(message.created_at)) is not None:
+        found = _by_evidence(text, reply_to, quote_of, by_number, by_post, made)
+        if found is None and (q := windows.at(created_at)) is not None:
             found = made(q, "window")
         if found is not None:
-            result[message.id] = found
+            put(mid, found)
     return result
 
 
@@ -128,13 +138,19 @@ class _Assignments(dict[tuple[int, str], Assignment]):
 
 
 def _by_evidence(
-    message: MessageView, by_number: dict[int, PromptView], by_post: dict[str, PromptView], made: _Assignments
+    text: str,
+    reply_to: str | None,
+    quote_of: str | None,
+    by_number: dict[int, PromptView],
+    by_post: dict[str, PromptView],
+    made: _Assignments,
 ) -> Assignment | None:
-    number = marker_number(message.text)
+    """A post's question by its own evidence (its text's marker, the post it replies to or quotes)."""
+    number = marker_number(text)
     if number is not None and number in by_number:
         return made(by_number[number], "marker")
-    if message.reply_to and message.reply_to in by_post:
-        return made(by_post[message.reply_to], "reply")
-    if message.quote_of and message.quote_of in by_post:
-        return made(by_post[message.quote_of], "quote")
+    if reply_to and reply_to in by_post:
+        return made(by_post[reply_to], "reply")
+    if quote_of and quote_of in by_post:
+        return made(by_post[quote_of], "quote")
     return None

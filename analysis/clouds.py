@@ -13,7 +13,7 @@ from pathlib import Path
 
 from analysis.event_text import EventText, event_text
 from analysis.text import term_counts
-from transcripts.snapshot import EventSnapshot
+from transcripts.snapshot import EventSnapshot, field_of
 
 MAX_TERMS = 120
 PALETTE = ("#0b5cad", "#2a6f97", "#1d7874", "#6a4c93", "#c1121f", "#495057")
@@ -32,7 +32,7 @@ def word_cloud_terms(snapshot: EventSnapshot, text: EventText | None = None) -> 
 
 def bio_cloud_terms(snapshot: EventSnapshot) -> Counter[str]:
     """Terms of contributors' bios, each person's bio counted once however much they posted."""
-    authors = {m.author_id for m in snapshot.messages}
+    authors = set(field_of(snapshot.messages, "author_id"))
     return term_counts(snapshot.people[a].bio or "" for a in sorted(authors) if snapshot.people[a].bio)
 
 

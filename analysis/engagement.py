@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from transcripts.snapshot import EventSnapshot
+from transcripts.snapshot import EventSnapshot, field_of, fields_of
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -37,20 +37,34 @@ class Edge:
 
 def engagement_edges(snapshot: EventSnapshot) -> list[Edge]:
     """Directed, weighted edges between contributors' handles, strongest first."""
-    author_of_post = {m.platform_id: snapshot.author(m).handle for m in snapshot.messages}
-    contributors = {snapshot.author(m).handle.lower(): snapshot.author(m).handle for m in snapshot.messages}
+    messages = snapshot.messages
+    # The author of each post replied to (only those: a large chat's every post would be most of the memory).
+    replied_to = {
+        reply_to for reply_to, is_repost in fields_of(messages, "reply_to", "is_repost") if reply_to and not is_repost
+    }
+    handles = {pid: p.handle for pid, p in snapshot.people.items()}
+    lowered = {pid: handle.lower() for pid, handle in handles.items()}
+    author_of_post: dict[str, int] = {}  # the last post of an id's, as one entry per post would have it
+    contributors: dict[str, str] = {}
+    for platform_id, author_id in fields_of(messages, "platform_id", "author_id"):
+        contributors[lowered[author_id]] = handles[author_id]
+        if platform_id in replied_to:
+            author_of_post[platform_id] = author_id
+    del replied_to
     replies: Counter[tuple[str, str]] = Counter()
     mentions: Counter[tuple[str, str]] = Counter()
-    for m in snapshot.messages:
-        if m.is_repost:
+    for is_repost, author_id, reply_to, reply_to_handle, mentioned_handles in fields_of(
+        messages, "is_repost", "author_id", "reply_to", "reply_to_handle", "mentions"
+    ):
+        if is_repost:
             continue
-        source = snapshot.author(m).handle
-        target = author_of_post.get(m.reply_to) if m.reply_to else None
-        if target is None and m.reply_to_handle:
-            target = contributors.get(m.reply_to_handle.lower())
+        source = handles[author_id]
+        target = handles[author_of_post[reply_to]] if reply_to in author_of_post else None
+        if target is None and reply_to_handle:
+            target = contributors.get(reply_to_handle.lower())
         if target and target != source:
             replies[(source, target)] += 1
-        for handle in dict.fromkeys(h.lstrip("@").lower() for h in m.mentions):
+        for handle in dict.fromkeys(h.lstrip("@").lower() for h in mentioned_handles):
             mentioned = contributors.get(handle)
             if mentioned and mentioned not in (source, target):
                 mentions[(source, mentioned)] += 1
@@ -89,7 +103,7 @@ def draw_wheel(snapshot: EventSnapshot) -> Figure | None:
     import networkx as nx
     from matplotlib.figure import Figure
 
-    posts = Counter(snapshot.author(m).handle for m in snapshot.messages)
+    posts = Counter(snapshot.people[a].handle for a in field_of(snapshot.messages, "author_id"))
     drawn = sorted(posts, key=lambda h: (-posts[h], h.lower()))[:MAX_DRAWN]
     keep = set(drawn)
     edges = [e for e in engagement_edges(snapshot) if e.source in keep and e.target in keep]

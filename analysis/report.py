@@ -15,12 +15,12 @@ import base64
 import re
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from markupsafe import Markup
 from analysis import cpd_offer
 from analysis.answers import Assignment, QuestionWindows, assign_answers, minute_precision
 from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
+from analysis.compact import PerPost
 from analysis.engagement import Edge, engagement_edges, render_wheel
 from analysis.event_text import event_text
 from analysis.links import html_text, linkify, linkify_html, post_url
@@ -46,7 +47,7 @@ from transcripts.exporters.json_export import write_json
 from transcripts.exporters.local_clock import LocalClock
 from transcripts.exporters.markdown import write_markdown
 from transcripts.gc_pause import gc_paused
-from transcripts.snapshot import EventSnapshot, MessageView, load_event
+from transcripts.snapshot import CompactMessages, EventSnapshot, MessageView, field_of, fields_of, load_event
 
 PICTURES = ("timeline", "wheel", "wordcloud", "biocloud")
 TOP_TERMS = 20
@@ -72,17 +73,24 @@ RECOMPUTED = ("contributors", "tweets", "posts", "messages")  # a source's total
 @dataclass(slots=True)
 class ChatReport:
     snapshot: EventSnapshot
-    assignments: dict[int, Assignment]
+    assignments: Mapping[int, Assignment]  # a dict, or for a large chat an analysis.compact.PerPost
     stats: EventStats
     summary: Summary
     edges: list[Edge]
     word_terms: dict[str, int]
     bio_terms: dict[str, int]
 
-    def question_of(self) -> dict[int, int | None]:
-        """Message id -> the question it belongs under in the transcript (answer, else its time window)."""
-        number = _section_of(self)
-        return {m.id: number(m) for m in self.snapshot.messages}
+    def question_of(self) -> Mapping[int, int | None]:
+        """Message id -> the question it belongs under in the transcript (answer, else its time window): a
+        dict, or for a large chat's posts a PerPost (in arrays)."""
+        number = _section_at(self)
+        pairs = fields_of(self.snapshot.messages, "id", "created_at")
+        if isinstance(self.snapshot.messages, list):
+            return {mid: number(mid, created_at) for mid, created_at in pairs}
+        sections: PerPost[int | None] = PerPost()
+        for mid, created_at in pairs:
+            sections.add(mid, number(mid, created_at))
+        return sections
 
 
 def build_report(snapshot: EventSnapshot) -> ChatReport:
@@ -90,6 +98,11 @@ def build_report(snapshot: EventSnapshot) -> ChatReport:
     every post's terms) are made after the other passes over the posts and let go of once the summary
     and the word cloud have read them, so no pass's own working set comes on top of them."""
     snapshot = with_clean_questions(snapshot)
+    with gc_paused():  # every pass makes only acyclic objects (posts, terms, counts): nothing to collect
+        return _build_report(snapshot)
+
+
+def _build_report(snapshot: EventSnapshot) -> ChatReport:
     assignments = assign_answers(snapshot)
     stats = compute_stats(snapshot, assignments)
     edges = engagement_edges(snapshot)
@@ -108,32 +121,71 @@ def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
 
 def _section_of(report: ChatReport) -> Callable[[MessageView], int | None]:
     """The question section a message is shown under, as a function: its answer's question, else the window."""
+    number = _section_at(report)
+    return lambda m: number(m.id, m.created_at)
+
+
+def _section_at(report: ChatReport) -> Callable[[int, datetime], int | None]:
+    """The question section of the message of this id and time, as a function (see _section_of)."""
     windows = QuestionWindows(report.snapshot)
     assignments = report.assignments
 
-    def number(m: MessageView) -> int | None:
-        a = assignments.get(m.id)
+    def number(mid: int, created_at: datetime) -> int | None:
+        a = assignments.get(mid)
         if a is not None:
             return a.number
-        q = windows.at(m.created_at)
+        q = windows.at(created_at)
         return q.number if q is not None else None
 
     return number
 
 
-def source_order(snapshot: EventSnapshot) -> list[MessageView]:
+def source_order(snapshot: EventSnapshot) -> Sequence[MessageView]:
     """Messages oldest first; within a minute of a minute-precise source, the question posts first.
 
     The page a chat is imported from (or replayed from) lists a question before the replies of its
     minute; a bot posting that question a few seconds into the minute must not put it after them.
+    A list, or for a large chat's posts (read as they are made) a sequence of them in that order.
     """
+    messages = snapshot.messages
+    compact = not isinstance(messages, list)
     if not minute_precision(snapshot):
-        return list(snapshot.messages)
+        return messages if compact else list(messages)
     asked = {pid for p in snapshot.prompts if p.kind != "close" for pid in p.post_ids}
-    return sorted(
-        snapshot.messages,
-        key=lambda m: (m.created_at.replace(second=0, microsecond=0), m.platform_id not in asked),
-    )
+    if not compact:
+        return sorted(
+            messages, key=lambda m: (m.created_at.replace(second=0, microsecond=0), m.platform_id not in asked)
+        )
+    keys = [(m.created_at.replace(second=0, microsecond=0), m.platform_id not in asked) for m in messages]
+    return _InOrder(messages, array("Q", sorted(range(len(keys)), key=keys.__getitem__)))
+
+
+class _InOrder(Sequence[MessageView]):
+    """The posts of a sequence in another order (their places in it)."""
+
+    def __init__(self, messages: Sequence[MessageView], order: array[int]) -> None:
+        self.messages, self.order = messages, order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    @overload
+    def __getitem__(self, i: int) -> MessageView: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[MessageView]: ...
+
+    def __getitem__(self, i: int | slice) -> MessageView | list[MessageView]:
+        if isinstance(i, slice):
+            return [self.messages[at] for at in self.order[i]]
+        return self.messages[self.order[i]]
+
+
+def _posts_at(ordered: Sequence[MessageView], positions: Iterable[int]) -> list[MessageView]:
+    """ordered[p] for each of `positions` (ascending): a large chat's posts read by CompactMessages.take."""
+    if isinstance(ordered, CompactMessages):
+        return ordered.take(positions)
+    return [ordered[p] for p in positions]
 
 
 class _PostHtml:
@@ -175,7 +227,7 @@ class _Transcript:
     order, or -1-k for the kth deleted post. The HTML of any run of its entries is made a batch at a time
     as a page is written (a section of a large chat is never one string)."""
 
-    ordered: list[MessageView]
+    ordered: Sequence[MessageView]
     deleted: list[datetime]
     sections: list[tuple[str, array[int]]]  # (title, positions)
 
@@ -208,12 +260,12 @@ def _transcript(report: ChatReport, limit: int | None = None) -> _Transcript:
     groups: dict[int | None, array[int]] = {}
     shown = 0
     ends = snap.ends_at if snap.kind == "chat" else None  # is_after_the_chat, once for every post
-    number = _section_of(report)
-    for i, m in enumerate(ordered):
+    number = _section_at(report)
+    for i, (mid, created_at) in enumerate(fields_of(ordered, "id", "created_at")):
         if limit is not None and shown >= limit:
             break
-        if ends is None or m.created_at <= ends:
-            section = groups.get(n := number(m))
+        if ends is None or created_at <= ends:
+            section = groups.get(n := number(mid, created_at))
             if section is None:
                 section = groups[n] = array("q")
             section.append(i)
@@ -254,9 +306,11 @@ def _section_html(section: array[int], transcript: _Transcript, posts: _PostHtml
     ordered, deleted = transcript.ordered, transcript.deleted
     for start in range(0, len(section), _HTML_BATCH):
         out = []
-        for position in section[start : start + _HTML_BATCH]:
+        positions = section[start : start + _HTML_BATCH]
+        shown = iter(_posts_at(ordered, (p for p in positions if p >= 0)))
+        for position in positions:
             if position >= 0:
-                m = ordered[position]
+                m = next(shown)
                 out.append(f"\n  \n  {article(m, local_time(m.created_at), repost_class=True)}\n  \n  ")
             else:
                 out.append(_DELETED_ENTRY.format(html_text(local_time(deleted[-1 - position]))))
@@ -269,17 +323,25 @@ class _Comments:
 
     def __init__(self, snapshot: EventSnapshot, posts: _PostHtml, limit: int | None) -> None:
         self.snapshot, self.posts, self.limit = snapshot, posts, limit
-        self.any = limit != 0 and any(is_after_the_chat(snapshot, m) for m in snapshot.messages)
+        self.any = limit != 0 and next(self._after(), None) is not None
 
     def __bool__(self) -> bool:
         return self.any
 
+    def _after(self) -> Iterator[int]:
+        """The places of the posts after the chat's end (is_after_the_chat), read from their times alone."""
+        snap = self.snapshot
+        if snap.kind != "chat" or snap.ends_at is None:
+            return iter(())
+        ends = snap.ends_at
+        return (i for i, created_at in enumerate(field_of(snap.messages, "created_at")) if created_at > ends)
+
     def __iter__(self) -> Iterator[Markup]:
         snap, posts = self.snapshot, self.posts
-        after = islice((m for m in snap.messages if is_after_the_chat(snap, m)), self.limit)
-        while batch := list(islice(after, _HTML_BATCH)):
+        after = islice(self._after(), self.limit)
+        while places := list(islice(after, _HTML_BATCH)):
             out = []
-            for m in batch:
+            for m in _posts_at(snap.messages, places):
                 local = m.created_at.astimezone(posts.zone)
                 when = f"{local.strftime('%d %B %Y').lstrip('0')} {local.strftime('%H:%M')}"
                 out.append(f"\n  {posts.article(m, when, repost_class=False)}\n  ")

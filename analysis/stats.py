@@ -8,6 +8,7 @@ makes the total unknown (None), never 0: a number that silently undercounts is w
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from analysis.activity import activity_series, local_wall_time
 from analysis.answers import Assignment
-from transcripts.snapshot import EventSnapshot
+from transcripts.snapshot import EventSnapshot, field_of, fields_of
 
 
 @dataclass(slots=True)
@@ -76,31 +77,33 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> str | None:
     return local_wall_time(moment, zone).strftime("%H:%M") if moment else None
 
 
-def compute_stats(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -> EventStats:
+def compute_stats(snapshot: EventSnapshot, assignments: Mapping[int, Assignment]) -> EventStats:
     """All counts for one event; participants ordered by posts (most first), then handle."""
     zone = ZoneInfo(snapshot.timezone)
     people: dict[int, ParticipantStats] = {}
     last_post: dict[int, datetime] = {}  # written out once per person at the end, not once per post
     answerers: dict[int, set[int]] = defaultdict(set)
-    for m in snapshot.messages:
-        ps = people.get(m.author_id)
+    for mid, author_id, created_at, is_repost, reply_to, reply_to_handle in fields_of(
+        snapshot.messages, "id", "author_id", "created_at", "is_repost", "reply_to", "reply_to_handle"
+    ):
+        ps = people.get(author_id)
         if ps is None:
-            person = snapshot.author(m)
-            ps = people[m.author_id] = ParticipantStats(person.handle, person.name, person.platform)
+            person = snapshot.people[author_id]
+            ps = people[author_id] = ParticipantStats(person.handle, person.name, person.platform)
             ps.followers = person.followers
-            ps.first_post = m.created_at.isoformat()
+            ps.first_post = created_at.isoformat()
         ps.posts += 1
-        last_post[m.author_id] = m.created_at
-        if m.is_repost:
+        last_post[author_id] = created_at
+        if is_repost:
             ps.reposts += 1
         else:
             ps.originals += 1
-        if m.is_reply:
+        if reply_to is not None or reply_to_handle is not None:  # MessageView.is_reply
             ps.replies += 1
-        assignment = assignments.get(m.id)
+        assignment = assignments.get(mid)
         if assignment:
             ps.answers += 1
-            answerers[assignment.prompt_id].add(m.author_id)
+            answerers[assignment.prompt_id].add(author_id)
 
     for author_id, moment in last_post.items():
         people[author_id].last_post = moment.isoformat()
@@ -110,7 +113,7 @@ def compute_stats(snapshot: EventSnapshot, assignments: dict[int, Assignment]) -
         p.impressions = p.posts * p.followers if p.followers is not None else None
     answers_per_prompt = Counter(a.prompt_id for a in assignments.values())
     asked = {q.number: q.posted_at or q.due_at for q in snapshot.questions if q.number is not None}
-    activity = activity_series((m.created_at for m in snapshot.messages), zone, {n: t for n, t in asked.items() if t})
+    activity = activity_series(field_of(snapshot.messages, "created_at"), zone, {n: t for n, t in asked.items() if t})
     questions = [
         QuestionStats(
             number=q.number,

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from importlib.util import find_spec
-from itertools import chain, pairwise
+from itertools import chain, islice, pairwise
 from pathlib import Path
 
+from analysis.compact import Places
 from analysis.languages import DEFAULT_LANGUAGES, dominant_languages, language_stopwords, lemma
 
 # wordcloud's stopword list, read from its file as wordcloud does: importing wordcloud loads matplotlib, which
@@ -297,6 +299,18 @@ def _family(term: str) -> tuple[str, ...]:
     return (stem + "ion", stem + "ation", term + "ion")
 
 
+def _form_mapping(used: Iterable[str]) -> dict[str, str]:
+    """Each verb among the `used` terms whose noun form is used too -> that noun (escalate -> escalation)."""
+    vocabulary = {t for t in used if " " not in t}
+    mapping = {}
+    for term in vocabulary:
+        if term.islower():
+            noun = next((f for f in _family(term) if f in vocabulary and f != term), None)
+            if noun:
+                mapping[term] = noun
+    return mapping
+
+
 def merge_forms(terms_by_key: dict[int, list[str]]) -> dict[int, list[str]]:
     """One term per word family: a verb whose noun form is also used (escalate/escalation) becomes the noun.
 
@@ -305,13 +319,7 @@ def merge_forms(terms_by_key: dict[int, list[str]]) -> dict[int, list[str]]:
     used: set[str] = set()
     for ts in terms_by_key.values():
         used.update(ts)
-    vocabulary = {t for t in used if " " not in t}
-    mapping = {}
-    for term in vocabulary:
-        if term.islower():
-            noun = next((f for f in _family(term) if f in vocabulary and f != term), None)
-            if noun:
-                mapping[term] = noun
+    mapping = _form_mapping(used)
     if not mapping:
         return terms_by_key
     return {
@@ -343,6 +351,30 @@ def frequent_phrases(texts: Sequence[str], *, min_count: int = _MIN_PHRASE_COUNT
     return _phrases_of((words(t) for t in texts), min_count)
 
 
+class _Numbering(dict[str, int]):
+    """Each string its number, the next one the first time it is looked up."""
+
+    def __missing__(self, key: str) -> int:
+        number = self[key] = len(self)
+        return number
+
+
+_TEXTS_AT_A_TIME = 4096  # texts whose words are kept in one array while a corpus is made
+_WIDER = {"B": "H", "H": "I", "I": "Q"}
+
+
+def _fits(numbers: array[int], count: int) -> array[int]:
+    """`numbers`, in a wider array when numbers up to `count` would not fit in it."""
+    while count >= 1 << (8 * numbers.itemsize):
+        numbers = array(_WIDER[numbers.typecode], numbers)
+    return numbers
+
+
+def _numbers(values: list[int], count: int) -> array[int]:
+    """The values (numbers below `count`) in an array of as few bytes each as they need."""
+    return array(_fits(array("B"), count).typecode, values)
+
+
 class Corpus:
     """The texts of one event, each tokenised once; counts, themes and clouds of any subset read from it.
 
@@ -350,44 +382,142 @@ class Corpus:
     person's CPD log: tokenising once instead of each time is what keeps that within seconds. Work
     that depends only on a word (lower-casing it, its dictionary form, whether it is an acronym) is
     done once per distinct word, not once per use.
+
+    Words and terms are held as numbers in arrays (each distinct one's string once), a text's between
+    two offsets: a million posts' terms take tens of megabytes, not a list of strings each. The texts
+    are read twice, in order (for their language, then their words), and not kept.
     """
 
     def __init__(self, texts: Mapping[int, str], *, languages: tuple[str, ...] | None = None) -> None:
-        self.texts = texts
         self.languages = languages or dominant_languages(texts.values())
         # The language's dictionary loaded now, before the posts' words are held: loading it takes tens of
         # megabytes for a moment, which on top of a large chat's words would be the report's peak.
         lemma("chat", self.languages)
-        # Each distinct word as written -> its lower case, one shared string: a post's words are held as
-        # references to these rather than as a fresh string per word (most of a large chat's tokens).
-        lowered: dict[str, str] = {}
-        distinct: dict[str, str] = {}  # each lower-case word, once: "Safety" and "safety" share one "safety"
-        tokenised = []
-        for text in texts.values():
+        # Each distinct word as written -> the number of its lower case ("Safety" and "safety" one number).
+        written = _Numbering()
+        lower = _Numbering()
+        # (words, where each text's words end) for a batch of texts: the words' numbers in an array each batch.
+        chunks: list[tuple[array[int], array[int]]] = []
+        keys: array[int] = array("q")
+        words: list[int] = []
+        ends: list[int] = []
+        for key, text in texts.items():
             ws = tokens(text)
-            for w in set(ws).difference(lowered):
-                low = w.lower()
-                lowered[w] = distinct.setdefault(low, low)
-            tokenised.append(list(map(lowered.__getitem__, ws)))
-        self.vocabulary = Vocabulary(self.languages, acronyms_of([lowered.keys()]))
-        self.phrases = _phrases_of(tokenised, _MIN_PHRASE_COUNT, self.vocabulary, distinct)
+            for w in set(ws).difference(written):
+                written[w] = lower[w.lower()]
+            words += map(written.__getitem__, ws)
+            ends.append(len(words))
+            keys.append(key)
+            if len(ends) == _TEXTS_AT_A_TIME:
+                chunks.append((_numbers(words, len(lower)), array("I", ends)))
+                words, ends = [], []
+        chunks.append((_numbers(words, len(lower)), array("I", ends)))
+        del words
+        distinct = list(lower)  # number -> lower-case word
+        self.vocabulary = Vocabulary(self.languages, acronyms_of([written.keys()]))
+        del written
+        self.phrases = self._phrases(chunks, distinct)
         matcher = _Matcher(self.phrases, self.vocabulary)
         matcher.learn(distinct)
-        tokenised.reverse()  # each post's words let go of as its terms are made, first post first
-        self.terms: dict[int, list[str]] = merge_forms({key: matcher.terms(tokenised.pop()) for key in texts})
+        terms = _Numbering()
+        flat: array[int] = array("B")
+        term_ends: array[int] = array("q")
+        chunks.reverse()  # each batch's words let go of as its terms are made, first batch first
+        while chunks:
+            chunk, ends = chunks.pop()
+            listed = chunk.tolist()
+            del chunk
+            made: list[int] = []
+            for start, end in pairwise(chain((0,), ends)):
+                made += map(terms.__getitem__, matcher.terms(list(map(distinct.__getitem__, listed[start:end]))))
+                term_ends.append(len(flat) + len(made))
+            flat = _fits(flat, len(terms))
+            flat.extend(made)
+        # One term per word family (merge_forms), as numbers: a merged verb's number becomes its noun's.
+        mapping = _form_mapping(terms)
+        if mapping:
+            renumber = list(range(len(terms)))
+            for verb, noun in mapping.items():
+                renumber[terms[verb]] = terms[noun]
+            flat = array(flat.typecode, map(renumber.__getitem__, flat))
+        self._flat, self._ends = flat, term_ends
+        self._term_of = list(terms)  # number -> term
+        self._places = Places(keys)  # where each key's text is
         self._all: Counter[str] | None = None
+
+    def _phrases(self, chunks: list[tuple[array[int], array[int]]], distinct: list[str]) -> frozenset[str]:
+        """Known phrases plus the pairs of kept words that follow each other in at least _MIN_PHRASE_COUNT
+        texts (as `_phrases_of` finds them, counted by the words' numbers)."""
+        keep = self.vocabulary.keep
+        kept = [i if keep(w) else -1 for i, w in enumerate(distinct)]  # -1: no phrase is made of it
+        seen: Counter[tuple[int, int]] = Counter()
+        for words, ends in chunks:
+            listed = words.tolist()  # (each text's set made, counted and let go of before the next's is made)
+            seen.update(
+                chain.from_iterable(
+                    set(pairwise(map(kept.__getitem__, listed[start:end])))
+                    for start, end in pairwise(chain((0,), ends))
+                )
+            )
+        recurring = {
+            f"{distinct[a]} {distinct[b]}" for (a, b), n in seen.items() if n >= _MIN_PHRASE_COUNT and a >= 0 and b >= 0
+        }
+        return frozenset(KNOWN_PHRASES | PHRASE_FORMS.keys() | recurring)
+
+    def __len__(self) -> int:
+        return len(self._places.ids)
+
+    def _place(self, key: int) -> int:
+        """Where the text of `key` is; KeyError when there is none."""
+        place = self._places.place(key)
+        if place is None:
+            raise KeyError(key)
+        return place
+
+    def _numbers(self, place: int) -> array[int]:
+        return self._flat[self._ends[place - 1] if place else 0 : self._ends[place]]
+
+    def terms_of(self, key: int) -> list[str]:
+        """The terms of one text, in order."""
+        return list(map(self._term_of.__getitem__, self._numbers(self._place(key))))
+
+    @property
+    def keys(self) -> array[int]:
+        """The texts' keys, in order: a text's place is where its key is."""
+        return self._places.ids
+
+    def terms_at(self, place: int) -> list[str]:
+        """The terms of the text at `place`, in order."""
+        return list(map(self._term_of.__getitem__, self._numbers(place)))
+
+    def counts_at(self, places: Iterable[int], *, exclude: Collection[str] = ()) -> Counter[str]:
+        """counts() of the texts at these places."""
+        counts = self._named(Counter(chain.from_iterable(map(self._numbers, places))))
+        for term in exclude:
+            counts.pop(term, None)
+        return counts
+
+    @property
+    def terms(self) -> dict[int, list[str]]:
+        """Every text's terms by key (made whole when asked for: `terms_of` reads one)."""
+        term_of = self._term_of.__getitem__
+        return {key: list(map(term_of, self._numbers(place))) for place, key in enumerate(self._places.ids)}
 
     def counts(self, keys: Iterable[int] | None = None, *, exclude: Collection[str] = ()) -> Counter[str]:
         """How often each term is used in the texts of `keys` (all texts when None), in first-use order."""
         if keys is None:
             if self._all is None:
-                self._all = Counter(chain.from_iterable(self.terms.values()))
+                self._all = self._named(Counter(self._flat))
             counts = self._all.copy()
         else:
-            counts = Counter(chain.from_iterable(map(self.terms.__getitem__, keys)))
+            counts = self._named(Counter(chain.from_iterable(map(self._numbers, map(self._place, keys)))))
         for term in exclude:
             counts.pop(term, None)
         return counts
+
+    def _named(self, numbers: Counter[int]) -> Counter[str]:
+        term_of = self._term_of
+        return Counter({term_of[number]: n for number, n in numbers.items()})
 
     def themes(
         self,
@@ -423,14 +553,34 @@ def people_names(texts: Iterable[str], names: Iterable[str | None] = ()) -> set[
     return introduced_names(texts) | known
 
 
+_NAMES_AT_A_TIME = 65_536  # texts joined into one string to look for names in
+
+
 def introduced_names(texts: Iterable[str]) -> set[str]:
     """First names people use to greet or introduce themselves, lower-cased, to leave out of clouds."""
-    joined = _APART.join(texts)  # one regex call per pattern for a whole chat instead of one per post
+    remaining = iter(texts)
+    batches = iter(lambda: list(islice(remaining, _NAMES_AT_A_TIME)), [])
+    joined = _APART.join(next(batches, []))  # one regex call per pattern for many texts instead of one per post
     names = {m.lower() for pattern in _NAME_RES for m in pattern.findall(joined)} - STOPWORDS
-    # A word also written in lower case ("culture") is a word, not a name.
-    if len(names) <= _FEW_NAMES:
-        return {n for n in names if not _written_in_lower_case(n, joined)}
-    return names - set(_LOWER_WORD_RE.findall(joined))
+    batch = next(batches, None)
+    if batch is None:  # all the texts in one string
+        # A word also written in lower case ("culture") is a word, not a name.
+        if len(names) <= _FEW_NAMES:
+            return {n for n in names if not _written_in_lower_case(n, joined)}
+        return names - set(_LOWER_WORD_RE.findall(joined))
+    # A large chat's texts a batch at a time (never all in one string): the same names, and the same words
+    # written in lower case, found batch by batch (no pattern reaches across _APART from one text to the next).
+    # (Each batch's lower-case words are gathered one by one: a list of them all would be tens of megabytes.)
+    lower_case = {m.group() for m in _LOWER_WORD_RE.finditer(joined)}
+    del joined
+    while batch is not None:
+        joined = _APART.join(batch)
+        del batch
+        names.update(m.lower() for pattern in _NAME_RES for m in pattern.findall(joined))
+        lower_case.update(m.group() for m in _LOWER_WORD_RE.finditer(joined))
+        del joined
+        batch = next(batches, None)
+    return names - STOPWORDS - lower_case
 
 
 def _written_in_lower_case(word: str, text: str) -> bool:

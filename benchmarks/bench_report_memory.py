@@ -8,8 +8,9 @@ SQLite file. Each report is then the real CLI in a fresh process writing into an
 peak RSS read from the kernel's accounting of that one child (wait4). Prints posts, seconds, peak RSS,
 RSS per 1,000 posts and the size of the files written, so growth with the chat's size shows at a
 glance. `--old DIR` also reports from the code checked out at DIR (e.g. `git worktree add /tmp/base
-15b7c63`) on the same record, interleaved; both read the one SQLite file, so the two checkouts must
-share its schema. Generated files and records are kept in `--folder` (a temporary folder by default)
+15b7c63`), interleaved: from the same SQLite file when the two checkouts share its schema (the same
+newest migration), else from a record of the same generated file imported by the old code's own CLI.
+Generated files and records are kept in `--folder` (a temporary folder by default)
 and reused when present. Issue 16 asks for the report's memory flat in the number of posts (under
 400 MB at 1,000,000).
 """
@@ -47,9 +48,17 @@ def run_cli(code: Path, database: Path, args: list[str], folder: Path) -> tuple[
     return output, took, usage.ru_maxrss // 1024
 
 
-def record(posts: int, folder: Path) -> Path:
-    """A SQLite record of a generated chat of `posts` posts, made once and kept in `folder`."""
-    database = folder / f"chat-{posts}.db"
+def schema(code: Path) -> str:
+    """The newest migration of the checkout `code`: two checkouts with the same one read the same record."""
+    versions = sorted((code / "transcripts" / "migrations" / "versions").glob("[0-9]*.py"))
+    return versions[-1].stem if versions else ""
+
+
+def record(posts: int, folder: Path, code: Path = ROOT) -> Path:
+    """A SQLite record of a generated chat of `posts` posts, imported by the CLI of `code` (when its schema is
+    not this checkout's, into a record of its own), made once and kept in `folder`."""
+    own = schema(code) == schema(ROOT)
+    database = folder / (f"chat-{posts}.db" if own else f"chat-{posts}-{schema(code)}.db")
     if database.exists():
         return database
     source = folder / f"chat-{posts}.jsonl"
@@ -60,7 +69,7 @@ def record(posts: int, folder: Path) -> Path:
         )  # fmt: skip
     partial = folder / f"chat-{posts}.db.partial"
     partial.unlink(missing_ok=True)
-    output, _, _ = run_cli(ROOT, partial, ["import", str(source)], folder)
+    output, _, _ = run_cli(code, partial, ["import", str(source)], folder)
     stored = int(output.split("\t")[1].split()[0])
     assert stored == posts, f"stored {stored} of {posts}"
     partial.rename(database)
@@ -81,8 +90,8 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         print(f"{'code':>4} {'posts':>9} {'seconds':>8} {'peak RSS MB':>12} {'MB per 1k posts':>16} {'files MB':>9}")
         for posts in args.posts:
-            database = record(posts, folder)
             for name, code in codes:
+                database = record(posts, folder, code)
                 out = folder / f"report-{name}-{posts}"
                 shutil.rmtree(out, ignore_errors=True)
                 args_ = ["report", "--latest", "--no-pictures", "--out", str(out)]
