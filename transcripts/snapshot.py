@@ -21,7 +21,17 @@ from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from transcripts.errors import RecordError
-from transcripts.models import Answer, ChatCapture, Event, MessageRow, OutboundPost, Participant, Prompt
+from transcripts.models import (
+    DELETED_BY_AUTHOR,
+    SHOWN,
+    Answer,
+    ChatCapture,
+    Event,
+    MessageRow,
+    OutboundPost,
+    Participant,
+    Prompt,
+)
 
 REMOVED_TEXT = "removed at the author's request"
 _ROWS_AT_A_TIME = 5000  # rows fetched at a time (a server-side cursor on PostgreSQL): the result is never held whole
@@ -595,7 +605,7 @@ def load_event(session: Session, event_id: int, after_id: int = 0, *, compact_ov
         PromptView(p.id, p.kind, p.number, p.text, p.due_at, p.posted_at, frozenset(asked_by[p.id])) for p in prompts
     ]
     c = MessageRow.__table__.c
-    shown = (c.event_id == event_id, c.deleted_at.is_(None), c.withheld_reason.is_(None), c.id > after_id)
+    shown = (c.event_id == event_id, SHOWN, c.id > after_id)
     # The raw payloads are not loaded (they are most of a row's size); only the one field analysis reads.
     # JSON lists come back as text and are decoded with orjson, several times faster than the JSON type.
     rows = session.execute(
@@ -630,7 +640,7 @@ def load_event(session: Session, event_id: int, after_id: int = 0, *, compact_ov
         snap.deleted_at_times = list(
             session.scalars(
                 select(c.created_at)
-                .where(c.event_id == event_id, c.deleted_at.is_not(None), c.withheld_reason.is_(None))
+                .where(c.event_id == event_id, DELETED_BY_AUTHOR)
                 .order_by(c.created_at)
             )
         )
