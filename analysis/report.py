@@ -348,25 +348,9 @@ class _Comments:
             yield Markup("".join(out))
 
 
-def render_page(
-    report: ChatReport,
-    pictures: Mapping[str, str | None],
-    *,
-    cpd_links: list[tuple[str, str]] | None = None,
-    cpd_offered: bool = True,
-    img_origin: str = "",
-    site_nav: bool | None = None,
-    first_screen: int | None = None,
-    more: tuple[str, str] | None = None,
-    settings: Settings | None = None,
-) -> str:
-    """The chat page HTML, whole (the web app's first screen); `page_pieces` says what each option does."""
-    return "".join(
-        page_pieces(
-            report, pictures, cpd_links=cpd_links, cpd_offered=cpd_offered, img_origin=img_origin,
-            site_nav=site_nav, first_screen=first_screen, more=more, settings=settings,
-        )
-    )  # fmt: skip
+def render_page(report: ChatReport, pictures: Mapping[str, str | None], **options: Any) -> str:
+    """The chat page HTML, whole (the web app's first screen); the options are `page_pieces`' own."""
+    return "".join(page_pieces(report, pictures, **options))
 
 
 def page_pieces(
