@@ -149,6 +149,9 @@ class FakeSlack:
 def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Keep-alive, and headers and body go out in two writes: with Nagle's algorithm on, each answer
+        # waited about 40 ms for the client's delayed ACK, which Slack's own servers do not make anyone wait.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             url = urlsplit(self.path)

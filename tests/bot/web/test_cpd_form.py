@@ -3,7 +3,6 @@ and "to complete" marked, "Save" + "Download Word" downloads, and links on the a
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from docx import Document
 
 from bot.web.app import create_app
 from config.settings import Settings
-from tests.bot.web.conftest import SECRET, RunningApp, serve
+from tests.bot.web.conftest import SECRET, RunningApp, local_socket, serve
 from transcripts.db import Database
 
 
@@ -28,13 +27,12 @@ def _docx_text(path: Path) -> str:
 def web_without_base_url(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningApp]:
     """The app with WEB_BASE_URL unset, as a person running `huddlebot web --port N` has it."""
     monkeypatch.delenv("WEB_BASE_URL", raising=False)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock, base = local_socket()
     settings = Settings(_env_file=None, SECRET_KEY=SECRET, HUDDLEBOT_OUTPUT_DIR=str(tmp_path / "out"))  # type: ignore[call-arg]
     assert "web_base_url" not in settings.model_fields_set
     app = create_app(settings, db)
     for _ in serve(app, sock):
-        yield RunningApp(f"http://127.0.0.1:{sock.getsockname()[1]}", settings, db, app)
+        yield RunningApp(base, settings, db, app)
 
 
 @pytest.mark.browser

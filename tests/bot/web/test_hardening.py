@@ -5,7 +5,6 @@ built from the Host header; writes and downloads are rate limited per client."""
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from sqlalchemy import text
 
 from bot.web.app import create_app
 from bot.web.auth import SESSION_COOKIE, signin_link
-from tests.bot.web.conftest import RunningApp, serve, serve_server, start_app, web_settings
+from tests.bot.web.conftest import RunningApp, local_socket, serve, serve_server, start_app, web_settings
 from tests.bot.web.huddle_data import T_OURS, add_huddles
 from tests.bot.web.test_visibility import app_routes
 from transcripts.db import Database
@@ -49,9 +48,7 @@ def test_a_signin_link_signs_in_once_and_only_when_confirmed_on_this_site(web: R
 def test_signin_tokens_never_reach_the_access_log(
     db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, base = local_socket()
     settings = web_settings(base, tmp_path / "out")
     app = create_app(settings, db)
     server = uvicorn.Server(uvicorn.Config(app, access_log=True, log_config=None, lifespan="off"))
@@ -91,11 +88,10 @@ def test_an_error_page_for_people_keeps_the_errors_own_headers(web: RunningApp, 
 def test_hsts_is_sent_when_served_over_https(db: Database, tmp_path: Path, web: RunningApp) -> None:
     with httpx.Client(base_url=web.base_url, timeout=30) as plain:
         assert "strict-transport-security" not in plain.get("/").headers
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock, base = local_socket()
     app = create_app(web_settings("https://huddles.example.nhs.uk", tmp_path / "tls"), db)
     for _ in serve(app, sock):
-        with httpx.Client(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=30) as client:
+        with httpx.Client(base_url=base, timeout=30) as client:
             for path in ("/", "/no-such-page", "/api/chats/999999"):
                 assert "max-age=" in client.get(path).headers["strict-transport-security"], path
 

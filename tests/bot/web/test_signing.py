@@ -4,7 +4,6 @@ installation signs with a random key generated once and kept in its database."""
 from __future__ import annotations
 
 import logging
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +14,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from bot.web.app import create_app
 from config.settings import Settings, SettingsError, load_settings
-from tests.bot.web.conftest import serve
+from tests.bot.web.conftest import local_socket, serve
 from tests.bot.web.huddle_data import T_OURS, add_huddles
 from transcripts.db import Database
 from transcripts.models import InstallationSecret
@@ -25,9 +24,7 @@ OLD_DEFAULT = "dev-only-change-me"
 
 @contextmanager
 def _app_without_secret_key(db: Database, tmp_path: Path) -> Iterator[str]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, base = local_socket()
     settings = Settings(_env_file=None, HUDDLEBOT_OUTPUT_DIR=str(tmp_path / "out"), WEB_BASE_URL=base)  # type: ignore[call-arg]
     app = create_app(settings, db)
     for _ in serve(app, sock):
