@@ -92,6 +92,9 @@ class Event(Base):
     definition_id: Mapped[int | None] = mapped_column(ForeignKey("definitions.id", ondelete="SET NULL"))
     page_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when something other than a post changed what the event shows (an erasure): a running web app
+    # builds its pages and pictures again (bot.web.page_cache reads every column for its version).
+    revised_at: Mapped[datetime | None]
 
     prompts: Mapped[list[Prompt]] = relationship(
         back_populates="event", order_by="Prompt.id", cascade="all, delete-orphan"

@@ -38,6 +38,7 @@ from transcripts.models import (
     LevelChange,
     MessageRow,
     Participant,
+    utcnow,
 )
 from transcripts.slack_payload import said
 from transcripts.slack_stores import SLACK_INBOX, SLACK_OAUTH_STATES, drop
@@ -235,6 +236,10 @@ def forget_person(session: Session, handle: str, *, platform: str | None = None)
         changed = _scrub_table(session, table, scrubber)
         if changed:
             result.scrubbed[table.name] = changed
+    # The person's posts, their mentions in other people's posts and their profile may show on any event's
+    # pages, and none of that moves the columns a page's version follows: every event is marked revised,
+    # so a running web app builds each page (and its pictures) again when it is next opened.
+    session.execute(update(Event).values(revised_at=utcnow()))
     return result
 
 

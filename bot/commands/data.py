@@ -25,7 +25,11 @@ def forget(
     platform: str | None = typer.Option(None, "--platform", help="Only this platform (default: all)."),
     yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
 ) -> None:
-    """Erase a person from every event (UK GDPR right to erasure); transcripts keep their shape."""
+    """Erase a person from every event (UK GDPR right to erasure); transcripts keep their shape.
+
+    The web app's drawn pictures (word clouds of people's words, wheels of their names) are deleted too:
+    it draws them again from the erased record when a page is next opened."""
+    from bot.web.picture_files import remove_drawn_pictures
     from transcripts.privacy import forget_person
 
     if not yes:
@@ -34,12 +38,14 @@ def forget(
         result = forget_person(session, handle, platform=platform)
         if not result.profiles:
             raise CommandError(f"{handle}: no such person in the record")
+    pictures = remove_drawn_pictures(Path(settings().output_dir))
     scrubbed = sum(result.scrubbed.values())
     typer.echo(
         f"erased {handle}: {result.profiles} profile(s), {result.messages} message(s) removed, "
         f"{result.answers} answer(s) and {result.cpd_entries} CPD entr(ies) deleted, "
         + (f"{result.waiting_events} Slack event(s) not yet stored dropped, " if result.waiting_events else "")
         + f"{scrubbed} other row(s) scrubbed"
+        + (f", the web app's pictures of {pictures} event(s) deleted" if pictures else "")
     )
 
 

@@ -37,10 +37,10 @@ from bot.web.page_cache import (
     analysed,
     built_version,
     drawn_pictures,
-    picture_dir,
     ready_build,
     will_draw,
 )
+from bot.web.picture_files import picture_dir
 from bot.web.visibility import is_public, public_clause
 from transcripts.models import DELETED_BY_AUTHOR, SHOWN, Event, MessageRow, Participant, Prompt
 

@@ -6,7 +6,8 @@ shown (with the question each belongs under), the running counts, and the newest
 reads only the feed. At most once per REFRESH_SECONDS a poll starts one background refresh (never
 several: single-flight), which asks the database for posts newer than the feed's newest id
 (`load_event(after_id=...)`) and folds them in; every CHANGES_SECONDS it also looks for edits and
-removals, and those, or a changed question, make the feed be built again from the record.
+removals, and those, a changed question, or the event marked revised (an erasure: `Event.revised_at`,
+read with every refresh), make the feed be built again from the record.
 
 The question a post belongs under follows the chat page's rules (`analysis.answers.assign_answers`:
 an explicit answer, an A/Q marker, a reply or quote, else the question's time window).
@@ -47,6 +48,7 @@ class Stamp:
     removed: int
     edited: datetime | None
     prompts: tuple[Any, ...]
+    revised: datetime | None
 
 
 @dataclass(slots=True)
@@ -133,7 +135,9 @@ def _summarise(feed: Feed) -> None:
     }
 
 
-def _rebuild(feed: Feed, db: Database, status: str, removed: int, edited: datetime | None) -> None:
+def _rebuild(
+    feed: Feed, db: Database, status: str, removed: int, edited: datetime | None, revised: datetime | None
+) -> None:
     """Build the feed again from the whole record, then swap it in (readers never see half of it)."""
     with db.session() as session:
         snap = load_event(session, feed.event_id)
@@ -141,17 +145,20 @@ def _rebuild(feed: Feed, db: Database, status: str, removed: int, edited: dateti
     _fold(fresh, snap)
     feed.posts, feed.answers, feed.authors = fresh.posts, fresh.answers, fresh.authors
     feed.people, feed.questions, feed.last_id = fresh.people, fresh.questions, fresh.last_id
-    feed.stamp = Stamp(removed, edited, _prompt_signature(snap))
+    feed.stamp = Stamp(removed, edited, _prompt_signature(snap), revised)
     feed.status = status
     _summarise(feed)
 
 
-def _newest(db: Database, event_id: int) -> tuple[int, str]:
-    """The event's newest message id and its status: cheap, asked every REFRESH_SECONDS."""
+def _newest(db: Database, event_id: int) -> tuple[int, str, datetime | None]:
+    """The event's newest message id, its status and when it was last revised: cheap, asked every
+    REFRESH_SECONDS."""
     with db.session() as session:
         newest = session.scalar(select(func.max(MessageRow.id)).where(MessageRow.event_id == event_id))
-        status = session.scalar(select(Event.status).where(Event.id == event_id)) or ""
-    return newest or 0, status
+        status, revised = session.execute(
+            select(Event.status, Event.revised_at).where(Event.id == event_id)
+        ).one_or_none() or ("", None)
+    return newest or 0, status, revised
 
 
 def _changes(db: Database, event_id: int) -> tuple[int, datetime | None]:
@@ -167,12 +174,12 @@ def _changes(db: Database, event_id: int) -> tuple[int, datetime | None]:
 
 def _refresh(feed: Feed, db: Database) -> None:
     stamp = feed.stamp
-    newest, status = _newest(db, feed.event_id)
-    if stamp is None or time.monotonic() - feed.changes_checked >= CHANGES_SECONDS:
+    newest, status, revised = _newest(db, feed.event_id)
+    if stamp is None or revised != stamp.revised or time.monotonic() - feed.changes_checked >= CHANGES_SECONDS:
         removed, edited = _changes(db, feed.event_id)
         feed.changes_checked = time.monotonic()
-        if stamp is None or (removed, edited) != (stamp.removed, stamp.edited):
-            _rebuild(feed, db, status, removed, edited)
+        if stamp is None or (removed, edited, revised) != (stamp.removed, stamp.edited, stamp.revised):
+            _rebuild(feed, db, status, removed, edited, revised)
             return
     if status != feed.status:
         feed.status = status
@@ -182,7 +189,7 @@ def _refresh(feed: Feed, db: Database) -> None:
     with db.session() as session:
         snap = load_event(session, feed.event_id, after_id=feed.last_id)
     if _prompt_signature(snap) != stamp.prompts:  # a question was asked or changed: place everything again
-        _rebuild(feed, db, status, stamp.removed, stamp.edited)
+        _rebuild(feed, db, status, stamp.removed, stamp.edited, stamp.revised)
         return
     _fold(feed, snap)
 

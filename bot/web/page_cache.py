@@ -38,6 +38,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from analysis.report import PICTURES, ChatReport, build_report, draw_pictures
+from bot.web.picture_files import picture_dir
 from transcripts.db import Database
 from transcripts.models import Definition, Event, MessageRow, OutboundPost, Prompt
 from transcripts.snapshot import EventSnapshot, load_event
@@ -125,10 +126,6 @@ def _about(session: Session, event_id: int) -> str:
     definition = session.get(Definition, event.definition_id) if event.definition_id is not None else None
     about = repr((own, [tuple(p) for p in prompts], [tuple(p) for p in posts], definition and definition.body))
     return hashlib.blake2b(about.encode(), digest_size=6).hexdigest()
-
-
-def picture_dir(output_dir: Path, event_id: int, version: str) -> Path:
-    return output_dir / "web" / f"event-{event_id}" / version
 
 
 def _only_new_posts(old: str, new: str) -> int | None:
@@ -293,10 +290,15 @@ def _build_quietly(db: Database, event_id: int, key: tuple[str, int], version: s
 
 
 def built_version(db: Database, event_id: int, version: str) -> Built | None:
-    """The kept build of exactly this version, if it is still kept (a picture link names its version)."""
+    """The kept build of exactly this version while the record has only gained posts since: a picture link
+    on a page of a running chat names the version it was drawn from. Never once a post it showed was
+    edited, deleted or erased, so no picture drawn from removed words is served again."""
     with _cache_lock:
         cached = _reports.get((db.url, event_id))
-    return cached if cached is not None and cached.version == version else None
+    if cached is None or cached.version != version:
+        return None
+    current = record_version(db, event_id)
+    return cached if current == version or _only_new_posts(version, current) is not None else None
 
 
 def will_draw(built: Built, output_dir: Path) -> dict[str, bool]:

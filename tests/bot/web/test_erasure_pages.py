@@ -1,0 +1,88 @@
+"""An erasure reaches the running web app at once: `huddlebot forget`, run beside a web process that has
+already analysed and drawn the chat, leaves no page, feed, API answer or picture showing the person."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from config.settings import get_settings
+from tests.bot.web.conftest import RunningApp
+
+HANDLE = "evelyn_prodger"
+
+
+@pytest.fixture
+def cli_on(web: RunningApp, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """`huddlebot` commands on the web app's own database, as an operator runs them beside it."""
+    monkeypatch.setenv("DATABASE_URL", web.db.url)
+    monkeypatch.setenv("HUDDLEBOT_OUTPUT_DIR", str(web.settings.output_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _analysed(client: httpx.Client, path: str) -> str:
+    """The page once analysed: the first request may answer with the page being prepared."""
+    deadline = time.monotonic() + 120
+    while True:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        if 'id="preparing"' not in response.text:
+            return response.text
+        assert time.monotonic() < deadline, f"{path} was still being prepared after 120 s"
+        time.sleep(0.2)
+
+
+def _surfaces(client: httpx.Client, event_id: int) -> dict[str, str]:
+    return {
+        path: _analysed(client, path)
+        for path in (
+            f"/events/{event_id}",
+            f"/events/{event_id}/transcript",
+            f"/events/{event_id}/live.json",
+            f"/api/chats/{event_id}/messages",
+            f"/api/chats/{event_id}/stats",
+        )
+    }
+
+
+def test_a_person_erased_beside_the_running_app_is_gone_from_every_page_and_picture_at_once(
+    web: RunningApp, seed_event: int, cli_on: None
+) -> None:
+    with httpx.Client(base_url=web.base_url, timeout=60) as visitor:
+        before = _surfaces(visitor, seed_event)
+        assert all(HANDLE in text for text in before.values()), [p for p, t in before.items() if HANDLE not in t]
+        pictures = re.findall(r'/events/\d+/pictures/\w+\.png\?v=[\w-]+', before[f"/events/{seed_event}"])
+        assert pictures, "the chat page shows its pictures"
+        for picture in pictures:
+            assert visitor.get(picture).status_code == 200
+        drawn = sorted(p for p in (Path(web.settings.output_dir) / "web").rglob("*.png"))
+        assert drawn
+
+        result = CliRunner().invoke(app, ["forget", f"@{HANDLE}", "--yes"])
+        assert result.exit_code == 0, result.output
+        assert not [p for p in drawn if p.exists()], "pictures drawn from the erased person's words are still on disk"
+
+        after = _surfaces(visitor, seed_event)
+        live = f"/events/{seed_event}/live.json"
+        # The live feed answers polls from memory and asks the record again at most every second or so.
+        deadline = time.monotonic() + 60
+        while HANDLE.lower() in after[live].lower() and time.monotonic() < deadline:
+            time.sleep(0.2)
+            after[live] = visitor.get(live).text
+        shown = [path for path, text in after.items() if HANDLE.lower() in text.lower()]
+        assert shown == [], f"still showing @{HANDLE}: {shown}"
+        assert not set(pictures) & set(
+            re.findall(r'/events/\d+/pictures/\w+\.png\?v=[\w-]+', after[f"/events/{seed_event}"])
+        ), "the chat page still links the pictures drawn before the erasure"
+        for picture in pictures:  # a page opened before the erasure asks for its pictures again
+            assert visitor.get(picture).status_code in (200, 404)
+        assert not [p for p in drawn if p.exists()], "a picture of the record before the erasure was drawn again"
