@@ -293,8 +293,9 @@ def export_person(session: Session, handle: str) -> dict[str, Any]:
     }
 
 
-def purge_older_than(session: Session, days: int, *, kind: str = "huddle") -> int:
-    """Delete `kind` events that ended (or, with no end, started) more than `days` days ago; returns the count."""
+def purge_older_than(session: Session, days: int, *, kind: str = "huddle") -> list[int]:
+    """Delete `kind` events that ended (or, with no end, started) more than `days` days ago; returns their ids
+    (the pictures the web app drew of them are files, for the caller to delete)."""
     if days <= 0:
         raise ValueError("days must be positive")
     cutoff = datetime.now(UTC) - timedelta(days=days)
@@ -308,7 +309,7 @@ def purge_older_than(session: Session, days: int, *, kind: str = "huddle") -> in
         session.execute(delete(MessageRow).where(MessageRow.event_id == event.id))
         session.delete(event)
     session.flush()
-    return len(events)
+    return [event.id for event in events]
 
 
 def purge_closed_escalations_older_than(session: Session, days: int) -> int:

@@ -72,7 +72,10 @@ def export_person_command(
 def purge(
     days: int | None = typer.Option(None, "--days", min=1, help="Age in days (default: RETENTION_DAYS)."),
 ) -> None:
-    """Delete huddle sessions and resolved escalations older than the retention period, and stale install states."""
+    """Delete huddle sessions and resolved escalations older than the retention period, and stale install states.
+
+    The pictures the web app drew of the purged huddles are deleted with them."""
+    from bot.web.picture_files import remove_drawn_pictures
     from transcripts.privacy import (
         purge_closed_escalations_older_than,
         purge_expired_install_states,
@@ -83,11 +86,12 @@ def purge(
     if days is None:
         raise CommandError("purge: give --days N or set RETENTION_DAYS")
     with open_db() as db, db.session() as session:
-        count = purge_older_than(session, days)
+        purged = purge_older_than(session, days)
         escalations = purge_closed_escalations_older_than(session, days)
         states = purge_expired_install_states(session)
+    remove_drawn_pictures(Path(settings().output_dir), purged)
     typer.echo(
-        f"purged {count} huddle session(s) and {escalations} resolved escalation(s) older than {days} day(s), "
+        f"purged {len(purged)} huddle session(s) and {escalations} resolved escalation(s) older than {days} day(s), "
         f"and {states} expired Slack install state(s)"
     )
 

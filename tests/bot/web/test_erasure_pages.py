@@ -1,20 +1,25 @@
-"""An erasure reaches the running web app at once: `huddlebot forget`, run beside a web process that has
-already analysed and drawn the chat, leaves no page, feed, API answer or picture showing the person."""
+"""Data removed by the operator's commands leaves the running web app at once: `huddlebot forget` or
+`purge`, run beside a web process that has already analysed and drawn the chat, leaves no page, feed,
+API answer or picture showing the person or the purged huddle."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from bot.cli import app
 from config.settings import get_settings
-from tests.bot.web.conftest import RunningApp
+from tests.bot.web.conftest import RunningApp, sign_in
+from tests.bot.web.huddle_data import T_OURS, add_huddles
+from transcripts.models import Event
 
 HANDLE = "evelyn_prodger"
 
@@ -27,6 +32,9 @@ def cli_on(web: RunningApp, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+PICTURE_LINK = r"/events/\d+/pictures/\w+\.png\?v=[\w-]+"
 
 
 def _analysed(client: httpx.Client, path: str) -> str:
@@ -60,7 +68,7 @@ def test_a_person_erased_beside_the_running_app_is_gone_from_every_page_and_pict
     with httpx.Client(base_url=web.base_url, timeout=60) as visitor:
         before = _surfaces(visitor, seed_event)
         assert all(HANDLE in text for text in before.values()), [p for p, t in before.items() if HANDLE not in t]
-        pictures = re.findall(r'/events/\d+/pictures/\w+\.png\?v=[\w-]+', before[f"/events/{seed_event}"])
+        pictures = re.findall(PICTURE_LINK, before[f"/events/{seed_event}"])
         assert pictures, "the chat page shows its pictures"
         for picture in pictures:
             assert visitor.get(picture).status_code == 200
@@ -81,8 +89,26 @@ def test_a_person_erased_beside_the_running_app_is_gone_from_every_page_and_pict
         shown = [path for path, text in after.items() if HANDLE.lower() in text.lower()]
         assert shown == [], f"still showing @{HANDLE}: {shown}"
         assert not set(pictures) & set(
-            re.findall(r'/events/\d+/pictures/\w+\.png\?v=[\w-]+', after[f"/events/{seed_event}"])
+            re.findall(PICTURE_LINK, after[f"/events/{seed_event}"])
         ), "the chat page still links the pictures drawn before the erasure"
         for picture in pictures:  # a page opened before the erasure asks for its pictures again
             assert visitor.get(picture).status_code in (200, 404)
         assert not [p for p in drawn if p.exists()], "a picture of the record before the erasure was drawn again"
+
+
+def test_a_huddle_purged_beside_the_running_app_leaves_no_picture_on_disk(web: RunningApp, cli_on: None) -> None:
+    huddle = add_huddles(web.db).ours
+    with httpx.Client(base_url=web.base_url, timeout=60) as member:
+        sign_in(member, web, "U2", T_OURS)
+        pictures = re.findall(PICTURE_LINK, _analysed(member, f"/events/{huddle}"))
+        for picture in pictures:
+            assert member.get(picture).status_code == 200
+    drawn = sorted((Path(web.settings.output_dir) / "web").rglob("*.png"))
+    assert drawn, "the huddle's page drew its pictures"
+    with web.db.session() as session:
+        long_ago = datetime.now(UTC) - timedelta(days=400)
+        session.execute(update(Event).where(Event.id == huddle).values(starts_at=long_ago, ends_at=long_ago))
+
+    result = CliRunner().invoke(app, ["purge", "--days", "90"])
+    assert result.exit_code == 0 and "purged 1 huddle session(s)" in result.output, result.output
+    assert not [p for p in drawn if p.exists()], "pictures drawn from a purged huddle are still on disk"
