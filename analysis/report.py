@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from analysis import cpd_offer
 from analysis.answers import Assignment, QuestionWindows, assign_answers, minute_precision
+from analysis.beside import Beside, can_fork
 from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
 from analysis.compact import PerPost
 from analysis.engagement import Edge, engagement_edges, render_wheel
@@ -83,14 +84,19 @@ class ChatReport:
     def question_of(self) -> Mapping[int, int | None]:
         """Message id -> the question it belongs under in the transcript (answer, else its time window): a
         dict, or for a large chat's posts a PerPost (in arrays)."""
-        number = _section_at(self)
-        pairs = fields_of(self.snapshot.messages, "id", "created_at")
-        if isinstance(self.snapshot.messages, list):
-            return {mid: number(mid, created_at) for mid, created_at in pairs}
-        sections: PerPost[int | None] = PerPost()
-        for mid, created_at in pairs:
-            sections.add(mid, number(mid, created_at))
-        return sections
+        return question_of(self.snapshot, self.assignments)
+
+
+def question_of(snapshot: EventSnapshot, assignments: Mapping[int, Assignment]) -> Mapping[int, int | None]:
+    """ChatReport.question_of, from the posts and their answers alone."""
+    number = _section_at(snapshot, assignments)
+    pairs = fields_of(snapshot.messages, "id", "created_at")
+    if isinstance(snapshot.messages, list):
+        return {mid: number(mid, created_at) for mid, created_at in pairs}
+    sections: PerPost[int | None] = PerPost()
+    for mid, created_at in pairs:
+        sections.add(mid, number(mid, created_at))
+    return sections
 
 
 def build_report(snapshot: EventSnapshot) -> ChatReport:
@@ -99,11 +105,11 @@ def build_report(snapshot: EventSnapshot) -> ChatReport:
     and the word cloud have read them, so no pass's own working set comes on top of them."""
     snapshot = with_clean_questions(snapshot)
     with gc_paused():  # every pass makes only acyclic objects (posts, terms, counts): nothing to collect
-        return _build_report(snapshot)
+        return _build_report(snapshot, assign_answers(snapshot))
 
 
-def _build_report(snapshot: EventSnapshot) -> ChatReport:
-    assignments = assign_answers(snapshot)
+def _build_report(snapshot: EventSnapshot, assignments: Mapping[int, Assignment]) -> ChatReport:
+    """build_report of a snapshot with clean questions, once its answers are assigned."""
     stats = compute_stats(snapshot, assignments)
     edges = engagement_edges(snapshot)
     bio_terms = dict(bio_cloud_terms(snapshot))
@@ -121,14 +127,15 @@ def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
 
 def _section_of(report: ChatReport) -> Callable[[MessageView], int | None]:
     """The question section a message is shown under, as a function: its answer's question, else the window."""
-    number = _section_at(report)
+    number = _section_at(report.snapshot, report.assignments)
     return lambda m: number(m.id, m.created_at)
 
 
-def _section_at(report: ChatReport) -> Callable[[int, datetime], int | None]:
+def _section_at(
+    snapshot: EventSnapshot, assignments: Mapping[int, Assignment]
+) -> Callable[[int, datetime], int | None]:
     """The question section of the message of this id and time, as a function (see _section_of)."""
-    windows = QuestionWindows(report.snapshot)
-    assignments = report.assignments
+    windows = QuestionWindows(snapshot)
 
     def number(mid: int, created_at: datetime) -> int | None:
         a = assignments.get(mid)
@@ -248,19 +255,18 @@ class _Transcript:
         return out
 
 
-def _transcript(report: ChatReport, limit: int | None = None) -> _Transcript:
+def _transcript(snap: EventSnapshot, assignments: Mapping[int, Assignment], limit: int | None = None) -> _Transcript:
     """The transcript's sections (only the first `limit` posts of the source order, when given).
 
     A deleted post stands where it was made, with no text and no author, so a reply to it still reads in
     order: after the last post of its section made before it; the others keep the source's order.
     """
-    snap = report.snapshot
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
     ordered = source_order(snap)
     groups: dict[int | None, array[int]] = {}
     shown = 0
     ends = snap.ends_at if snap.kind == "chat" else None  # is_after_the_chat, once for every post
-    number = _section_at(report)
+    number = _section_at(snap, assignments)
     for i, (mid, created_at) in enumerate(fields_of(ordered, "id", "created_at")):
         if limit is not None and shown >= limit:
             break
@@ -377,7 +383,7 @@ def page_pieces(
     page pages the rest); `more` is the (link, label) to the rest. With `settings`, what the chat read and
     made on X is priced at the settings' pay-per-use prices.
     """
-    transcript = _transcript(report, first_screen)
+    transcript = _transcript(report.snapshot, report.assignments, first_screen)
     return _page(
         report, pictures, lambda posts: transcript.groups(posts), first_screen, cpd_links=cpd_links,
         cpd_offered=cpd_offered, img_origin=img_origin, site_nav=site_nav, more=more, settings=settings,
@@ -515,66 +521,90 @@ def write_report(
     pictures: bool = True,
     progress: Callable[[str], None] | None = None,
     settings: Settings | None = None,
+    fork: bool = False,
 ) -> Path:
     """Write the chat page and its files into `out_dir`; returns the path of index.html (`settings`: the
-    prices a chat's use of X is costed at)."""
+    prices a chat's use of X is costed at).
+
+    With `fork` (and a second core, `beside.can_fork`), a chat held as a list of posts (up to
+    snapshot.COMPACT_OVER) has its transcript files written by a forked process while this one analyses
+    the text: the same files, in about the time of the longer half. Only a caller that forks safely asks
+    for it (the CLI: its one other thread, the progress bar's, holds nothing the child uses); a larger
+    chat, held compact for its memory, is written in this one process, so its memory stays one process's.
+    """
     step = progress or (lambda _label: None)
     step("loading the record")
     with db.session() as session, gc_paused():
         snapshot = load_event(session, event_id)
         offered = cpd_offer.cpd_offered(session, event_id)
     step("analysing")
-    report = build_report(snapshot)
-    snapshot = report.snapshot  # with the questions' own words, for the transcript files too
+    snapshot = with_clean_questions(snapshot)  # with the questions' own words, for the transcript files too
     out_dir.mkdir(parents=True, exist_ok=True)
-    step("writing transcript, messages and stats")
-    with gc_paused():
-        question_of = report.question_of()
-        write_markdown(snapshot, out_dir / "transcript.md", question_of)
-        write_csv(snapshot, out_dir / "messages.csv", question_of)
-        write_json(snapshot, out_dir / "record.json", question_of)
-        stats = orjson.dumps(stats_document(report), option=orjson.OPT_INDENT_2).decode()
-        write_text_atomic(out_dir / "stats.json", stats)
-    drawn: dict[str, Path | None] = {}
-    if pictures:
-        step("drawing the wheel, clouds and timeline")
-        drawn = draw_pictures(report, out_dir)
-    step("writing the chat page")
-    cpd_dir = out_dir / "cpd"
-    cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
-    drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
-    index = out_dir / "index.html"
-    with gc_paused():
-        transcript = _transcript(report)
-        entries = transcript.entries
-        first, parts, more = entries, 1, None
-        if entries > PAGED_OVER:
-            first = FIRST_SCREEN
-            parts = _write_transcript_pages(report, transcript, out_dir, first)
-            more = (
-                "transcript-2.html",
-                f"The rest of the transcript: posts {first + 1:,} to {entries:,}, on {parts - 1} more pages",
-            )
-        with atomic_writer(index) as fh:  # written as it is made: a large chat's page is never one string
-            for piece in _page(
-                report, drawn_uris, lambda posts: transcript.groups(posts, 0, first), None, cpd_links=cpd_links,
-                cpd_offered=offered, img_origin="", site_nav=None, more=more, settings=settings,
-            ):  # fmt: skip
-                fh.write(piece)
+    fork = fork and isinstance(snapshot.messages, list) and can_fork()
+    with gc_paused():  # every pass makes only acyclic objects (posts, terms, counts): nothing to collect
+        assignments = assign_answers(snapshot)
+        with Beside(lambda: _write_transcript_files(snapshot, assignments, out_dir), fork=fork) as files:
+            report = _build_report(snapshot, assignments)
+            step("writing transcript, messages and stats")
+            stats = orjson.dumps(stats_document(report), option=orjson.OPT_INDENT_2).decode()
+            drawn: dict[str, Path | None] = {}
+            if pictures:
+                step("drawing the wheel, clouds and timeline")
+                drawn = draw_pictures(report, out_dir)
+            step("writing the chat page")
+            cpd_dir = out_dir / "cpd"
+            cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
+            drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
+            transcript = _transcript(snapshot, assignments)
+            entries = transcript.entries
+            first, parts, more = entries, 1, None
+            if entries > PAGED_OVER:
+                first, parts = FIRST_SCREEN, _parts(entries)
+                more = (
+                    "transcript-2.html",
+                    f"The rest of the transcript: posts {first + 1:,} to {entries:,}, on {parts - 1} more pages",
+                )
+            # Written once the transcript files are: a report failing in them changes no file of the record
+            # (pictures aside), and the chat page never links to a transcript page not there yet.
+            files.join()
+            write_text_atomic(out_dir / "stats.json", stats)
+            index = out_dir / "index.html"
+            with atomic_writer(index) as fh:  # written as it is made: a large chat's page is never one string
+                for piece in _page(
+                    report, drawn_uris, lambda posts: transcript.groups(posts, 0, first), None, cpd_links=cpd_links,
+                    cpd_offered=offered, img_origin="", site_nav=None, more=more, settings=settings,
+                ):  # fmt: skip
+                    fh.write(piece)
     _remove_stale_pages(out_dir, parts)
     return index
 
 
-def _write_transcript_pages(report: ChatReport, transcript: _Transcript, out_dir: Path, first: int) -> int:
+def _write_transcript_files(snapshot: EventSnapshot, assignments: Mapping[int, Assignment], out_dir: Path) -> None:
+    """transcript.md, messages.csv, record.json and (for a chat of over PAGED_OVER entries) the transcript
+    pages after the chat page's first screen: every file that needs only the posts and their answers."""
+    question_of_post = question_of(snapshot, assignments)
+    write_markdown(snapshot, out_dir / "transcript.md", question_of_post)
+    write_csv(snapshot, out_dir / "messages.csv", question_of_post)
+    write_json(snapshot, out_dir / "record.json", question_of_post)
+    del question_of_post
+    transcript = _transcript(snapshot, assignments)
+    if transcript.entries > PAGED_OVER:
+        _write_transcript_pages(snapshot, transcript, out_dir, FIRST_SCREEN)
+
+
+def _parts(entries: int) -> int:
+    """How many parts a transcript of this many entries (over PAGED_OVER) is in, the chat page the first."""
+    return 1 + -(-(entries - FIRST_SCREEN) // PAGE_ENTRIES)
+
+
+def _write_transcript_pages(snap: EventSnapshot, transcript: _Transcript, out_dir: Path, first: int) -> None:
     """The transcript after the chat page's first `first` entries, PAGE_ENTRIES at a time, into
-    transcript-2.html, transcript-3.html…, each linking to the one before and after; returns how many
-    parts the transcript is in (the chat page being the first). Written before the chat page, so it
-    never links to a page not there yet."""
-    snap = report.snapshot
+    transcript-2.html, transcript-3.html…, each linking to the one before and after (`_parts` of them
+    with the chat page). Written before the chat page, so it never links to a page not there yet."""
     zone = ZoneInfo(snap.timezone)
     posts = _PostHtml(snap, zone)
     entries = transcript.entries
-    parts = 1 + -(-(entries - first) // PAGE_ENTRIES)
+    parts = _parts(entries)
     template = _env.get_template("transcript_page.html.j2")
     for part in range(2, parts + 1):
         start = first + (part - 2) * PAGE_ENTRIES
@@ -588,7 +618,6 @@ def _write_transcript_pages(report: ChatReport, transcript: _Transcript, out_dir
                 next=f"transcript-{part + 1}.html" if part < parts else None,
             ):  # fmt: skip
                 fh.write(piece)
-    return parts
 
 
 _PAGE_FILE = re.compile(r"transcript-(\d+)\.html")

@@ -1,0 +1,82 @@
+"""analysis.beside: work run in a forked child beside the caller, its error raised in the caller.
+
+The report writes its transcript files this way (write_report(fork=True)); whatever the child does, the
+parent must end up with the files the work wrote, or the error the work raised, and never return while the
+child still runs.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from analysis.beside import Beside
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_the_work_is_done_once_joined(tmp_path: Path, fork: bool) -> None:
+    target = tmp_path / "done.txt"
+    with Beside(lambda: _write(target, str(os.getpid())), fork=fork) as work:
+        pass
+    work.join()  # a second join does nothing
+    written_by = int(target.read_text(encoding="utf-8"))
+    assert (written_by != os.getpid()) == fork  # forked: by the child; else here, at once
+
+
+def test_an_os_error_in_the_child_is_raised_in_the_parent_with_its_file(tmp_path: Path) -> None:
+    missing = tmp_path / "no such folder" / "transcript.md"
+
+    def work() -> None:
+        missing.write_text("x", encoding="utf-8")
+
+    with pytest.raises(FileNotFoundError) as raised, Beside(work, fork=True):
+        pass
+    assert raised.value.errno == errno.ENOENT and raised.value.filename == str(missing)
+    assert any("forked process" in note for note in raised.value.__notes__)
+
+
+def test_an_error_that_does_not_pickle_comes_back_as_its_text() -> None:
+    class Unpicklable(Exception):
+        def __reduce__(self) -> str | tuple[object, ...]:
+            raise TypeError("no")
+
+    def work() -> None:
+        raise Unpicklable("the disk went away")
+
+    with pytest.raises(RuntimeError, match="the disk went away"), Beside(work, fork=True):
+        pass
+
+
+def test_a_child_ended_without_an_error_is_still_a_failure() -> None:
+    with pytest.raises(RuntimeError, match="ended with 3"), Beside(lambda: os._exit(3), fork=True):
+        pass
+
+
+def test_the_blocks_own_error_wins_and_the_child_is_waited_for(tmp_path: Path) -> None:
+    target = tmp_path / "late.txt"
+
+    def work() -> None:
+        with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT), "w") as f:
+            f.write("written")
+        raise ValueError("the child's")
+
+    with pytest.raises(KeyError), Beside(work, fork=True):
+        raise KeyError("the block's")
+    assert target.read_text(encoding="utf-8") == "written"  # the child had finished before the error went on
+
+
+def test_the_child_prints_nothing_to_the_parents_output(capfd: pytest.CaptureFixture[str]) -> None:
+    def work() -> None:
+        print("from the child")
+        raise SystemExit(0)
+
+    with pytest.raises(SystemExit), Beside(work, fork=True):
+        pass
+    assert capfd.readouterr() == ("", "")
