@@ -1,14 +1,15 @@
 """Work done in a forked process beside this one, for a report's two independent halves on two cores.
 
 A report's transcript files (transcript.md, messages.csv, record.json, the transcript pages) need only the
-posts and their answers; the chat page and stats.json need the text analysis too. Neither half reads what
-the other makes, so a forked child can write the files while this process analyses the text: the child
-starts from a copy of this process's memory (the posts as loaded, nothing pickled), writes its files
-(each atomically, as it would here) and reports only whether it succeeded.
+posts and their answers; so do the chat's stats, its engagement edges and its bio cloud. Only the chat
+page and stats.json need the text analysis too. So a forked child can write those files and make those
+results while this process analyses the text: the child starts from a copy of this process's memory (the
+posts as loaded, nothing pickled on the way in), writes its files (each atomically, as it would here) and
+sends back its result (a few kilobytes, pickled) or its error.
 
 The child never returns into the caller's code: it ends with os._exit, so no database connection, atexit
-hook or buffered output inherited from the parent is closed or flushed twice. Its error, if any, is
-pickled back through a pipe and raised in the parent by `join`, which always waits for the child: an
+hook or buffered output inherited from the parent is closed or flushed twice. Its result or error is
+pickled back through a pipe and returned or raised in the parent by `join`, which always waits for the child: an
 error in the parent never leaves the child writing after the caller has moved on.
 """
 
@@ -21,6 +22,9 @@ import traceback
 from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 
 def can_fork() -> bool:
@@ -31,18 +35,20 @@ def can_fork() -> bool:
     return (cores or 1) > 1
 
 
-class Beside:
+class Beside(Generic[T]):
     """`work()` run beside the caller's own: in a forked child when `fork`, else at once in this process.
 
-    `join()` waits for it and raises its error here; used as a context manager, leaving the block joins
-    it (and when the block raised, only waits, so the block's own error is the one raised).
+    `join()` waits for it and returns its result or raises its error here; used as a context manager,
+    leaving the block joins it (and when the block raised, only waits, so the block's own error is the one
+    raised).
     """
 
-    def __init__(self, work: Callable[[], None], *, fork: bool) -> None:
+    def __init__(self, work: Callable[[], T], *, fork: bool) -> None:
         self._pid: int | None = None
         self._read = -1
+        self._result: T
         if not fork:
-            work()
+            self._result = work()
             return
         read, write = os.pipe()
         pid = os.fork()
@@ -52,21 +58,25 @@ class Beside:
         os.close(write)
         self._pid, self._read = pid, read
 
-    def join(self) -> None:
-        """Wait for the work to end; raise its error, if it had one. (Once: later calls do nothing.)"""
+    def join(self) -> T:
+        """Wait for the work to end; its result, or its error raised here. (Waits once: later calls return
+        the same result.)"""
         if self._pid is None:
-            return
+            return self._result
         with os.fdopen(self._read, "rb") as pipe:
-            sent = pipe.read()  # all of it before waiting: a large error must not block the child's write
+            sent = pipe.read()  # all of it before waiting: a large result must not block the child's write
         _, status = os.waitpid(self._pid, 0)
         self._pid = None
-        if sent:
-            raise pickle.loads(sent)
         code = os.waitstatus_to_exitcode(status)
-        if code != 0:
-            raise RuntimeError(f"the forked report writer ended with {code} and no error")
+        if not sent:
+            raise RuntimeError(f"the forked report writer ended with {code} and sent nothing back")
+        failed, value = pickle.loads(sent)
+        if failed:
+            raise value
+        self._result = value
+        return self._result
 
-    def __enter__(self) -> Beside:
+    def __enter__(self) -> Beside[T]:
         return self
 
     def __exit__(
@@ -79,22 +89,23 @@ class Beside:
             self.join()
 
 
-def _run_child(work: Callable[[], None], write: int) -> None:
-    """Run `work` in the forked child, send back its error (if any), and end the child."""
-    code = 0
+def _run_child(work: Callable[[], Any], write: int) -> None:
+    """Run `work` in the forked child, send back (False, its result) or (True, its error), and end the child."""
+    code = 1
     try:
         # What the parent would print is the parent's: nothing of the child's goes to the same terminal or log.
         sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - the process ends below
-        work()
-    except BaseException as error:  # whatever it is, the parent raises it
-        code = 1
-        error.add_note("(in the forked process writing the report's transcript files)")
         try:
-            sent = pickle.dumps(error)
-        except Exception:  # one that does not pickle goes back as its text
-            sent = pickle.dumps(RuntimeError("".join(traceback.format_exception(error))))
+            sent = pickle.dumps((False, work()), pickle.HIGHEST_PROTOCOL)
+        except BaseException as error:  # whatever it is, the parent raises it
+            error.add_note("(in the forked process writing the report's transcript files)")
+            try:
+                sent = pickle.dumps((True, error))
+            except Exception:  # one that does not pickle goes back as its text
+                sent = pickle.dumps((True, RuntimeError("".join(traceback.format_exception(error)))))
         view = memoryview(sent)
         while view:
             view = view[os.write(write, view) :]
+        code = 0
     finally:
         os._exit(code)

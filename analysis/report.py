@@ -110,12 +110,27 @@ def build_report(snapshot: EventSnapshot) -> ChatReport:
 
 def _build_report(snapshot: EventSnapshot, assignments: Mapping[int, Assignment]) -> ChatReport:
     """build_report of a snapshot with clean questions, once its answers are assigned."""
-    stats = compute_stats(snapshot, assignments)
-    edges = engagement_edges(snapshot)
-    bio_terms = dict(bio_cloud_terms(snapshot))
+    without_text = _without_text(snapshot, assignments)
+    return _with_text(snapshot, assignments, lambda: without_text)
+
+
+def _without_text(
+    snapshot: EventSnapshot, assignments: Mapping[int, Assignment]
+) -> tuple[EventStats, list[Edge], dict[str, int]]:
+    """What the report shows that needs no text analysis of the posts: stats, engagement edges, bio cloud."""
+    return compute_stats(snapshot, assignments), engagement_edges(snapshot), dict(bio_cloud_terms(snapshot))
+
+
+def _with_text(
+    snapshot: EventSnapshot,
+    assignments: Mapping[int, Assignment],
+    without_text: Callable[[], tuple[EventStats, list[Edge], dict[str, int]]],
+) -> ChatReport:
+    """The report: the text analysis made here, then `_without_text`'s results (asked for when it is done)."""
     text = event_text(snapshot)
     summary = summarise(snapshot, assignments, text)
     word_terms = dict(word_cloud_terms(snapshot, text))
+    stats, edges, bio_terms = without_text()
     return ChatReport(snapshot, assignments, stats, summary, edges, word_terms, bio_terms)
 
 
@@ -527,8 +542,9 @@ def write_report(
     prices a chat's use of X is costed at).
 
     With `fork` (and a second core, `beside.can_fork`), a chat held as a list of posts (up to
-    snapshot.COMPACT_OVER) has its transcript files written by a forked process while this one analyses
-    the text: the same files, in about the time of the longer half. Only a caller that forks safely asks
+    snapshot.COMPACT_OVER) has its transcript files written, and what needs no text analysis made
+    (`_without_text`), by a forked process while this one analyses the text: the same files, in about the
+    time of the longer half. Only a caller that forks safely asks
     for it (the CLI: its one other thread, the progress bar's, holds nothing the child uses); a larger
     chat, held compact for its memory, is written in this one process, so its memory stays one process's.
     """
@@ -543,8 +559,11 @@ def write_report(
     fork = fork and isinstance(snapshot.messages, list) and can_fork()
     with gc_paused():  # every pass makes only acyclic objects (posts, terms, counts): nothing to collect
         assignments = assign_answers(snapshot)
-        with Beside(lambda: _write_transcript_files(snapshot, assignments, out_dir), fork=fork) as files:
-            report = _build_report(snapshot, assignments)
+        with Beside(lambda: _files_and_passes(snapshot, assignments, out_dir), fork=fork) as beside:
+            # The child is joined once the text is analysed, so stats.json and the chat page are written after
+            # the transcript files: a report failing in those changes no other file, and the
+            # chat page never links to a transcript page not there yet.
+            report = _with_text(snapshot, assignments, beside.join)
             step("writing transcript, messages and stats")
             stats = orjson.dumps(stats_document(report), option=orjson.OPT_INDENT_2).decode()
             drawn: dict[str, Path | None] = {}
@@ -564,9 +583,6 @@ def write_report(
                     "transcript-2.html",
                     f"The rest of the transcript: posts {first + 1:,} to {entries:,}, on {parts - 1} more pages",
                 )
-            # Written once the transcript files are: a report failing in them changes no file of the record
-            # (pictures aside), and the chat page never links to a transcript page not there yet.
-            files.join()
             write_text_atomic(out_dir / "stats.json", stats)
             index = out_dir / "index.html"
             with atomic_writer(index) as fh:  # written as it is made: a large chat's page is never one string
@@ -577,6 +593,14 @@ def write_report(
                     fh.write(piece)
     _remove_stale_pages(out_dir, parts)
     return index
+
+
+def _files_and_passes(
+    snapshot: EventSnapshot, assignments: Mapping[int, Assignment], out_dir: Path
+) -> tuple[EventStats, list[Edge], dict[str, int]]:
+    """The transcript files, then `_without_text`: the report's work that needs no text analysis."""
+    _write_transcript_files(snapshot, assignments, out_dir)
+    return _without_text(snapshot, assignments)
 
 
 def _write_transcript_files(snapshot: EventSnapshot, assignments: Mapping[int, Assignment], out_dir: Path) -> None:

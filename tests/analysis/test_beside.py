@@ -1,14 +1,17 @@
-"""analysis.beside: work run in a forked child beside the caller, its error raised in the caller.
+"""analysis.beside: work run in a forked child beside the caller, its result returned and its error raised
+in the caller.
 
 The report writes its transcript files this way (write_report(fork=True)); whatever the child does, the
-parent must end up with the files the work wrote, or the error the work raised, and never return while the
-child still runs.
+parent must end up with the files the work wrote and its result, or the error the work raised, and never
+go on while the child still runs.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -16,18 +19,27 @@ import pytest
 from analysis.beside import Beside
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str) -> dict[str, object]:
     path.write_text(text, encoding="utf-8")
+    return {"pid": os.getpid(), "terms": Counter({"sbar": 3, "escalation": 2})}
 
 
 @pytest.mark.parametrize("fork", [True, False])
-def test_the_work_is_done_once_joined(tmp_path: Path, fork: bool) -> None:
+def test_the_work_is_done_and_its_result_returned_once_joined(tmp_path: Path, fork: bool) -> None:
     target = tmp_path / "done.txt"
-    with Beside(lambda: _write(target, str(os.getpid())), fork=fork) as work:
+    with Beside(lambda: _write(target, "written"), fork=fork) as work:
+        result = work.join()
+    assert work.join() == result  # joined once; later calls give the same result
+    assert target.read_text(encoding="utf-8") == "written"
+    assert result["terms"] == Counter({"sbar": 3, "escalation": 2})
+    assert (result["pid"] != os.getpid()) == fork  # forked: made by the child; else here, at once
+
+
+def test_leaving_the_block_joins_the_child(tmp_path: Path) -> None:
+    target = tmp_path / "done.txt"
+    with Beside(lambda: _write(target, "written"), fork=True):
         pass
-    work.join()  # a second join does nothing
-    written_by = int(target.read_text(encoding="utf-8"))
-    assert (written_by != os.getpid()) == fork  # forked: by the child; else here, at once
+    assert target.read_text(encoding="utf-8") == "written"
 
 
 def test_an_os_error_in_the_child_is_raised_in_the_parent_with_its_file(tmp_path: Path) -> None:
@@ -55,7 +67,10 @@ def test_an_error_that_does_not_pickle_comes_back_as_its_text() -> None:
 
 
 def test_a_child_ended_without_an_error_is_still_a_failure() -> None:
-    with pytest.raises(RuntimeError, match="ended with 3"), Beside(lambda: os._exit(3), fork=True):
+    with (
+        pytest.raises(RuntimeError, match="ended with 3 and sent nothing back"),
+        Beside(lambda: os._exit(3), fork=True),
+    ):
         pass
 
 
@@ -73,10 +88,11 @@ def test_the_blocks_own_error_wins_and_the_child_is_waited_for(tmp_path: Path) -
 
 
 def test_the_child_prints_nothing_to_the_parents_output(capfd: pytest.CaptureFixture[str]) -> None:
-    def work() -> None:
+    def work() -> int:
         print("from the child")
-        raise SystemExit(0)
+        print("and its warnings", file=sys.stderr)
+        return 7
 
-    with pytest.raises(SystemExit), Beside(work, fork=True):
-        pass
+    with Beside(work, fork=True) as child:
+        assert child.join() == 7
     assert capfd.readouterr() == ("", "")
