@@ -1,8 +1,8 @@
 """Work done in a forked process beside this one, for a report's two independent halves on two cores.
 
 A report's transcript files (transcript.md, messages.csv, record.json, the transcript pages) need only the
-posts and their answers; so do the chat's stats, its engagement edges and its bio cloud. Only the chat
-page and stats.json need the text analysis too. So a forked child can write those files and make those
+posts and their answers; so do the chat's stats and its engagement edges. Only the chat page and
+stats.json need the text analysis too. So a forked child can write those files and make those
 results while this process analyses the text: the child starts from a copy of this process's memory (the
 posts as loaded, nothing pickled on the way in), writes its files (each atomically, as it would here) and
 sends back its result (a few kilobytes, pickled) or its error.

@@ -114,23 +114,23 @@ def _build_report(snapshot: EventSnapshot, assignments: Mapping[int, Assignment]
     return _with_text(snapshot, assignments, lambda: without_text)
 
 
-def _without_text(
-    snapshot: EventSnapshot, assignments: Mapping[int, Assignment]
-) -> tuple[EventStats, list[Edge], dict[str, int]]:
-    """What the report shows that needs no text analysis of the posts: stats, engagement edges, bio cloud."""
-    return compute_stats(snapshot, assignments), engagement_edges(snapshot), dict(bio_cloud_terms(snapshot))
+def _without_text(snapshot: EventSnapshot, assignments: Mapping[int, Assignment]) -> tuple[EventStats, list[Edge]]:
+    """What the report shows that needs no words of the posts or bios: the stats and the engagement edges."""
+    return compute_stats(snapshot, assignments), engagement_edges(snapshot)
 
 
 def _with_text(
     snapshot: EventSnapshot,
     assignments: Mapping[int, Assignment],
-    without_text: Callable[[], tuple[EventStats, list[Edge], dict[str, int]]],
+    without_text: Callable[[], tuple[EventStats, list[Edge]]],
 ) -> ChatReport:
-    """The report: the text analysis made here, then `_without_text`'s results (asked for when it is done)."""
+    """The report: the clouds and summary made here (all that loads the lemmatiser's dictionary), then
+    `_without_text`'s results (asked for once these are done)."""
+    bio_terms = dict(bio_cloud_terms(snapshot))
     text = event_text(snapshot)
     summary = summarise(snapshot, assignments, text)
     word_terms = dict(word_cloud_terms(snapshot, text))
-    stats, edges, bio_terms = without_text()
+    stats, edges = without_text()
     return ChatReport(snapshot, assignments, stats, summary, edges, word_terms, bio_terms)
 
 
@@ -597,7 +597,7 @@ def write_report(
 
 def _files_and_passes(
     snapshot: EventSnapshot, assignments: Mapping[int, Assignment], out_dir: Path
-) -> tuple[EventStats, list[Edge], dict[str, int]]:
+) -> tuple[EventStats, list[Edge]]:
     """The transcript files, then `_without_text`: the report's work that needs no text analysis."""
     _write_transcript_files(snapshot, assignments, out_dir)
     return _without_text(snapshot, assignments)
