@@ -47,6 +47,7 @@ class Beside(Generic[T]):
         self._pid: int | None = None
         self._read = -1
         self._result: T
+        self._error: BaseException | None = None
         if not fork:
             self._result = work()
             return
@@ -60,18 +61,24 @@ class Beside(Generic[T]):
 
     def join(self) -> T:
         """Wait for the work to end; its result, or its error raised here. (Waits once: later calls return
-        the same result.)"""
+        the same result, or raise the same error.)"""
+        if self._error is not None:
+            raise self._error
         if self._pid is None:
             return self._result
-        with os.fdopen(self._read, "rb") as pipe:
-            sent = pipe.read()  # all of it before waiting: a large result must not block the child's write
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = None
+        pid, self._pid = self._pid, None
+        try:
+            with os.fdopen(self._read, "rb") as pipe:
+                sent = pipe.read()  # all of it before waiting: a large result must not block the child's write
+        finally:  # even when interrupted here: the child is waited for, never left behind
+            _, status = os.waitpid(pid, 0)
         code = os.waitstatus_to_exitcode(status)
         if not sent:
-            raise RuntimeError(f"the forked report writer ended with {code} and sent nothing back")
+            self._error = RuntimeError(f"the forked report writer ended with {code} and sent nothing back")
+            raise self._error
         failed, value = pickle.loads(sent)
         if failed:
+            self._error = value
             raise value
         self._result = value
         return self._result

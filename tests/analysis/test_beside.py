@@ -48,9 +48,11 @@ def test_an_os_error_in_the_child_is_raised_in_the_parent_with_its_file(tmp_path
     def work() -> None:
         missing.write_text("x", encoding="utf-8")
 
-    with pytest.raises(FileNotFoundError) as raised, Beside(work, fork=True):
+    with pytest.raises(FileNotFoundError) as raised, Beside(work, fork=True) as child:
         pass
     assert raised.value.errno == errno.ENOENT and raised.value.filename == str(missing)
+    with pytest.raises(FileNotFoundError):
+        child.join()  # the same error, however often it is asked for
     assert any("forked process" in note for note in raised.value.__notes__)
 
 

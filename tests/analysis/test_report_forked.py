@@ -74,3 +74,16 @@ def test_a_compact_chat_is_written_in_one_process(
     monkeypatch.setattr(snapshot_module, "COMPACT_OVER", 0)
     assert record_digests("seed", db, seed_chat, tmp_path) == GOLDEN["seed"]
     assert forked == [False]
+
+
+def test_a_file_the_forked_writer_cannot_write_fails_the_report_and_no_page_is_written(
+    db: Database, seed_chat: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report_module, "can_fork", lambda: True)
+    [(event_id, _)] = import_path(db, seed_chat)
+    out = tmp_path / "out"
+    (out / "record.json").mkdir(parents=True)  # the written record.json cannot be renamed over a folder
+    with pytest.raises(OSError) as raised:
+        report_module.write_report(db, event_id, out, pictures=False, fork=True)
+    assert raised.value.filename2 == str(out / "record.json")  # os.replace(temporary file, record.json)
+    assert sorted(p.name for p in out.iterdir()) == ["messages.csv", "record.json", "transcript.md"]
