@@ -19,7 +19,7 @@ import os
 import pickle
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -52,7 +52,13 @@ class Beside(Generic[T]):
             self._result = work()
             return
         read, write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare (EAGAIN, ENOMEM): the work is done here, at once
+            os.close(read)
+            os.close(write)
+            self._result = work()
+            return
         if pid == 0:  # the child: never returns
             os.close(read)
             _run_child(work, write)
@@ -94,6 +100,30 @@ class Beside(Generic[T]):
             return
         with suppress(BaseException):  # the block's own error is the one that goes on
             self.join()
+
+
+class Claims:
+    """The numbers 0..count-1, each handed out once, to whichever process asks first: this one or one forked
+    from it while the claims were open. They are bytes in a pipe no process can write to any more, read one
+    at a time (a pipe's read is atomic), so two processes sharing steps of work each take the next step
+    not yet taken, and neither waits for the other: when the pipe is empty, every step is taken."""
+
+    def __init__(self, count: int) -> None:
+        if not 0 <= count <= 256:
+            raise ValueError(f"{count} claims: one byte each, at most 256")
+        self._read, write = os.pipe()
+        os.write(write, bytes(range(count)))  # at most 256 bytes: always within the pipe's buffer
+        os.close(write)
+
+    def __iter__(self) -> Iterator[int]:
+        while taken := os.read(self._read, 1):
+            yield taken[0]
+
+    def __enter__(self) -> Claims:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        os.close(self._read)
 
 
 def _run_child(work: Callable[[], Any], write: int) -> None:

@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from analysis import cpd_offer
 from analysis.answers import Assignment, QuestionWindows, assign_answers, minute_precision
-from analysis.beside import Beside, can_fork
+from analysis.beside import Beside, Claims, can_fork
 from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
 from analysis.compact import PerPost
 from analysis.engagement import Edge, engagement_edges, render_wheel
@@ -543,10 +543,11 @@ def write_report(
 
     With `fork` (and a second core, `beside.can_fork`), a chat held as a list of posts (up to
     snapshot.COMPACT_OVER) has its transcript files written, and what needs no text analysis made
-    (`_without_text`), by a forked process while this one analyses the text: the same files, in about the
-    time of the longer half. Only a caller that forks safely asks
-    for it (the CLI: its one other thread, the progress bar's, holds nothing the child uses); a larger
-    chat, held compact for its memory, is written in this one process, so its memory stays one process's.
+    (`_without_text`), by a forked process while this one analyses the text; whichever of the two is free
+    first takes the next of those steps (`_Steps`). The same files, in about half the time. Only a caller
+    that forks safely asks for it (the CLI: its one other thread, the progress bar's, holds nothing the
+    child uses); a larger chat, held compact for its memory, is written in this one process, so its memory
+    stays one process's (two processes each touching the posts hold about 1.5 times one's memory).
     """
     step = progress or (lambda _label: None)
     step("loading the record")
@@ -559,11 +560,18 @@ def write_report(
     fork = fork and isinstance(snapshot.messages, list) and can_fork()
     with gc_paused():  # every pass makes only acyclic objects (posts, terms, counts): nothing to collect
         assignments = assign_answers(snapshot)
-        with Beside(lambda: _files_and_passes(snapshot, assignments, out_dir), fork=fork) as beside:
-            # The child is joined once the text is analysed, so stats.json and the chat page are written after
-            # the transcript files: a report failing in those changes no other file, and the
-            # chat page never links to a transcript page not there yet.
-            report = _with_text(snapshot, assignments, beside.join)
+        steps = _Steps(snapshot, assignments, out_dir)
+        with steps.claims, Beside(steps.run, fork=fork) as beside:
+
+            def without_text() -> tuple[EventStats, list[Edge]]:
+                """The steps left once the text is analysed, then the child's: all of them are done before
+                stats.json and the chat page are written, so a report failing in one changes neither, and the
+                chat page never links to a transcript page not there yet."""
+                done = steps.run()
+                done.update(beside.join())
+                return done[0]  # type: ignore[no-any-return]
+
+            report = _with_text(snapshot, assignments, without_text)
             step("writing transcript, messages and stats")
             stats = orjson.dumps(stats_document(report), option=orjson.OPT_INDENT_2).decode()
             drawn: dict[str, Path | None] = {}
@@ -595,25 +603,44 @@ def write_report(
     return index
 
 
-def _files_and_passes(
-    snapshot: EventSnapshot, assignments: Mapping[int, Assignment], out_dir: Path
-) -> tuple[EventStats, list[Edge]]:
-    """The transcript files, then `_without_text`: the report's work that needs no text analysis."""
-    _write_transcript_files(snapshot, assignments, out_dir)
-    return _without_text(snapshot, assignments)
+class _Steps:
+    """The report's work that needs only the posts and their answers, in steps either process may take
+    (`beside.Claims`): `_without_text` (step 0, whose result the report needs), record.json, the transcript
+    pages after the chat page's first screen (for a chat of over PAGED_OVER entries), messages.csv and
+    transcript.md, roughly the longest first."""
 
+    def __init__(self, snapshot: EventSnapshot, assignments: Mapping[int, Assignment], out_dir: Path) -> None:
+        self.snapshot, self.assignments, self.out_dir = snapshot, assignments, out_dir
+        self._question_of: Mapping[int, int | None] | None = None
+        self.steps: tuple[Callable[[], Any], ...] = (
+            lambda: _without_text(snapshot, assignments), self._json, self._pages, self._csv, self._markdown
+        )  # fmt: skip
+        self.claims = Claims(len(self.steps))
 
-def _write_transcript_files(snapshot: EventSnapshot, assignments: Mapping[int, Assignment], out_dir: Path) -> None:
-    """transcript.md, messages.csv, record.json and (for a chat of over PAGED_OVER entries) the transcript
-    pages after the chat page's first screen: every file that needs only the posts and their answers."""
-    question_of_post = question_of(snapshot, assignments)
-    write_markdown(snapshot, out_dir / "transcript.md", question_of_post)
-    write_csv(snapshot, out_dir / "messages.csv", question_of_post)
-    write_json(snapshot, out_dir / "record.json", question_of_post)
-    del question_of_post
-    transcript = _transcript(snapshot, assignments)
-    if transcript.entries > PAGED_OVER:
-        _write_transcript_pages(snapshot, transcript, out_dir, FIRST_SCREEN)
+    def run(self) -> dict[int, Any]:
+        """Take and do steps until none is left; what each made, by its number."""
+        return {number: self.steps[number]() for number in self.claims}
+
+    @property
+    def question_of(self) -> Mapping[int, int | None]:
+        """`question_of` of the posts, made once in each process that writes a file needing it."""
+        if self._question_of is None:
+            self._question_of = question_of(self.snapshot, self.assignments)
+        return self._question_of
+
+    def _json(self) -> None:
+        write_json(self.snapshot, self.out_dir / "record.json", self.question_of)
+
+    def _csv(self) -> None:
+        write_csv(self.snapshot, self.out_dir / "messages.csv", self.question_of)
+
+    def _markdown(self) -> None:
+        write_markdown(self.snapshot, self.out_dir / "transcript.md", self.question_of)
+
+    def _pages(self) -> None:
+        transcript = _transcript(self.snapshot, self.assignments)
+        if transcript.entries > PAGED_OVER:
+            _write_transcript_pages(self.snapshot, transcript, self.out_dir, FIRST_SCREEN)
 
 
 def _parts(entries: int) -> int:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from analysis.beside import Beside
+from analysis.beside import Beside, Claims
 
 
 def _write(path: Path, text: str) -> dict[str, object]:
@@ -98,3 +99,27 @@ def test_the_child_prints_nothing_to_the_parents_output(capfd: pytest.CaptureFix
     with Beside(work, fork=True) as child:
         assert child.join() == 7
     assert capfd.readouterr() == ("", "")
+
+
+def test_two_processes_claim_every_step_once_each() -> None:
+    def take(claims: Claims, pause: float) -> list[int]:
+        taken = []
+        for number in claims:
+            taken.append(number)
+            time.sleep(pause)
+        return taken
+
+    with Claims(40) as claims, Beside(lambda: take(claims, 0.002), fork=True) as child:
+        here = take(claims, 0.001)
+        there = child.join()
+    assert sorted(here + there) == list(range(40))
+    assert here and there  # both took some: neither waited for the other to finish
+
+
+def test_a_failed_fork_does_the_work_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    with Beside(os.getpid, fork=True) as work:
+        assert work.join() == os.getpid()
