@@ -125,11 +125,13 @@ def _with_text(
     without_text: Callable[[], tuple[EventStats, list[Edge]]],
 ) -> ChatReport:
     """The report: the clouds and summary made here (all that loads the lemmatiser's dictionary), then
-    `_without_text`'s results (asked for once these are done)."""
+    `_without_text`'s results, asked for once these are done and the tokenised posts let go of (what is
+    asked for may write files here, whose working set must not come on top of them)."""
     bio_terms = dict(bio_cloud_terms(snapshot))
     text = event_text(snapshot)
     summary = summarise(snapshot, assignments, text)
     word_terms = dict(word_cloud_terms(snapshot, text))
+    del text
     stats, edges = without_text()
     return ChatReport(snapshot, assignments, stats, summary, edges, word_terms, bio_terms)
 
