@@ -574,33 +574,34 @@ def write_report(
                 return done[0]  # type: ignore[no-any-return]
 
             report = _with_text(snapshot, assignments, without_text)
-            step("writing transcript, messages and stats")
-            stats = orjson.dumps(stats_document(report), option=orjson.OPT_INDENT_2).decode()
-            drawn: dict[str, Path | None] = {}
-            if pictures:
-                step("drawing the wheel, clouds and timeline")
-                drawn = draw_pictures(report, out_dir)
-            step("writing the chat page")
-            cpd_dir = out_dir / "cpd"
-            cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
-            drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
-            transcript = _transcript(snapshot, assignments)
-            entries = transcript.entries
-            first, parts, more = entries, 1, None
-            if entries > PAGED_OVER:
-                first, parts = FIRST_SCREEN, _parts(entries)
-                more = (
-                    "transcript-2.html",
-                    f"The rest of the transcript: posts {first + 1:,} to {entries:,}, on {parts - 1} more pages",
-                )
-            write_text_atomic(out_dir / "stats.json", stats)
-            index = out_dir / "index.html"
-            with atomic_writer(index) as fh:  # written as it is made: a large chat's page is never one string
-                for piece in _page(
-                    report, drawn_uris, lambda posts: transcript.groups(posts, 0, first), None, cpd_links=cpd_links,
-                    cpd_offered=offered, img_origin="", site_nav=None, more=more, settings=settings,
-                ):  # fmt: skip
-                    fh.write(piece)
+        step("writing transcript, messages and stats")
+        stats = orjson.dumps(stats_document(report), option=orjson.OPT_INDENT_2).decode()
+        write_text_atomic(out_dir / "stats.json", stats)
+    drawn: dict[str, Path | None] = {}
+    if pictures:
+        step("drawing the wheel, clouds and timeline")
+        drawn = draw_pictures(report, out_dir)
+    step("writing the chat page")
+    cpd_dir = out_dir / "cpd"
+    cpd_links = [(p.stem, f"cpd/{p.name}") for p in sorted(cpd_dir.glob("*.md"))] if cpd_dir.is_dir() else []
+    drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
+    index = out_dir / "index.html"
+    with gc_paused():
+        transcript = _transcript(snapshot, assignments)
+        entries = transcript.entries
+        first, parts, more = entries, 1, None
+        if entries > PAGED_OVER:
+            first, parts = FIRST_SCREEN, _parts(entries, FIRST_SCREEN)
+            more = (
+                "transcript-2.html",
+                f"The rest of the transcript: posts {first + 1:,} to {entries:,}, on {parts - 1} more pages",
+            )
+        with atomic_writer(index) as fh:  # written as it is made: a large chat's page is never one string
+            for piece in _page(
+                report, drawn_uris, lambda posts: transcript.groups(posts, 0, first), None, cpd_links=cpd_links,
+                cpd_offered=offered, img_origin="", site_nav=None, more=more, settings=settings,
+            ):  # fmt: skip
+                fh.write(piece)
     _remove_stale_pages(out_dir, parts)
     return index
 
@@ -645,9 +646,10 @@ class _Steps:
             _write_transcript_pages(self.snapshot, transcript, self.out_dir, FIRST_SCREEN)
 
 
-def _parts(entries: int) -> int:
-    """How many parts a transcript of this many entries (over PAGED_OVER) is in, the chat page the first."""
-    return 1 + -(-(entries - FIRST_SCREEN) // PAGE_ENTRIES)
+def _parts(entries: int, first: int) -> int:
+    """How many parts a transcript of this many entries is in: the chat page (the `first` entries) and the
+    transcript pages after it."""
+    return 1 + -(-(entries - first) // PAGE_ENTRIES)
 
 
 def _write_transcript_pages(snap: EventSnapshot, transcript: _Transcript, out_dir: Path, first: int) -> None:
@@ -657,7 +659,7 @@ def _write_transcript_pages(snap: EventSnapshot, transcript: _Transcript, out_di
     zone = ZoneInfo(snap.timezone)
     posts = _PostHtml(snap, zone)
     entries = transcript.entries
-    parts = _parts(entries)
+    parts = _parts(entries, first)
     template = _env.get_template("transcript_page.html.j2")
     for part in range(2, parts + 1):
         start = first + (part - 2) * PAGE_ENTRIES
