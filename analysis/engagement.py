@@ -53,6 +53,9 @@ def engagement_edges(snapshot: EventSnapshot) -> list[Edge]:
     del replied_to
     replies: Counter[tuple[str, str]] = Counter()
     mentions: Counter[tuple[str, str]] = Counter()
+    # The contributors a post's mentions name, once per distinct list: posts load with each distinct list of
+    # mentions as one tuple, and most repeat.
+    named: dict[tuple[str, ...], list[str]] = {}
     for is_repost, author_id, reply_to, reply_to_handle, mentioned_handles in fields_of(
         messages, "is_repost", "author_id", "reply_to", "reply_to_handle", "mentions"
     ):
@@ -64,11 +67,19 @@ def engagement_edges(snapshot: EventSnapshot) -> list[Edge]:
             target = contributors.get(reply_to_handle.lower())
         if target and target != source:
             replies[(source, target)] += 1
-        for handle in dict.fromkeys(h.lstrip("@").lower() for h in mentioned_handles):
-            mentioned = contributors.get(handle)
-            if mentioned and mentioned not in (source, target):
+        if not mentioned_handles:
+            continue
+        contributors_named = named.get(mentioned_handles)
+        if contributors_named is None:
+            contributors_named = named[mentioned_handles] = [
+                mentioned
+                for handle in dict.fromkeys(h.lstrip("@").lower() for h in mentioned_handles)
+                if (mentioned := contributors.get(handle))
+            ]
+        for mentioned in contributors_named:
+            if mentioned not in (source, target):
                 mentions[(source, mentioned)] += 1
-    edges = [Edge(s, t, replies[(s, t)], mentions[(s, t)]) for s, t in set(replies) | set(mentions)]
+    edges = [Edge(s, t, replies.get((s, t), 0), mentions.get((s, t), 0)) for s, t in set(replies) | set(mentions)]
     return sorted(edges, key=lambda e: (-e.weight, e.source.lower(), e.target.lower()))
 
 

@@ -30,6 +30,7 @@ from markupsafe import Markup
 
 from analysis import cpd_offer
 from analysis.answers import Assignment, QuestionWindows, assign_answers, minute_precision
+from analysis.beside import Beside, Claims, can_fork
 from analysis.clouds import bio_cloud_terms, cloud_weights, render_cloud, word_cloud_terms
 from analysis.compact import PerPost
 from analysis.engagement import Edge, engagement_edges, render_wheel
@@ -83,14 +84,19 @@ class ChatReport:
     def question_of(self) -> Mapping[int, int | None]:
         """Message id -> the question it belongs under in the transcript (answer, else its time window): a
         dict, or for a large chat's posts a PerPost (in arrays)."""
-        number = _section_at(self)
-        pairs = fields_of(self.snapshot.messages, "id", "created_at")
-        if isinstance(self.snapshot.messages, list):
-            return {mid: number(mid, created_at) for mid, created_at in pairs}
-        sections: PerPost[int | None] = PerPost()
-        for mid, created_at in pairs:
-            sections.add(mid, number(mid, created_at))
-        return sections
+        return question_of(self.snapshot, self.assignments)
+
+
+def question_of(snapshot: EventSnapshot, assignments: Mapping[int, Assignment]) -> Mapping[int, int | None]:
+    """ChatReport.question_of, from the posts and their answers alone."""
+    number = _section_at(snapshot, assignments)
+    pairs = fields_of(snapshot.messages, "id", "created_at")
+    if isinstance(snapshot.messages, list):
+        return {mid: number(mid, created_at) for mid, created_at in pairs}
+    sections: PerPost[int | None] = PerPost()
+    for mid, created_at in pairs:
+        sections.add(mid, number(mid, created_at))
+    return sections
 
 
 def build_report(snapshot: EventSnapshot) -> ChatReport:
@@ -99,17 +105,34 @@ def build_report(snapshot: EventSnapshot) -> ChatReport:
     and the word cloud have read them, so no pass's own working set comes on top of them."""
     snapshot = with_clean_questions(snapshot)
     with gc_paused():  # every pass makes only acyclic objects (posts, terms, counts): nothing to collect
-        return _build_report(snapshot)
+        return _build_report(snapshot, assign_answers(snapshot))
 
 
-def _build_report(snapshot: EventSnapshot) -> ChatReport:
-    assignments = assign_answers(snapshot)
-    stats = compute_stats(snapshot, assignments)
-    edges = engagement_edges(snapshot)
+def _build_report(snapshot: EventSnapshot, assignments: Mapping[int, Assignment]) -> ChatReport:
+    """build_report of a snapshot with clean questions, once its answers are assigned."""
+    without_text = _without_text(snapshot, assignments)
+    return _with_text(snapshot, assignments, lambda: without_text)
+
+
+def _without_text(snapshot: EventSnapshot, assignments: Mapping[int, Assignment]) -> tuple[EventStats, list[Edge]]:
+    """What the report shows that needs no words of the posts or bios: the stats and the engagement edges."""
+    return compute_stats(snapshot, assignments), engagement_edges(snapshot)
+
+
+def _with_text(
+    snapshot: EventSnapshot,
+    assignments: Mapping[int, Assignment],
+    without_text: Callable[[], tuple[EventStats, list[Edge]]],
+) -> ChatReport:
+    """The report: the clouds and summary made here (all that loads the lemmatiser's dictionary), then
+    `_without_text`'s results, asked for once these are done and the tokenised posts let go of (what is
+    asked for may write files here, whose working set must not come on top of them)."""
     bio_terms = dict(bio_cloud_terms(snapshot))
     text = event_text(snapshot)
     summary = summarise(snapshot, assignments, text)
     word_terms = dict(word_cloud_terms(snapshot, text))
+    del text
+    stats, edges = without_text()
     return ChatReport(snapshot, assignments, stats, summary, edges, word_terms, bio_terms)
 
 
@@ -121,14 +144,15 @@ def section_numbers(report: ChatReport) -> list[tuple[Any, int | None]]:
 
 def _section_of(report: ChatReport) -> Callable[[MessageView], int | None]:
     """The question section a message is shown under, as a function: its answer's question, else the window."""
-    number = _section_at(report)
+    number = _section_at(report.snapshot, report.assignments)
     return lambda m: number(m.id, m.created_at)
 
 
-def _section_at(report: ChatReport) -> Callable[[int, datetime], int | None]:
+def _section_at(
+    snapshot: EventSnapshot, assignments: Mapping[int, Assignment]
+) -> Callable[[int, datetime], int | None]:
     """The question section of the message of this id and time, as a function (see _section_of)."""
-    windows = QuestionWindows(report.snapshot)
-    assignments = report.assignments
+    windows = QuestionWindows(snapshot)
 
     def number(mid: int, created_at: datetime) -> int | None:
         a = assignments.get(mid)
@@ -248,19 +272,18 @@ class _Transcript:
         return out
 
 
-def _transcript(report: ChatReport, limit: int | None = None) -> _Transcript:
+def _transcript(snap: EventSnapshot, assignments: Mapping[int, Assignment], limit: int | None = None) -> _Transcript:
     """The transcript's sections (only the first `limit` posts of the source order, when given).
 
     A deleted post stands where it was made, with no text and no author, so a reply to it still reads in
     order: after the last post of its section made before it; the others keep the source's order.
     """
-    snap = report.snapshot
     titles = {q.number: f"Q{q.number}. {q.text}" for q in snap.questions}
     ordered = source_order(snap)
     groups: dict[int | None, array[int]] = {}
     shown = 0
     ends = snap.ends_at if snap.kind == "chat" else None  # is_after_the_chat, once for every post
-    number = _section_at(report)
+    number = _section_at(snap, assignments)
     for i, (mid, created_at) in enumerate(fields_of(ordered, "id", "created_at")):
         if limit is not None and shown >= limit:
             break
@@ -377,7 +400,7 @@ def page_pieces(
     page pages the rest); `more` is the (link, label) to the rest. With `settings`, what the chat read and
     made on X is priced at the settings' pay-per-use prices.
     """
-    transcript = _transcript(report, first_screen)
+    transcript = _transcript(report.snapshot, report.assignments, first_screen)
     return _page(
         report, pictures, lambda posts: transcript.groups(posts), first_screen, cpd_links=cpd_links,
         cpd_offered=cpd_offered, img_origin=img_origin, site_nav=site_nav, more=more, settings=settings,
@@ -515,24 +538,43 @@ def write_report(
     pictures: bool = True,
     progress: Callable[[str], None] | None = None,
     settings: Settings | None = None,
+    fork: bool = False,
 ) -> Path:
     """Write the chat page and its files into `out_dir`; returns the path of index.html (`settings`: the
-    prices a chat's use of X is costed at)."""
+    prices a chat's use of X is costed at).
+
+    With `fork` (and a second core, `beside.can_fork`), a chat held as a list of posts (up to
+    snapshot.COMPACT_OVER) has its transcript files written, and what needs no text analysis made
+    (`_without_text`), by a forked process while this one analyses the text; whichever of the two is free
+    first takes the next of those steps (`_Steps`). The same files, in about half the time. Only a caller
+    that forks safely asks for it (the CLI: its one other thread, the progress bar's, holds nothing the
+    child uses); a larger chat, held compact for its memory, is written in this one process, so its memory
+    stays one process's (two processes each touching the posts hold about 1.5 times one's memory).
+    """
     step = progress or (lambda _label: None)
     step("loading the record")
     with db.session() as session, gc_paused():
         snapshot = load_event(session, event_id)
         offered = cpd_offer.cpd_offered(session, event_id)
     step("analysing")
-    report = build_report(snapshot)
-    snapshot = report.snapshot  # with the questions' own words, for the transcript files too
+    snapshot = with_clean_questions(snapshot)  # with the questions' own words, for the transcript files too
     out_dir.mkdir(parents=True, exist_ok=True)
-    step("writing transcript, messages and stats")
-    with gc_paused():
-        question_of = report.question_of()
-        write_markdown(snapshot, out_dir / "transcript.md", question_of)
-        write_csv(snapshot, out_dir / "messages.csv", question_of)
-        write_json(snapshot, out_dir / "record.json", question_of)
+    fork = fork and isinstance(snapshot.messages, list) and can_fork()
+    with gc_paused():  # every pass makes only acyclic objects (posts, terms, counts): nothing to collect
+        assignments = assign_answers(snapshot)
+        steps = _Steps(snapshot, assignments, out_dir)
+        with steps.claims, Beside(steps.run, fork=fork) as beside:
+
+            def without_text() -> tuple[EventStats, list[Edge]]:
+                """The steps left once the text is analysed, then the child's: all of them are done before
+                stats.json and the chat page are written, so a report failing in one changes neither, and the
+                chat page never links to a transcript page not there yet."""
+                done = steps.run()
+                done.update(beside.join())
+                return done[0]  # type: ignore[no-any-return]
+
+            report = _with_text(snapshot, assignments, without_text)
+        step("writing transcript, messages and stats")
         stats = orjson.dumps(stats_document(report), option=orjson.OPT_INDENT_2).decode()
         write_text_atomic(out_dir / "stats.json", stats)
     drawn: dict[str, Path | None] = {}
@@ -545,12 +587,11 @@ def write_report(
     drawn_uris = {name: data_uri(path) for name, path in drawn.items()}
     index = out_dir / "index.html"
     with gc_paused():
-        transcript = _transcript(report)
+        transcript = _transcript(snapshot, assignments)
         entries = transcript.entries
         first, parts, more = entries, 1, None
         if entries > PAGED_OVER:
-            first = FIRST_SCREEN
-            parts = _write_transcript_pages(report, transcript, out_dir, first)
+            first, parts = FIRST_SCREEN, _parts(entries, FIRST_SCREEN)
             more = (
                 "transcript-2.html",
                 f"The rest of the transcript: posts {first + 1:,} to {entries:,}, on {parts - 1} more pages",
@@ -565,16 +606,60 @@ def write_report(
     return index
 
 
-def _write_transcript_pages(report: ChatReport, transcript: _Transcript, out_dir: Path, first: int) -> int:
+class _Steps:
+    """The report's work that needs only the posts and their answers, in steps either process may take
+    (`beside.Claims`): `_without_text` (step 0, whose result the report needs), record.json, the transcript
+    pages after the chat page's first screen (for a chat of over PAGED_OVER entries), messages.csv and
+    transcript.md, roughly the longest first."""
+
+    def __init__(self, snapshot: EventSnapshot, assignments: Mapping[int, Assignment], out_dir: Path) -> None:
+        self.snapshot, self.assignments, self.out_dir = snapshot, assignments, out_dir
+        self._question_of: Mapping[int, int | None] | None = None
+        self.steps: tuple[Callable[[], Any], ...] = (
+            lambda: _without_text(snapshot, assignments), self._json, self._pages, self._csv, self._markdown
+        )  # fmt: skip
+        self.claims = Claims(len(self.steps))
+
+    def run(self) -> dict[int, Any]:
+        """Take and do steps until none is left; what each made, by its number."""
+        return {number: self.steps[number]() for number in self.claims}
+
+    @property
+    def question_of(self) -> Mapping[int, int | None]:
+        """`question_of` of the posts, made once in each process that writes a file needing it."""
+        if self._question_of is None:
+            self._question_of = question_of(self.snapshot, self.assignments)
+        return self._question_of
+
+    def _json(self) -> None:
+        write_json(self.snapshot, self.out_dir / "record.json", self.question_of)
+
+    def _csv(self) -> None:
+        write_csv(self.snapshot, self.out_dir / "messages.csv", self.question_of)
+
+    def _markdown(self) -> None:
+        write_markdown(self.snapshot, self.out_dir / "transcript.md", self.question_of)
+
+    def _pages(self) -> None:
+        transcript = _transcript(self.snapshot, self.assignments)
+        if transcript.entries > PAGED_OVER:
+            _write_transcript_pages(self.snapshot, transcript, self.out_dir, FIRST_SCREEN)
+
+
+def _parts(entries: int, first: int) -> int:
+    """How many parts a transcript of this many entries is in: the chat page (the `first` entries) and the
+    transcript pages after it."""
+    return 1 + -(-(entries - first) // PAGE_ENTRIES)
+
+
+def _write_transcript_pages(snap: EventSnapshot, transcript: _Transcript, out_dir: Path, first: int) -> None:
     """The transcript after the chat page's first `first` entries, PAGE_ENTRIES at a time, into
-    transcript-2.html, transcript-3.html…, each linking to the one before and after; returns how many
-    parts the transcript is in (the chat page being the first). Written before the chat page, so it
-    never links to a page not there yet."""
-    snap = report.snapshot
+    transcript-2.html, transcript-3.html…, each linking to the one before and after (`_parts` of them
+    with the chat page). Written before the chat page, so it never links to a page not there yet."""
     zone = ZoneInfo(snap.timezone)
     posts = _PostHtml(snap, zone)
     entries = transcript.entries
-    parts = 1 + -(-(entries - first) // PAGE_ENTRIES)
+    parts = _parts(entries, first)
     template = _env.get_template("transcript_page.html.j2")
     for part in range(2, parts + 1):
         start = first + (part - 2) * PAGE_ENTRIES
@@ -588,7 +673,6 @@ def _write_transcript_pages(report: ChatReport, transcript: _Transcript, out_dir
                 next=f"transcript-{part + 1}.html" if part < parts else None,
             ):  # fmt: skip
                 fh.write(piece)
-    return parts
 
 
 _PAGE_FILE = re.compile(r"transcript-(\d+)\.html")

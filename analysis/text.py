@@ -570,17 +570,36 @@ def introduced_names(texts: Iterable[str]) -> set[str]:
         return names - set(_LOWER_WORD_RE.findall(joined))
     # A large chat's texts a batch at a time (never all in one string): the same names, and the same words
     # written in lower case, found batch by batch (no pattern reaches across _APART from one text to the next).
-    # (Each batch's lower-case words are gathered one by one: a list of them all would be tens of megabytes.)
-    lower_case = {m.group() for m in _LOWER_WORD_RE.finditer(joined)}
+    lower_case = _lower_case_words(joined)
     del joined
     while batch is not None:
         joined = _APART.join(batch)
         del batch
         names.update(m.lower() for pattern in _NAME_RES for m in pattern.findall(joined))
-        lower_case.update(m.group() for m in _LOWER_WORD_RE.finditer(joined))
+        lower_case |= _lower_case_words(joined)
         del joined
         batch = next(batches, None)
     return names - STOPWORDS - lower_case
+
+
+_LOWER_STRETCH = 1 << 18  # characters of joined texts whose lower-case words are listed at a time
+
+
+def _lower_case_words(joined: str) -> set[str]:
+    """The distinct words written in lower case in `joined` (texts joined by _APART), as
+    `set(_LOWER_WORD_RE.findall(joined))` finds them but listed a stretch of whole texts at a time: a batch's
+    list would be tens of megabytes, and a match object per word (finditer) takes twice the time."""
+    found: set[str] = set()
+    start, end = 0, len(joined)
+    while start <= end:
+        # Each stretch ends at an _APART (or the end): findall's endpos then cuts no word, and no match
+        # reaches across _APART, so the stretches' words are the whole string's.
+        stop = joined.find(_APART, start + _LOWER_STRETCH)
+        if stop < 0:
+            stop = end
+        found.update(_LOWER_WORD_RE.findall(joined, start, stop))
+        start = stop + 1
+    return found
 
 
 def _written_in_lower_case(word: str, text: str) -> bool:

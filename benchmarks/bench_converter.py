@@ -6,9 +6,12 @@ Run: `.venv/bin/pip install -e '.[bench]'` once (the converter is a benchmark-on
 runs, one after the other so both see the same machine: the converter's CSV conversion, then
 `huddlebot import` into a new SQLite file and `huddlebot report --no-pictures` (with `--pictures`, a
 report with pictures too). Each is a fresh process, so its wall time includes starting Python and its
-peak RSS is its own (from wait4). With `--old PATH` the same commands also run against an older
-checkout (PYTHONPATH=PATH), for before and after in the same run. Issue 16 item 3 asks for import +
-report together faster than the converter at 50k and 200k posts, and memory flat in the posts.
+peak RSS is its own (from wait4: the larger of the report's and its forked writer's, not their sum).
+The load averages before and after each size, and each command's CPU time (its forked writer's
+included), are printed too: on a shared machine the wall times move with the load. With `--old PATH` the
+same commands also run against an older checkout (PYTHONPATH=PATH), for before and after in the same run.
+Issue 16 item 3 asks for import + report together faster than the converter at 50k and 200k posts, and
+memory flat in the posts.
 
 The converter's CSV row count is printed beside our stored message count: they should agree.
 """
@@ -34,6 +37,7 @@ BIN = Path(sys.executable).parent
 class Run:
     seconds: float
     peak_mb: float
+    cpu_seconds: float  # user + system time of the command and the processes it waited for (a forked writer)
 
 
 def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
@@ -48,7 +52,7 @@ def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path | Non
     if child.returncode != 0:
         shown = output.decode(errors="replace")
         sys.exit(f"bench_converter: {' '.join(command)} failed ({child.returncode}):\n{shown}")
-    return Run(took, usage.ru_maxrss / 1024)
+    return Run(took, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def converter(source: Path, folder: Path) -> Run:
@@ -89,9 +93,15 @@ def stored_messages(folder: Path) -> int:
         return conn.execute("SELECT count(*) FROM messages").fetchone()[0]
 
 
-def row(label: str, seconds: float, peak_mb: float | None, converter_seconds: float) -> str:
+def row(label: str, seconds: float, peak_mb: float | None, converter_seconds: float, cpu: float | None) -> str:
     peak = f"{peak_mb:>8.0f}" if peak_mb is not None else f"{'':>8}"
-    return f"  {label:34} {seconds:>8.2f} {peak} {seconds / converter_seconds:>12.2f}"
+    used = f"{cpu:>8.2f}" if cpu is not None else f"{'':>8}"
+    return f"  {label:34} {seconds:>8.2f} {peak} {seconds / converter_seconds:>12.2f} {used}"
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 minutes): on a shared machine, read the times beside them."""
+    return "load " + " ".join(f"{n:.2f}" for n in os.getloadavg())
 
 
 def best(runs: list[Run]) -> Run:
@@ -119,6 +129,7 @@ def main() -> None:
                 [sys.executable, "-m", "benchmarks.generate_x_chat", "--posts", str(posts), "--out", str(source)],
                 check=True, cwd=here, stdout=subprocess.DEVNULL,
             )  # fmt: skip
+            loads = [load()]
             conv: list[Run] = []
             mine: dict[str, list[tuple[Run, Run]]] = {name: [] for name in versions}
             drawn: dict[str, list[tuple[Run, Run]]] = {name: [] for name in versions}
@@ -128,12 +139,14 @@ def main() -> None:
                     mine[name].append(ours(source, folder, path, pictures=False))
                     if args.pictures:
                         drawn[name].append(ours(source, folder, path, pictures=True))
+            loads.append(load())
             rows, stored = converter_rows(folder), stored_messages(folder)
             c = best(conv)
             print(f"\n{posts:,} posts ({source.stat().st_size / 1e6:.0f} MB of JSONL), best of {args.rounds}, "
                   f"one run, interleaved; converter rows {rows:,}, huddlebot messages {stored:,}")  # fmt: skip
-            print(f"  {'':34} {'seconds':>8} {'peak MB':>8} {'x converter':>12}")
-            print(row("twarc2 csv (twarc-csv)", c.seconds, c.peak_mb, c.seconds))
+            print(f"  {loads[0]} before, {loads[1]} after; CPU: user + system seconds of the best round")
+            print(f"  {'':34} {'seconds':>8} {'peak MB':>8} {'x converter':>12} {'CPU s':>8}")
+            print(row("twarc2 csv (twarc-csv)", c.seconds, c.peak_mb, c.seconds, c.cpu_seconds))
             print(f"  {'  (median of rounds)':34} {statistics.median(r.seconds for r in conv):>8.2f}")
             for name in versions:
                 for label, runs in (("", mine[name]), (" with pictures", drawn[name])):
@@ -142,9 +155,9 @@ def main() -> None:
                     imp = best([r[0] for r in runs])
                     rep = best([r[1] for r in runs])
                     both = min(r[0].seconds + r[1].seconds for r in runs)
-                    print(row(f"{name}: import", imp.seconds, imp.peak_mb, c.seconds))
-                    print(row(f"{name}: report{label}", rep.seconds, rep.peak_mb, c.seconds))
-                    print(row(f"{name}: import + report{label}", both, None, c.seconds))
+                    print(row(f"{name}: import", imp.seconds, imp.peak_mb, c.seconds, imp.cpu_seconds))
+                    print(row(f"{name}: report{label}", rep.seconds, rep.peak_mb, c.seconds, rep.cpu_seconds))
+                    print(row(f"{name}: import + report{label}", both, None, c.seconds, None))
             source.unlink()
 
 

@@ -557,6 +557,16 @@ def _message_views(rows: Iterable[Any], seen: dict[str | None, tuple[str, ...]])
     return messages
 
 
+def _more_than(session: Session, count: int, event_id: int, shown: tuple[Any, ...]) -> bool:
+    """Whether more than `count` of the event's posts are shown. The event's rows are counted first, from an
+    index: when they are not more, no more are shown, and the shown ones (which reads every row, for whether
+    it is deleted or withheld) need not be counted."""
+    rows = session.scalar(select(func.count()).select_from(MessageRow).where(MessageRow.event_id == event_id))
+    if not rows or rows <= count:
+        return False
+    return session.scalar(select(func.count()).select_from(MessageRow).where(*shown)) > count
+
+
 def load_event(session: Session, event_id: int, after_id: int = 0, *, compact_over: int | None = None) -> EventSnapshot:
     """Load one event whole (or only its messages with ids above `after_id`, for a live view that has
     the rest); raises RecordError when there is no such event. Over `compact_over` posts (COMPACT_OVER by
@@ -621,7 +631,7 @@ def load_event(session: Session, event_id: int, after_id: int = 0, *, compact_ov
     )  # fmt: skip
     seen = _json_tuples()
     # A whole chat of over compact_over posts (counted first) goes straight into a CompactMessages's columns.
-    if not after_id and session.scalar(select(func.count()).select_from(MessageRow).where(*shown)) > compact_over:
+    if not after_id and _more_than(session, compact_over, event_id, shown):
         compact = CompactMessages()
         put = compact.add
         for (mid, platform, platform_id, channel, author_id, text, created_at, reply_to, thread, quote_of, repost_of,

@@ -159,7 +159,9 @@ def report(
                 progress.update(task, description="writing CPD logs")
                 write_cpd_logs(db, event_id, out / "cpd", formats=("md", "docx"))
             try:
-                index = write_report(db, event_id, out, pictures=pictures, progress=step, settings=settings())
+                index = write_report(
+                    db, event_id, out, pictures=pictures, progress=step, settings=settings(), fork=True
+                )
             except OSError as exc:  # a full disk, a folder in a file's place: each file is whole or as it was
                 raise CommandError(f"report: could not write {exc.filename or out}: {exc.strerror or exc}") from None
     totals = json.loads((out / "stats.json").read_text(encoding="utf-8"))
