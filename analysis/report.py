@@ -58,6 +58,10 @@ TOP_EDGES = 15
 # and the rest in transcript-2.html, transcript-3.html… of PAGE_ENTRIES each: one page of a 200,000-post
 # chat would be 85 MB of HTML, more than a browser can open. Smaller chats keep the one self-contained page.
 PAGED_OVER = 5000
+# The most posts a report forks for (write_report): the two processes together hold about 1.5 times one's
+# memory (381 MB at 200,000 posts against 256 MB), so a larger chat is written in one process, which at
+# 200,000 posts is still faster than the converter our users compare us with (benchmarks/bench_converter.py).
+FORK_UP_TO = 100_000
 FIRST_SCREEN = 1000
 PAGE_ENTRIES = 5000
 
@@ -543,13 +547,12 @@ def write_report(
     """Write the chat page and its files into `out_dir`; returns the path of index.html (`settings`: the
     prices a chat's use of X is costed at).
 
-    With `fork` (and a second core, `beside.can_fork`), a chat held as a list of posts (up to
-    snapshot.COMPACT_OVER) has its transcript files written, and what needs no text analysis made
+    With `fork` (and a second core, `beside.can_fork`), a chat of up to FORK_UP_TO posts has its transcript
+    files written, and what needs no text analysis made
     (`_without_text`), by a forked process while this one analyses the text; whichever of the two is free
     first takes the next of those steps (`_Steps`). The same files, in about half the time. Only a caller
     that forks safely asks for it (the CLI: its one other thread, the progress bar's, holds nothing the
-    child uses); a larger chat, held compact for its memory, is written in this one process, so its memory
-    stays one process's (two processes each touching the posts hold about 1.5 times one's memory).
+    child uses); a larger chat is written in this one process, so its memory stays one process's.
     """
     step = progress or (lambda _label: None)
     step("loading the record")
@@ -559,7 +562,7 @@ def write_report(
     step("analysing")
     snapshot = with_clean_questions(snapshot)  # with the questions' own words, for the transcript files too
     out_dir.mkdir(parents=True, exist_ok=True)
-    fork = fork and isinstance(snapshot.messages, list) and can_fork()
+    fork = fork and len(snapshot.messages) <= FORK_UP_TO and can_fork()
     with gc_paused():  # every pass makes only acyclic objects (posts, terms, counts): nothing to collect
         assignments = assign_answers(snapshot)
         steps = _Steps(snapshot, assignments, out_dir)
