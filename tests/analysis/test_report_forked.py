@@ -3,7 +3,7 @@ while this one analyses the text must be byte for byte those of the one-process 
 
 The pinned digests of test_report_golden.py are checked again with the files written the forked way, and a
 chat long enough to have transcript pages (PAGED_OVER made small) is written both ways and compared file by
-file. A large chat held compact (COMPACT_OVER) is written in one process whatever `fork` says.
+file. A chat of more than FORK_UP_TO posts is written in one process whatever `fork` says.
 """
 
 from __future__ import annotations
@@ -68,12 +68,20 @@ def test_a_paged_transcript_written_forked_is_the_one_written_in_one_process(
     assert _files(tmp_path / "forked") == one
 
 
-def test_a_compact_chat_is_written_in_one_process(
+def test_a_chat_over_the_fork_limit_is_written_in_one_process(
+    db: Database, seed_chat: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[bool]
+) -> None:
+    monkeypatch.setattr(report_module, "FORK_UP_TO", 170)  # the seed chat has 171 posts
+    assert record_digests("seed", db, seed_chat, tmp_path) == GOLDEN["seed"]
+    assert forked == [False]
+
+
+def test_a_compact_chat_forked_writes_the_same_files(
     db: Database, seed_chat: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[bool]
 ) -> None:
     monkeypatch.setattr(snapshot_module, "COMPACT_OVER", 0)
     assert record_digests("seed", db, seed_chat, tmp_path) == GOLDEN["seed"]
-    assert forked == [False]
+    assert forked == [True]
 
 
 def test_a_file_the_forked_writer_cannot_write_fails_the_report_and_no_page_is_written(
