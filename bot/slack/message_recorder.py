@@ -5,8 +5,8 @@ it acks it, and stores nothing: storing in it, even in a thread of its own, took
 the thread that acks. One drainer per deployment shape runs `drain_until_stopped`:
 
 - by default, the acking process's own store process (`bot.slack.store_process`), which that process
-  wakes after each ack; it drains LINGER after a wake, so the replies that arrive meanwhile share its
-  transaction, and every POLL without one;
+  wakes after each ack; it drains LINGER after a wake (so the replies that arrive meanwhile share its
+  transaction), under load once a POLL, and every POLL without a wake;
 - with SLACK_STORE_IN_WORKER, the leading `huddlebot worker` (bot.worker), which nothing wakes: it
   drains every POLL.
 
@@ -21,18 +21,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-# After a wake the store process waits this long before draining, so a burst of replies is one batch.
+# After a wake (if it last found events at least POLL ago) the store process waits this long before
+# draining, so a burst of replies is one batch.
 LINGER = 0.2
 RETRY = 5.0
 MOST = 200
-# A look at the inbox with no wake: the worker's only one. Every batch holds SQLite's one write lock while
-# it writes, and an ack arriving then waits for it; fewer, larger batches cost less per event (0.3 ms of
-# CPU at 1 s against 0.75 ms at 0.2 s, at 100 events/s) and make acks wait less often. A reply the
-# worker stores shows a second later.
+# A look at the inbox with no wake (the worker's only one), and the shortest time between the starts of
+# two drains. Every batch holds SQLite's one write lock while it writes, and an ack arriving then waits
+# for it; fewer, larger batches cost less per event (0.3 ms of CPU at 1 s against 0.75 ms at 0.2 s, at
+# 100 events/s) and make acks wait less often. Under load a reply shows within about a second.
 POLL = 1.0
 
 
@@ -46,13 +48,20 @@ def drain_until_stopped(
     retry: float = RETRY,
 ) -> None:
     """`drain(MOST)` (which stores at most that many events and says how many it found) at once, then
-    `linger` seconds after each time `woken` is set and every `poll` seconds, again at once while batches
-    come full, until `stop` is set; after `stop` it starts no new batch. If the database fails, the
-    events stay in the inbox and it tries again after `retry`."""
+    every `poll` seconds and, when `woken` is set, `linger` seconds after it - but not sooner than `poll`
+    after the last drain that found events began: a reply after a quiet spell is stored within `linger`,
+    and under load drains come once a `poll`, as the worker's do, each taking all that arrived meanwhile.
+    Again at once while batches come full, until `stop` is set; after `stop` it starts no new batch. If
+    the database fails, the events stay in the inbox and it tries again after `retry`."""
+    found_at = -poll
     while not stop.is_set():
+        began = time.monotonic()
         try:
-            while drain(MOST) >= MOST and not stop.is_set():
-                pass
+            found = drain(MOST)
+            if found:
+                found_at = began
+            while found >= MOST and not stop.is_set():
+                found = drain(MOST)
         except Exception:
             log.exception("storing Slack message events failed; trying again in %g s", retry)
             stop.wait(retry)
@@ -61,5 +70,5 @@ def drain_until_stopped(
             stop.wait(poll)
         elif woken.wait(poll):
             # Asleep, not woken again by each event that arrives meanwhile: the next drain takes them all.
-            stop.wait(linger)
+            stop.wait(max(linger, found_at + poll - time.monotonic()))
             woken.clear()

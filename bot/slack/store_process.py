@@ -2,7 +2,7 @@
 
 Storing in the acking process, even in one thread of its own, took the interpreter (the GIL) from the
 thread that acks: p99 ack latency was twice bare Bolt's. So, unless SLACK_STORE_IN_WORKER hands the
-storing to `huddlebot worker`, the web process (or `huddlebot socket`) starts one child of its own
+storing to `huddlebot worker`, the web process (or `huddlebot huddle socket`) starts one child of its own
 that drains the inbox (`drain_until_stopped` over `store_from_inbox`, as the worker does) and does
 nothing else; the acking process only writes the inbox and, after each ack, writes a byte to the
 child's stdin - non-blocking, so an ack never waits for it.
@@ -11,14 +11,16 @@ The child's stdin is its whole link to its parent: first the parent's settings a
 (pickled, over the pipe, so no secret is on a command line or in a log), then one byte per wake. The
 child drains LINGER after a wake, and every POLL without one (what another process acked and did not
 store). When its parent ends in any way, SIGKILL included, the kernel closes the parent's end and
-the child reads end-of-file: it finishes the batch it is storing (or, killed itself, its transaction
-rolls back and the events stay in the inbox) and exits. Draining is safe with several drainers
+the child reads end-of-file: it finishes the batch it is storing and exits (so it does on SIGTERM;
+Ctrl-C is its parent's to act on). Killed itself, its transaction rolls back and the events stay in
+the inbox. Draining is safe with several drainers
 (`transcripts.slack_stores.taking`), so a child left finishing its batch beside a new process's
 child never stores an event twice.
 
 The child is started lazily, off the acking thread: on the first wake, or as the app is built if the
 inbox already holds events (what a killed process acked and did not store). An app that never sees a
-message event - most of those the tests build - never starts one. If the child dies, the next wake
+message event - most of those the tests build - never starts one; an app dropped (garbage-collected)
+closes its child's pipe, and that child ends as if its parent had. If the child dies, the next wake
 finds its pipe broken and starts another.
 """
 
@@ -158,11 +160,12 @@ def main() -> None:
     from bot.slack.message_recorder import drain_until_stopped
     from bot.slack.storing import store_from_inbox
 
+    woken, stop = threading.Event(), threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; this follows it out after its batch
+    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), woken.set()))  # its batch finished, not rolled back
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stdin = sys.stdin.buffer
     job: Job = pickle.load(stdin)
-    woken, stop = threading.Event(), threading.Event()
     threading.Thread(target=_listen, args=(stdin, woken, stop), name="parent", daemon=True).start()
     db = Database(job.database_url, migrate=False)
     try:
