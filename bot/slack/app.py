@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -60,6 +61,8 @@ CLOSE_LOOP_ASKS = {
     "outcome": "Say what was done and what happens next.",
 }
 WARD_SAFETY_HUDDLE = Path(__file__).parents[2] / "config" / "huddles" / "ward-safety-huddle.yaml"
+# Each app's store process, for `stop_storing`; an app dropped without it takes its own with it.
+_STORE_PROCESSES: weakref.WeakKeyDictionary[App, StoreProcess] = weakref.WeakKeyDictionary()
 
 
 def build_bolt_app(
@@ -112,6 +115,7 @@ def build_bolt_app(
     if not settings.slack_store_in_worker:  # else `huddlebot worker` stores them (bot.worker)
         storer = StoreProcess(settings, db, start_delay=settings.slack_recorder_start_delay_seconds)
         storer.start_if_waiting(db)  # what an earlier process acked and did not store
+        _STORE_PROCESSES[app] = storer
 
     def keep_and_ack(req: BoltRequest, body: dict[str, Any]) -> BoltResponse:
         """Bolt runs this as it matches a message event: written to the inbox and acked here, so no
@@ -341,6 +345,13 @@ def build_bolt_app(
             )
 
     return app
+
+
+def stop_storing(app: App) -> None:
+    """The server of `app` has shut down: its store process (if any) finishes its batch and ends."""
+    storer = _STORE_PROCESSES.pop(app, None)
+    if storer is not None:
+        storer.close()
 
 
 def _record_harm(db: Database, slack: SlackPlatform, command: dict[str, Any], kind: str) -> str:

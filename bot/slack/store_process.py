@@ -82,6 +82,7 @@ class StoreProcess:
         self._child: subprocess.Popen[bytes] | None = None
         self._let_go: weakref.finalize | None = None
         self._starting = False
+        self._closed = False
 
     def wake(self) -> None:
         """There is (or may be) something in the inbox: the child drains it soon."""
@@ -96,7 +97,7 @@ class StoreProcess:
             except (BrokenPipeError, ValueError):  # the child has gone (ValueError: its pipe closed here)
                 pass
         with self._lock:
-            if self._starting or self._child is not child:  # another thread is starting one, or has
+            if self._closed or self._starting or self._child is not child:  # or another thread is starting one
                 return
             self._starting = True
         threading.Thread(target=self._start, args=(child,), name="slack-store-starter", daemon=True).start()
@@ -111,6 +112,15 @@ class StoreProcess:
             return
         if waiting:
             self.wake()
+
+    def close(self) -> None:
+        """The app is done with: its child finishes its batch and ends (waited for up to EXIT_WAIT), and no
+        other is started. Without this, the child ends when this object is collected or the process ends."""
+        with self._lock:
+            self._closed = True
+            let_go = self._let_go
+        if let_go is not None:
+            let_go()
 
     def _start(self, gone: subprocess.Popen[bytes] | None) -> None:
         try:
@@ -129,8 +139,12 @@ class StoreProcess:
             child.stdin.write(pickle.dumps(job))
             child.stdin.flush()
             os.set_blocking(child.stdin.fileno(), False)
-            self._let_go = weakref.finalize(self, _let_go, child)
-            self._child = child
+            with self._lock:
+                if not self._closed:
+                    self._let_go = weakref.finalize(self, _let_go, child)
+                    self._child = child
+                    return
+            _let_go(child)  # closed while it started
         except Exception:
             log.exception("could not start the Slack store process; trying again at the next event")
         finally:
