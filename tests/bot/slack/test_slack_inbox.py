@@ -435,3 +435,38 @@ def test_by_default_events_acked_just_before_a_kill_are_each_stored_once_in_orde
             assert f"U{n}" in withheld or stored[0].text == f"1: none {n}"
         assert _answers(db) == len(replies)
         assert sorted(str(call["user"]) for call in fake.of("chat.postEphemeral")) == sorted(withheld)
+
+
+def test_a_store_process_that_dies_is_replaced_at_the_next_event(db: Database, db_url: str, tmp_path: Path) -> None:
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        with _web_process(fake, db_url, tmp_path / "web.log") as (base, web), httpx.Client(timeout=30) as client:
+            assert post_signed(client, base, _reply(thread, "1800000000.007000"), content_type=JSON).status_code == 200
+            assert wait_for(lambda: _stored(db, "1800000000.007000"), "the first reply stored", timeout=120)
+            first = _store_process(web)
+            os.kill(first, signal.SIGKILL)
+            assert wait_for(lambda: not _alive(first), "the store process gone", timeout=60)
+            assert post_signed(client, base, _reply(thread, "1800000000.007001"), content_type=JSON).status_code == 200
+            assert wait_for(lambda: _stored(db, "1800000000.007001"), "the later reply stored", timeout=120)
+            assert _store_process(web) != first
+            assert web.poll() is None
+        assert _answers(db) == 2
+
+
+def _store_processes() -> set[int]:
+    """This process's store processes: those of the apps it serves in threads."""
+    return {pid for pid in _children(os.getpid()) if "store_process" in Path(f"/proc/{pid}/cmdline").read_text()}
+
+
+def test_an_app_served_in_this_process_takes_its_store_process_with_it_as_it_shuts_down(
+    db: Database, db_url: str
+) -> None:
+    """As a test run serves hundreds of apps: none leaves a store process behind once its server stops."""
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        before = _store_processes()
+        with running_web(slack_settings(fake, db_url), db) as base, httpx.Client(timeout=30) as client:
+            assert post_signed(client, base, _reply(thread, "1800000000.008000"), content_type=JSON).status_code == 200
+            assert wait_for(lambda: _stored(db, "1800000000.008000"), "the reply stored", timeout=120)
+            [child] = _store_processes() - before
+        assert wait_for(lambda: not _alive(child), "the store process ended with its server", timeout=60)
