@@ -75,8 +75,8 @@ class Settings(BaseSettings):
     )
     # Who stores the Slack message events the web process (or Socket Mode) acknowledges: by default a child
     # process it starts (bot.slack.store_process); with this set, only `huddlebot worker` (the leading one).
-    # Either way storing never competes with acknowledging. Set it only where a worker runs: until one does,
-    # events wait in the inbox.
+    # Either way the acknowledging process stores nothing itself. Set it only where a worker runs: until one
+    # does, events wait in the inbox.
     slack_store_in_worker: bool = Field(default=False, alias="SLACK_STORE_IN_WORKER")
 
     # Per client address, in the `limits` notation: a person keeping their log or signing in stays far below.
