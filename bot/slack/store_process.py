@@ -9,19 +9,20 @@ child's stdin - non-blocking, so an ack never waits for it.
 
 The child's stdin is its whole link to its parent: first the parent's settings and database address
 (pickled, over the pipe, so no secret is on a command line or in a log), then one byte per wake. The
-child drains LINGER after a wake, and every POLL without one (what another process acked and did not
-store). When its parent ends in any way, SIGKILL included, the kernel closes the parent's end and
-the child reads end-of-file: it finishes the batch it is storing and exits (so it does on SIGTERM;
-Ctrl-C is its parent's to act on). Killed itself, its transaction rolls back and the events stay in
-the inbox. Draining is safe with several drainers
+child drains LINGER after a wake (under load, once a POLL), and every POLL without one (what another
+process acked and did not store). When its parent ends in any way, SIGKILL included, the kernel
+closes the parent's end and the child reads end-of-file: it finishes the batch it is storing and
+exits (so it does on SIGTERM; Ctrl-C is its parent's to act on). Killed itself, its transaction rolls
+back and the events stay in the inbox. Draining is safe with several drainers
 (`transcripts.slack_stores.taking`), so a child left finishing its batch beside a new process's
 child never stores an event twice.
 
 The child is started lazily, off the acking thread: on the first wake, or as the app is built if the
 inbox already holds events (what a killed process acked and did not store). An app that never sees a
-message event - most of those the tests build - never starts one; an app dropped (garbage-collected)
-closes its child's pipe, and that child ends as if its parent had. If the child dies, the next wake
-finds its pipe broken and starts another.
+message event - most of those the tests build - never starts one. When the app's server shuts down
+(`bot.slack.app.stop_storing`), or the app is dropped, the parent closes its end of the pipe and the
+child ends as if its parent had. If the child dies, the next wake finds its pipe broken and starts
+another.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ from typing import BinaryIO
 from sqlalchemy import select
 from sqlalchemy.pool import StaticPool
 
+from bot.slack.message_recorder import LINGER, drain_until_stopped
+from bot.slack.storing import store_from_inbox
 from config.settings import Settings
 from transcripts.db import Database
 from transcripts.errors import RecordError
@@ -131,7 +134,7 @@ class StoreProcess:
             job = Job(self._settings, self._database_url, max(0.0, self._not_before - time.monotonic()))
             path = os.pathsep.join(filter(None, [CODE_ROOT, os.environ.get("PYTHONPATH")]))
             child = subprocess.Popen(
-                [sys.executable, "-c", "from bot.slack.store_process import main; main()"],
+                [sys.executable, "-P", "-c", "from bot.slack.store_process import main; main()"],
                 stdin=subprocess.PIPE,
                 env={**os.environ, "PYTHONPATH": path},
             )
@@ -162,18 +165,18 @@ def _let_go(child: subprocess.Popen[bytes]) -> None:
 
 
 def _listen(stdin: BinaryIO, woken: threading.Event, stop: threading.Event) -> None:
-    """Sets `woken` for each wake from the parent, and `stop` (and `woken`) when the parent has gone."""
-    while stdin.read1(4096):
+    """Sets `woken` when the parent wakes it, and `stop` (and `woken`) when the parent has gone. It reads
+    at most once a LINGER: the drain comes no sooner, and the wakes sent meanwhile (one per ack) are then
+    read as one, rather than each waking this process."""
+    while stdin.read1(1 << 16):
         woken.set()
+        time.sleep(LINGER)
     stop.set()
     woken.set()
 
 
 def main() -> None:
     """The child: drains the inbox on wake or every POLL, until its parent has gone."""
-    from bot.slack.message_recorder import drain_until_stopped
-    from bot.slack.storing import store_from_inbox
-
     woken, stop = threading.Event(), threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; this follows it out after its batch
     signal.signal(signal.SIGTERM, lambda *_: (stop.set(), woken.set()))  # its batch finished, not rolled back
