@@ -90,7 +90,8 @@ class StoreProcess:
     def wake(self) -> None:
         """There is (or may be) something in the inbox: the child drains it soon."""
         child = self._child
-        if child is not None:
+        # Gone if it has exited (a waitpid that does not wait), not only if its pipe says so.
+        if child is not None and child.poll() is None:
             assert child.stdin is not None
             try:
                 os.write(child.stdin.fileno(), WAKE)
