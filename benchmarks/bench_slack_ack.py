@@ -1,20 +1,20 @@
 """Signed Slack events at a steady rate to `/slack/events`, ours beside a bare Bolt app, same run: ack latency.
 
 Run: `.venv/bin/python benchmarks/bench_slack_ack.py [--rate 100] [--seconds 30] [--rounds 3]
-[--database-url URL] [--per-workspace] [--store-in-web] [--base-code DIR [--base-database-url URL]]`.
+[--database-url URL] [--per-workspace] [--no-worker] [--base-code DIR [--base-database-url URL]]`.
 
 Two servers are up the whole run, each one uvicorn worker on 127.0.0.1: ours (the FastAPI app with
 the real Bolt app; with SLACK_STORE_IN_WORKER beside a `huddlebot worker` process that stores what it
-acks, or with `--store-in-web` storing in the web process itself, as a deployment without a worker
-does; ours's CPU is both processes') and the peer, a bare `slack_bolt.App` with the same signing secret and token, whose
-`message` listener does nothing (Bolt acks events itself), served the way Bolt documents for Starlette
+acks, or with `--no-worker` as a deployment without a worker runs, the web process's own store process
+(bot.slack.store_process, its child) storing; ours's CPU is both processes') and the peer, a bare
+`slack_bolt.App` with the same signing secret and token, whose `message` listener does nothing (Bolt
+acks events itself), served the way Bolt documents for Starlette
 (`slack_bolt.adapter.starlette.SlackRequestHandler`). Slack's Web API is the local fake for both. The
 same signed events, at the same rate, go to each server in turn, in `--slice`-second slices, so both
 see the same machine load; each round gives every server `--seconds` of events, after `--warmup`
-seconds each that are not measured. `--base-code DIR`
-adds a third server, ours from another checkout (the code before a change), on a database of its own
-(`--base-database-url`, by default a second SQLite file), migrated by that checkout: the two may differ
-in schema.
+seconds each that are not measured. `--base-code DIR` adds a third server, ours from another checkout
+(the code before a change), on a database of its own (`--base-database-url`, by default a second
+SQLite file), migrated by that checkout: the two may differ in schema.
 
 Every event is a thread reply to one open huddle, with a unique ts; one in twenty is sent a second
 time with X-Slack-Retry-Num. The acknowledgement is the HTTP 200; storing happens after it, so the
@@ -125,11 +125,16 @@ class Server:
     def __post_init__(self) -> None:
         self.connections = Connections(self.port)
 
-    worker_cpu: list[float] = field(default_factory=list)  # the worker's part of `cpu`
+    storer_cpu: list[float] = field(default_factory=list)  # the worker's or store process's part of `cpu`
 
     def cpu_seconds(self) -> float:
-        """User + system CPU the server process and its worker have used so far (Linux /proc)."""
-        return sum(_cpu_seconds(p) for p in self.processes())
+        """User + system CPU the server process and what stores for it have used so far (Linux /proc)."""
+        return _cpu_seconds(self.process.pid) + self.storer_cpu_seconds()
+
+    def storer_cpu_seconds(self) -> float:
+        """The worker's CPU, or without one the server's children's: its store process, once started."""
+        storers = [self.worker.pid] if self.worker is not None else _children(self.process.pid)
+        return sum(_cpu_seconds(pid) for pid in storers)
 
     def processes(self) -> list[subprocess.Popen[bytes]]:
         return [p for p in (self.process, self.worker) if p is not None]
@@ -139,9 +144,25 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-def _cpu_seconds(process: subprocess.Popen[bytes]) -> float:
-    fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command name: state, parent, ...; none if it has gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return []
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
+
+
+def _children(pid: int) -> list[int]:
+    return [
+        int(path.parent.name)
+        for path in Path("/proc").glob("[0-9]*/stat")
+        if _stat(int(path.parent.name))[1:2] == [str(pid)]
+    ]
 
 
 def _start(name: str, code: str, args: list[str], env: dict[str, str], port: int, cwd: str, record: Record) -> Server:
@@ -149,10 +170,10 @@ def _start(name: str, code: str, args: list[str], env: dict[str, str], port: int
     return Server(name, record.db is not None, port, process, record.root, record.db)
 
 
-def _start_ours(name: str, code: Path, env: dict[str, str], cwd: str, record: Record, in_web: bool) -> Server:
-    """Ours from the checkout `code`; unless `in_web`, with its worker storing what it acks."""
+def _start_ours(name: str, code: Path, env: dict[str, str], cwd: str, record: Record, no_worker: bool) -> Server:
+    """Ours from the checkout `code`; unless `no_worker`, with its worker storing what it acks."""
     port = free_port()
-    if in_web:
+    if no_worker:
         return _start(name, SERVE_OURS, [str(code), str(port)], env, port, cwd, record)
     env = {**env, "SLACK_STORE_IN_WORKER": "true"}
     server = _start(name, SERVE_OURS, [str(code), str(port)], env, port, cwd, record)
@@ -257,7 +278,7 @@ async def _run(servers: list[Server], args: argparse.Namespace) -> None:
     for r in range(args.rounds):
         latencies: dict[str, list[float]] = {s.name: [] for s in servers}
         cpu_before = {s.name: s.cpu_seconds() for s in servers}
-        worker_before = {s.name: _cpu_seconds(s.worker) for s in servers if s.worker is not None}
+        storer_before = {s.name: s.storer_cpu_seconds() for s in servers}
         for k in range(slices * len(servers)):
             server = servers[(k + r) % len(servers)]  # each round starts with the next server
             latencies[server.name] += await _slice(server, args.rate, per_slice, first)
@@ -266,14 +287,17 @@ async def _run(servers: list[Server], args: argparse.Namespace) -> None:
         for s in servers:
             s.rounds.append(latencies[s.name])
             s.cpu.append((s.cpu_seconds() - cpu_before[s.name]) / len(latencies[s.name]))
-            if s.worker is not None:
-                s.worker_cpu.append((_cpu_seconds(s.worker) - worker_before[s.name]) / len(latencies[s.name]))
+            s.storer_cpu.append((s.storer_cpu_seconds() - storer_before[s.name]) / len(latencies[s.name]))
         print(_round_line(f"round {r + 1}", servers, [s.rounds[-1] for s in servers]), flush=True)
         print(
             "  server CPU per event: "
             + ", ".join(
                 f"{s.name} {s.cpu[-1] * 1000:.2f} ms"
-                + (f" (its worker {s.worker_cpu[-1] * 1000:.2f})" if s.worker else "")
+                + (
+                    f" (its {'worker' if s.worker else 'store process'} {s.storer_cpu[-1] * 1000:.2f})"
+                    if s.worker or s.storer_cpu[-1]
+                    else ""
+                )
                 for s in servers
             )
         )
@@ -372,7 +396,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--per-workspace", action="store_true", help="OAuth install mode, token from the store")
     parser.add_argument(
-        "--store-in-web", action="store_true", help="ours stores in the web process, with no worker (as before)"
+        "--no-worker", action="store_true", help="ours without SLACK_STORE_IN_WORKER: its store process stores"
     )
     parser.add_argument("--base-code", type=Path, default=None, help="also serve ours from this checkout")
     parser.add_argument("--base-database-url", default=None, help="the --base-code server's (empty) database")
@@ -391,7 +415,7 @@ def main() -> None:
         records = [Record(_open_huddle(settings, db), db)]
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_", "WEB_"))}
         server_env = {**clean, **env, "BENCH_BOLT_TOKEN": token, "BENCH_BOLT_API": base_url(settings)}
-        servers = [_start_ours("ours", ROOT, server_env, tmp, records[0], args.store_in_web)]
+        servers = [_start_ours("ours", ROOT, server_env, tmp, records[0], args.no_worker)]
         if args.base_code is not None:
             code = args.base_code.resolve()
             base_db_url = args.base_database_url or f"sqlite:///{Path(tmp) / 'bench-base.db'}"
@@ -411,7 +435,7 @@ def main() -> None:
                 f"mode: {'per-workspace install' if args.per_workspace else 'one token'}; "
                 f"database: {db.engine.dialect.name}; {args.rate:g} events/s, {args.seconds:g} s per server per "
                 f"round in {args.slice:g} s slices, interleaved; servers: {', '.join(s.name for s in servers)}; "
-                f"ours stores {'in its web process' if args.store_in_web else 'in its worker'}",
+                f"ours stores {'in its store process' if args.no_worker else 'in its worker'}",
                 flush=True,
             )
             asyncio.run(_run(servers, args))

@@ -67,15 +67,16 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_authorize_url: str = Field(default="https://slack.com/oauth/v2/authorize", alias="SLACK_AUTHORIZE_URL")
-    # Seconds after start-up before this process stores the Slack message events it acknowledges: they
+    # Seconds after start-up before this process's store process stores the Slack message events it acks: they
     # wait in the database's inbox meanwhile, and acknowledging is not delayed. 0 in service; the tests set
     # it to kill a process that has acknowledged an event and certainly not stored it yet. At most a day.
     slack_recorder_start_delay_seconds: float = Field(
         default=0.0, ge=0, le=86_400, alias="SLACK_RECORDER_START_DELAY_SECONDS"
     )
-    # Who stores the Slack message events the web process (or Socket Mode) acknowledges: by default that
-    # process itself, after each ack; with this set, only `huddlebot worker` (the leading one), so storing
-    # never competes with acknowledging. Set it only where a worker runs: until one does, events wait in the inbox.
+    # Who stores the Slack message events the web process (or Socket Mode) acknowledges: by default a child
+    # process it starts (bot.slack.store_process); with this set, only `huddlebot worker` (the leading one).
+    # Either way the acknowledging process stores nothing itself. Set it only where a worker runs: until one
+    # does, events wait in the inbox.
     slack_store_in_worker: bool = Field(default=False, alias="SLACK_STORE_IN_WORKER")
 
     # Per client address, in the `limits` notation: a person keeping their log or signing in stays far below.

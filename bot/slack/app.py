@@ -4,11 +4,12 @@ With `process_before_response=False` Bolt answers Slack as soon as `ack()` is ca
 acked before the listener runs), so storing, posting and summarising never count against Slack's
 three seconds. A message event is first written to the inbox (`transcripts.slack_stores`, one insert,
 committed) and only then acked - Slack never sends an event again once it has had its 200, so one held
-only in memory would be lost with the process. One recorder thread (`bot.slack.message_recorder`) then
-takes batches out of the inbox in the transaction that stores them (`bot.slack.storing`): in this
-process by default, or with SLACK_STORE_IN_WORKER in `huddlebot worker`, and this process only acks.
-Re-deliveries (`X-Slack-Retry-Num`) are one inbox row while the first is there, and stored once after:
-messages are unique per (platform, platform_id).
+only in memory would be lost with the process. This process never stores them: another takes them out
+of the inbox in the transaction that stores them (`bot.slack.storing`) - by default this process's
+store process (`bot.slack.store_process`), a child it starts and wakes after each ack, or with
+SLACK_STORE_IN_WORKER the leading `huddlebot worker`. Storing in this process, even in a thread,
+took the interpreter from the thread that acks. Re-deliveries (`X-Slack-Retry-Num`) are one inbox row
+while the first is there, and stored once after: messages are unique per (platform, platform_id).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,7 @@ from bot.slack import blocks
 from bot.slack.blocks import fit
 from bot.slack.home import home_view
 from bot.slack.install import installation_store, oauth_settings
-from bot.slack.message_recorder import MessageRecorder
-from bot.slack.storing import store_from_inbox
+from bot.slack.store_process import StoreProcess
 from bot.slack.tokens import base_url, web_client
 from config.huddle_definition import HuddleDefinition, load_huddle_definition
 from config.settings import Settings
@@ -61,6 +61,8 @@ CLOSE_LOOP_ASKS = {
     "outcome": "Say what was done and what happens next.",
 }
 WARD_SAFETY_HUDDLE = Path(__file__).parents[2] / "config" / "huddles" / "ward-safety-huddle.yaml"
+# Each app's store process, for `stop_storing`; an app dropped without it takes its own with it.
+_STORE_PROCESSES: weakref.WeakKeyDictionary[App, StoreProcess] = weakref.WeakKeyDictionary()
 
 
 def build_bolt_app(
@@ -109,25 +111,24 @@ def build_bolt_app(
     single_workspace = not settings.slack_multi_workspace
 
     inbox = SlackInbox(db)
-    recorder: MessageRecorder | None = None
+    storer: StoreProcess | None = None
     if not settings.slack_store_in_worker:  # else `huddlebot worker` stores them (bot.worker)
-        recorder = MessageRecorder(
-            partial(store_from_inbox, db, settings), start_delay=settings.slack_recorder_start_delay_seconds
-        )
-        recorder.wake()  # first what an earlier process acked and did not store
+        storer = StoreProcess(settings, db, start_delay=settings.slack_recorder_start_delay_seconds)
+        storer.start_if_waiting(db)  # what an earlier process acked and did not store
+        _STORE_PROCESSES[app] = storer
 
     def keep_and_ack(req: BoltRequest, body: dict[str, Any]) -> BoltResponse:
         """Bolt runs this as it matches a message event: written to the inbox and acked here, so no
-        listener thread is woken only to hand it on; the recorder (or the worker) stores it after the ack. If the
-        database does not take it, Slack is not told 200 (over Socket Mode: not acked) and sends it again."""
+        listener thread is woken only to hand it on; the store process (or the worker) stores it after the ack.
+        If the database does not take it, Slack is not told 200 (over Socket Mode: not acked) and sends it again."""
         raw = req.raw_body or json.dumps(body)  # Socket Mode hands Bolt the parsed payload only
         try:
             inbox.add(body.get("event_id"), body.get("team_id"), raw)
         except Exception:
             log.exception("a Slack message event could not be kept; it is refused, so Slack sends it again")
             return BoltResponse(status=503, body="")
-        if recorder is not None:
-            recorder.wake()
+        if storer is not None:
+            storer.wake()
         return BoltResponse(status=200, body="")
 
     @app.event("message", middleware=[keep_and_ack])
@@ -344,6 +345,13 @@ def build_bolt_app(
             )
 
     return app
+
+
+def stop_storing(app: App) -> None:
+    """The server of `app` has shut down: its store process (if any) finishes its batch and ends."""
+    storer = _STORE_PROCESSES.pop(app, None)
+    if storer is not None:
+        storer.close()
 
 
 def _record_harm(db: Database, slack: SlackPlatform, command: dict[str, Any], kind: str) -> str:

@@ -1,21 +1,20 @@
-"""Slack message events, stored after the ack by one thread, from the inbox, in the order they arrived.
+"""Slack message events drained from the inbox, in the order they arrived, by a process that does not ack.
 
-The app writes each message event to the inbox (`transcripts.slack_stores`) before it acks it, then
-wakes the recorder. The recorder thread sleeps LINGER, then drains the inbox a batch (at most MOST)
-at a time until one is less than full, so under load many replies share one transaction instead of each
-paying for its own - and one thread, not a pool, leaves the thread that acks Slack's requests fewer
-to fight for the interpreter. In-order processing keeps an edit or delete after the reply it changes.
+The process answering Slack writes each message event to the inbox (`transcripts.slack_stores`) before
+it acks it, and stores nothing: storing in it, even in a thread of its own, took the interpreter from
+the thread that acks. One drainer per deployment shape runs `drain_until_stopped`:
 
-Nothing is held only in memory: events acked before a kill are still in the inbox, and a new process
-drains them as it starts (`wake` once at start-up). So the thread is a daemon, and it ends once idle
-for IDLE and starts again on the next wake. If the database fails, the events stay in the inbox and
-the recorder tries again after RETRY. `start_delay` holds every drain until that long after start-up.
+- by default, the acking process's own store process (`bot.slack.store_process`), which that process
+  wakes after each ack; it drains LINGER after a wake (so the replies that arrive meanwhile share its
+  transaction), under load once a POLL, and every POLL without a wake;
+- with SLACK_STORE_IN_WORKER, the leading `huddlebot worker` (bot.worker), which nothing wakes: it
+  drains every POLL.
 
-With SLACK_STORE_IN_WORKER the web process has no recorder: it only acks, and `huddlebot worker` runs
-`drain_until_stopped`, which drains the inbox every POLL seconds (another process wrote to it, so
-there is nothing to wake it) - storing then never takes the interpreter from the thread that acks.
-Either way a drain goes on at once only after a full batch: the events that arrive while one batch
-is stored are taken together in the next, not each in a transaction of its own.
+Either way a drain takes at most MOST events and goes on at once only after a full batch: the events
+that arrive while one batch is stored are taken together in the next, not each in a transaction of its
+own. In-order processing keeps an edit or delete after the reply it changes. Nothing is held only in
+memory: what was acked before a kill is still in the inbox, and the next drainer stores it. If the
+database fails, the events stay in the inbox and the drainer tries again after RETRY.
 """
 
 from __future__ import annotations
@@ -27,79 +26,49 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+# After a wake (if it last found events at least POLL ago) the store process waits this long before
+# draining, so a burst of replies is one batch.
 LINGER = 0.2
-IDLE = 1.0
 RETRY = 5.0
 MOST = 200
-# The worker's look at the inbox. Every batch it stores holds SQLite's one write lock while it writes, and
-# an ack arriving then waits for it; fewer, larger batches cost less per event (0.3 ms of CPU at 1 s
-# against 0.75 ms at 0.2 s, at 100 events/s) and make acks wait less often. A reply shows a second later.
+# A look at the inbox with no wake (the worker's only one), and the shortest time between the starts of
+# two drains. Every batch holds SQLite's one write lock while it writes, and an ack arriving then waits
+# for it; fewer, larger batches cost less per event (0.3 ms of CPU at 1 s against 0.75 ms at 0.2 s, at
+# 100 events/s) and make acks wait less often. Under load a reply shows within about a second.
 POLL = 1.0
 
 
-class MessageRecorder:
-    """Calls `drain(MOST)` (which stores at most that many events and says how many it found) from one
-    thread after each wake, until a drain finds less than a full batch."""
-
-    def __init__(
-        self,
-        drain: Callable[[int], int],
-        *,
-        linger: float = LINGER,
-        idle: float = IDLE,
-        retry: float = RETRY,
-        start_delay: float = 0.0,
-    ) -> None:
-        self._drain = drain
-        self._linger = linger
-        self._idle = idle
-        self._retry = retry
-        self._not_before = time.monotonic() + start_delay
-        self._woken = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def wake(self) -> None:
-        """There is (or may be) something in the inbox: it is drained soon, in this process."""
-        self._woken.set()
-        with self._lock:  # after the set: a thread ending now either sees it or has gone when this looks
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="slack-recorder", daemon=True)
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            if not self._woken.wait(self._idle):
-                with self._lock:
-                    if not self._woken.is_set():
-                        self._thread = None
-                        return
-                continue
-            # Asleep, not woken by each event that arrives meanwhile: they are all drained below.
-            time.sleep(max(self._linger, self._not_before - time.monotonic()))
-            self._woken.clear()
-            try:  # again at once only after a full batch: what arrives meanwhile has woken it again
-                while self._drain(MOST) >= MOST:
-                    pass
-            except Exception:  # the database failed: the events are still in the inbox
-                log.exception("storing Slack message events failed; trying again in %g s", self._retry)
-                time.sleep(self._retry)
-                self._woken.set()
-
-
 def drain_until_stopped(
-    drain: Callable[[int], int], stop: threading.Event, *, poll: float = POLL, retry: float = RETRY
+    drain: Callable[[int], int],
+    stop: threading.Event,
+    *,
+    woken: threading.Event | None = None,
+    poll: float = POLL,
+    linger: float = LINGER,
+    retry: float = RETRY,
 ) -> None:
-    """The worker's recorder: `drain(MOST)` every `poll` seconds (at once again while batches come full),
-    until `stop` is set: the events that arrive while one batch is stored wait for the next poll rather
-    than each paying for a transaction of their own. If the database fails, the events stay in the inbox
-    and it tries again after `retry`."""
+    """`drain(MOST)` (which stores at most that many events and says how many it found) at once, then
+    every `poll` seconds and, when `woken` is set, `linger` seconds after it - but not sooner than `poll`
+    after the last drain that found events began: a reply after a quiet spell is stored within `linger`,
+    and under load drains come once a `poll`, as the worker's do, each taking all that arrived meanwhile.
+    Again at once while batches come full, until `stop` is set; after `stop` it starts no new batch. If
+    the database fails, the events stay in the inbox and it tries again after `retry`."""
+    found_at = -poll
     while not stop.is_set():
+        began = time.monotonic()
         try:
-            while drain(MOST) >= MOST and not stop.is_set():
-                pass
+            found = drain(MOST)
+            if found:
+                found_at = began
+            while found >= MOST and not stop.is_set():
+                found = drain(MOST)
         except Exception:
             log.exception("storing Slack message events failed; trying again in %g s", retry)
             stop.wait(retry)
             continue
-        stop.wait(poll)
+        if woken is None:
+            stop.wait(poll)
+        elif woken.wait(poll):
+            # Asleep, not woken again by each event that arrives meanwhile: the next drain takes them all.
+            stop.wait(max(linger, found_at + poll - time.monotonic()))
+            woken.clear()

@@ -1,10 +1,11 @@
-"""Slack message events out of the inbox and into the record: the recorder's work, after the ack.
+"""Slack message events out of the inbox and into the record: the drainer's work, after the ack.
 
-Whichever process drains the inbox calls `store_from_inbox`: the web process's recorder thread by
-default, or `huddlebot worker` with SLACK_STORE_IN_WORKER, so the process that acks Slack does no
-storing at all (bot.slack.message_recorder). Events are stored in arrival order, each batch in the
-transaction that takes it out of the inbox (transcripts.slack_stores.taking), so a kill at any point
-leaves each event either still in the inbox or stored, and several drainers never store one twice.
+Never the process that acks Slack: whichever process drains the inbox calls `store_from_inbox` - by
+default the acking process's store process (bot.slack.store_process), a child it wakes after each ack,
+or with SLACK_STORE_IN_WORKER `huddlebot worker` (bot.slack.message_recorder). Events are stored in
+arrival order, each batch in the transaction that takes it out of the inbox (transcripts.slack_stores.taking),
+so a kill at any point leaves each event either still in the inbox or stored, and several drainers
+never store one twice.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ log = logging.getLogger(__name__)
 
 # A reply withheld for patient identifiers: its workspace, the event, its author; told once stored.
 Notice = tuple[str | None, dict[str, Any], str, sessions.Recorded]
-# The database itself failed: the events stay in the inbox and the recorder tries again later.
+# The database itself failed: the events stay in the inbox and the drainer tries again later.
 DATABASE_FAILED = (exc.OperationalError, exc.InterfaceError)
 
 
 def store_from_inbox(db: Database, settings: Settings, most: int) -> int:
-    """The recorder's work: the oldest `most` events out of the inbox and into the record, in arrival
+    """The drainer's work: the oldest `most` events out of the inbox and into the record, in arrival
     order and one transaction; how many it found (0: the inbox is empty). Their authors are told of
     withheld replies after the commit. If one event cannot be stored, each is tried again in a
     transaction of its own, and one that still fails is logged and dropped."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
@@ -19,6 +22,9 @@ from bot.web.rate_limits import RateLimits
 from bot.web.rate_limits import rules as rate_limit_rules
 from config.settings import Settings
 from transcripts.db import Database
+
+if TYPE_CHECKING:
+    from slack_bolt import App
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -101,6 +107,16 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
     from bot.web import api, archive, auth, cpd_pages, dashboard, live
     from bot.web.signing import signing_key
 
+    bolt: App | None = None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if bolt is not None:  # the Slack store process ends with the server, not when the app is collected
+            from bot.slack.app import stop_storing
+
+            stop_storing(bolt)
+
     # No Swagger UI: it would load script from a CDN into visitors' browsers. The OpenAPI document is served.
     # No trailing-slash redirects: Starlette would build their Location from the request's Host header.
     app = FastAPI(
@@ -110,6 +126,7 @@ def create_app(settings: Settings, db: Database) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/openapi.json",
         redirect_slashes=False,
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db

@@ -122,6 +122,8 @@ def test_a_huddle_opens_collects_reminds_and_closes(db: Database, db_url: str, m
                     "deleted_ts": "1900000000.000500",
                 }
                 assert post_signed(http, base, event_body(delete, "Ev6"), content_type=json_type).status_code == 200
+                # Stored after the ack, in arrival order: once the delete is, so is the edit before it.
+                wait_for(lambda: _deleted(db, "C1:1900000000.000500"), timeout=30)
 
                 event_id = _event_id(db)
                 button = {
@@ -233,6 +235,11 @@ def _status(db: Database) -> str | None:
 def _event_id(db: Database) -> int:
     with db.session() as s:
         return int(s.scalar(select(Event.id)) or 0)
+
+
+def _deleted(db: Database, platform_id: str) -> bool:
+    with db.session() as s:
+        return s.scalar(select(MessageRow.deleted_at).where(MessageRow.platform_id == platform_id)) is not None
 
 
 def _answers(db: Database) -> dict[str, tuple[int | None, str]]:

@@ -318,3 +318,155 @@ def test_with_store_in_worker_replies_acked_while_the_worker_runs_are_stored_onc
                 assert wait_for(lambda: _inbox(db) == [], "the inbox emptied", timeout=120)
         assert all(len(_stored(db, ts)) == 1 for ts in first + second)
         assert _answers(db) == len(first) + len(second)
+
+
+# By default the web process stores nothing itself: a child of its own, its store process, does.
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie, ended and waiting to be reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _children(pid: int) -> list[int]:
+    """The running processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _store_process(web: subprocess.Popen[bytes]) -> int:
+    """The web process's one child, once it has one."""
+    children = wait_for(lambda: _children(web.pid), "the web process's store process", timeout=60)
+    [child] = children
+    assert "bot.slack.store_process" in Path(f"/proc/{child}/cmdline").read_text()
+    return child
+
+
+def test_by_default_a_child_of_the_web_process_stores_while_the_web_process_is_frozen(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    """Fails on the code that stored in a thread of the web process: there is no child. Here the store
+    process is stopped (SIGSTOP) while replies are acked, so they wait in the inbox; then the web process
+    is stopped and the store process let go, and it stores them all while the process that acked them
+    cannot run at all."""
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        first, later = "1800000000.004000", [f"1800000000.{n:06d}" for n in range(4001, 4051)]
+        with _web_process(fake, db_url, tmp_path / "web.log") as (base, web), httpx.Client(timeout=30) as client:
+            assert post_signed(client, base, _reply(thread, first), content_type=JSON).status_code == 200
+            assert wait_for(lambda: _stored(db, first), "the first reply stored", timeout=120)
+            child = _store_process(web)
+            os.kill(child, signal.SIGSTOP)
+            try:
+                for ts in later:
+                    assert post_signed(client, base, _reply(thread, ts), content_type=JSON).status_code == 200
+                assert _inbox(db) == [f"Ev{ts}" for ts in later]  # acked, and not stored by the web process
+                web.send_signal(signal.SIGSTOP)
+                try:
+                    os.kill(child, signal.SIGCONT)
+                    assert wait_for(lambda: _inbox(db) == [], "the store process emptying the inbox", timeout=120)
+                finally:
+                    web.send_signal(signal.SIGCONT)
+            finally:
+                os.kill(child, signal.SIGCONT)
+        assert all(len(_stored(db, ts)) == 1 for ts in [first, *later])
+        assert _answers(db) == 1 + len(later)
+
+
+def test_the_store_process_ends_when_its_web_process_is_killed(db: Database, db_url: str, tmp_path: Path) -> None:
+    """Fails on the code before the store process: there is no child. It reads end-of-file on its pipe
+    from the killed web process and exits; none is left behind."""
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        with _web_process(fake, db_url, tmp_path / "web.log") as (base, web):
+            with httpx.Client(timeout=30) as client:
+                body = _reply(thread, "1800000000.005000")
+                assert post_signed(client, base, body, content_type=JSON).status_code == 200
+            assert wait_for(lambda: _stored(db, "1800000000.005000"), "the reply stored", timeout=120)
+            child = _store_process(web)
+            _kill(web)
+            assert wait_for(lambda: not _alive(child), "the store process ended", timeout=60)
+
+
+def test_by_default_events_acked_just_before_a_kill_are_each_stored_once_in_order(
+    db: Database, db_url: str, tmp_path: Path
+) -> None:
+    """The web process is killed straight after acking its last event, its store process perhaps in the
+    middle of a batch: that batch is committed or rolled back whole, and a new web process's store
+    process stores the rest. Each reply is stored once with its edit applied after it (arrival order),
+    and each withheld reply's author is told once (a second store would tell them again)."""
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        replies = [f"1800000000.{n:06d}" for n in range(6000, 6150)]
+        withheld = {f"U{n}" for n in range(0, len(replies), 3)}
+        bodies = []
+        for n, ts in enumerate(replies):
+            if f"U{n}" in withheld:
+                bodies.append(_reply(thread, ts, f"1: {PATIENT}", f"U{n}"))
+            else:
+                edited_at = f"1800000001.{n:06d}"
+                bodies += [_reply(thread, ts, f"1: nione {n}"), _edit(thread, ts, f"1: none {n}", edited_at)]
+        with _web_process(fake, db_url, tmp_path / "first.log") as (base, first):
+            with httpx.Client(timeout=30) as client:
+                for body in bodies:
+                    assert post_signed(client, base, body, content_type=JSON).status_code == 200
+            child = _store_process(first)
+            _kill(first)
+        assert wait_for(lambda: not _alive(child), "the first store process ended", timeout=60)
+        with _web_process(fake, db_url, tmp_path / "second.log"):
+            assert wait_for(lambda: _inbox(db) == [], "the inbox emptied", timeout=120)
+            assert wait_for(
+                lambda: len(fake.of("chat.postEphemeral")) >= len(withheld), "the authors told", timeout=120
+            )
+        for n, ts in enumerate(replies):
+            stored = _stored(db, ts)
+            assert len(stored) == 1
+            assert f"U{n}" in withheld or stored[0].text == f"1: none {n}"
+        assert _answers(db) == len(replies)
+        assert sorted(str(call["user"]) for call in fake.of("chat.postEphemeral")) == sorted(withheld)
+
+
+def test_a_store_process_that_dies_is_replaced_at_the_next_event(db: Database, db_url: str, tmp_path: Path) -> None:
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        with _web_process(fake, db_url, tmp_path / "web.log") as (base, web), httpx.Client(timeout=30) as client:
+            assert post_signed(client, base, _reply(thread, "1800000000.007000"), content_type=JSON).status_code == 200
+            assert wait_for(lambda: _stored(db, "1800000000.007000"), "the first reply stored", timeout=120)
+            first = _store_process(web)
+            os.kill(first, signal.SIGKILL)
+            assert wait_for(lambda: not _alive(first), "the store process gone", timeout=60)
+            assert post_signed(client, base, _reply(thread, "1800000000.007001"), content_type=JSON).status_code == 200
+            assert wait_for(lambda: _stored(db, "1800000000.007001"), "the later reply stored", timeout=120)
+            assert _store_process(web) != first
+            assert web.poll() is None
+        assert _answers(db) == 2
+
+
+def _store_processes() -> set[int]:
+    """This process's store processes: those of the apps it serves in threads."""
+    return {pid for pid in _children(os.getpid()) if "store_process" in Path(f"/proc/{pid}/cmdline").read_text()}
+
+
+def test_an_app_served_in_this_process_takes_its_store_process_with_it_as_it_shuts_down(
+    db: Database, db_url: str
+) -> None:
+    """As a test run serves hundreds of apps: none leaves a store process behind once its server stops."""
+    with running_fake_slack(members={"C1": ["U1"]}) as fake:
+        thread = _huddle(db, fake, db_url)
+        before = _store_processes()
+        with running_web(slack_settings(fake, db_url), db) as base, httpx.Client(timeout=30) as client:
+            assert post_signed(client, base, _reply(thread, "1800000000.008000"), content_type=JSON).status_code == 200
+            assert wait_for(lambda: _stored(db, "1800000000.008000"), "the reply stored", timeout=120)
+            [child] = _store_processes() - before
+        assert wait_for(lambda: not _alive(child), "the store process ended with its server", timeout=60)
