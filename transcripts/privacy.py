@@ -180,7 +180,7 @@ def _slack_authors(body: str) -> set[str]:
 
 def _drop_waiting_slack_events(session: Session, user_ids: set[str]) -> int:
     """Delete the person's Slack events still waiting in the inbox, found by their author, so none is
-    stored after the erasure; a colleague's waiting event is left for the recorder."""
+    stored after the erasure; a colleague's waiting event is left to be stored."""
     rows = session.execute(select(SLACK_INBOX.c.id, SLACK_INBOX.c.body))
     theirs = [row_id for row_id, body in rows if _slack_authors(body) & user_ids]
     return drop(session, theirs) if theirs else 0

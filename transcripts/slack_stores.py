@@ -140,7 +140,7 @@ class SlackInbox:
         if path and path != ":memory:" and not path.startswith("file:"):
             # Autocommit: each insert is its own transaction. The file is in WAL mode already (transcripts.db),
             # where a commit at synchronous=NORMAL survives the process being killed; only losing power can
-            # undo the newest. Checkpoints are left to the recorder's connections, off the acknowledging path.
+            # undo the newest. Checkpoints are left to the storing process's connections, off the acknowledging path.
             self._file = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
             self._file.execute("PRAGMA synchronous=NORMAL")
             self._file.execute("PRAGMA wal_autocheckpoint=0")

@@ -207,8 +207,8 @@ def _row(session: Session, message_id: str) -> MessageRow | None:
 
 
 def _transaction(db: Database, session: Session | None) -> AbstractContextManager[Session]:
-    """The caller's session, to write in its transaction (the Slack recorder takes the events out of its
-    inbox in the same one), else a transaction of its own."""
+    """The caller's session, to write in its transaction (the Slack store process takes the events out of
+    its inbox in the same one), else a transaction of its own."""
     return nullcontext(session) if session is not None else db.session()
 
 

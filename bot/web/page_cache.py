@@ -43,9 +43,9 @@ from transcripts.db import Database
 from transcripts.models import Definition, Event, MessageRow, OutboundPost, Prompt
 from transcripts.snapshot import EventSnapshot, load_event
 
-# An analysis is a CPU-bound thread in the web process, as is the thread that stores Slack's replies
-# after their ack (bot.slack.message_recorder). With CPython's default 5 ms switch interval, every
-# request (and the event loop acking Slack) waits up to 5 ms each time it needs the GIL back from them,
+# An analysis is a CPU-bound thread in the web process (Slack's replies are stored by another process:
+# bot.slack.store_process). With CPython's default 5 ms switch interval, every
+# request (and the event loop acking Slack) waits up to 5 ms each time it needs the GIL back from it,
 # many times per request; 0.5 ms keeps polls and acks quick (at a small cost in throughput). Every web
 # process imports this module (the chat pages), so this is the one place the interval is set.
 BUILD_SWITCH_INTERVAL = 0.0005
