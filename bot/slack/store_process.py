@@ -21,8 +21,8 @@ The child is started lazily, off the acking thread: on the first wake, or as the
 inbox already holds events (what a killed process acked and did not store). An app that never sees a
 message event - most of those the tests build - never starts one. When the app's server shuts down
 (`bot.slack.app.stop_storing`), or the app is dropped, the parent closes its end of the pipe and the
-child ends as if its parent had. If the child dies, the next wake finds its pipe broken and starts
-another.
+child ends as if its parent had. If the child dies, a thread waiting on it starts another at once (so
+an event whose wake went into the dying child's pipe is still stored), as would the next wake.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 import weakref
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -147,12 +148,28 @@ class StoreProcess:
                 if not self._closed:
                     self._let_go = weakref.finalize(self, _let_go, child)
                     self._child = child
+                    watch = threading.Thread(
+                        target=_watch, args=(weakref.ref(self), child.pid), name="slack-store-watch", daemon=True
+                    )
+                    watch.start()
                     return
             _let_go(child)  # closed while it started
         except Exception:
             log.exception("could not start the Slack store process; trying again at the next event")
         finally:
             self._starting = False
+
+
+def _watch(owner: weakref.ref[StoreProcess], pid: int) -> None:
+    """Waits for the child to end (without reaping it, so `Popen.poll` still can) and then wakes its owner,
+    which starts another unless it is closing. A child killed while an event arrived is only part-way dead
+    for a moment: its main thread is a zombie but its pipe is still open, so that event's wake is written
+    and lost, and without this the event would wait in the inbox for the next one to arrive."""
+    with suppress(ChildProcessError):
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    store = owner()
+    if store is not None:
+        store.wake()
 
 
 def _let_go(child: subprocess.Popen[bytes]) -> None:
